@@ -1,0 +1,60 @@
+# Bronze: build, test and run. `make run` and `make test` work on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+NODE_MODULES_STAMP := node_modules/.bronze-deps
+APT_PACKAGES := openssl ca-certificates
+PROTO_APT_PACKAGES := protobuf-compiler
+
+.PHONY: deps apt-deps build test test-unit test-integration run proto lint typecheck bench fuzz clean
+
+## deps: install what is missing (Debian packages, then npm ci when the lockfile changed)
+deps: apt-deps $(NODE_MODULES_STAMP)
+
+apt-deps:
+	@scripts/apt-ensure $(APT_PACKAGES)
+
+$(NODE_MODULES_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+## build: compile TypeScript into dist/
+build: $(NODE_MODULES_STAMP)
+	npx tsc -p tsconfig.build.json
+	@scripts/build-info
+	@chmod +x bin/bronzectl
+
+## lint: biome, import rules (cycles, machinery boundaries)
+lint: $(NODE_MODULES_STAMP)
+	npx eslint --max-warnings 0 .
+	npx depcruise src --config .dependency-cruiser.cjs
+
+typecheck: $(NODE_MODULES_STAMP)
+	npx tsc -p tsconfig.json
+
+test-unit: $(NODE_MODULES_STAMP)
+	node scripts/run-tests.mjs unit
+
+test-integration: build
+	node scripts/run-tests.mjs integration
+
+## test: everything CI runs
+test: deps lint typecheck build test-unit test-integration
+
+## proto: regenerate src/api/gen from proto/ (installs Debian's protoc)
+proto: $(NODE_MODULES_STAMP)
+	@scripts/apt-ensure $(PROTO_APT_PACKAGES)
+	scripts/gen-proto
+
+## run: build and start the default local cluster in the foreground (Ctrl-C tears it down)
+run: deps build
+	./bin/bronzectl cluster create --provisioner process --foreground
+
+bench: $(NODE_MODULES_STAMP)
+	npx tsx bench/index.ts $(GROUP)
+
+fuzz: $(NODE_MODULES_STAMP)
+	npx tsx bench/fuzz.ts
+
+clean:
+	rm -rf dist _out

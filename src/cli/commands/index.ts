@@ -1,0 +1,5 @@
+import type { Command } from '../command.js';
+import { versionCommand } from './version.js';
+
+/** Every bronzectl command, in the order of talosctl's reference. */
+export const commands: Command[] = [versionCommand];
