@@ -339,6 +339,22 @@ export const HealthCheckProgress: MessageFns<HealthCheckProgress> = {
   },
 };
 
+export type ClusterServiceDefinition = typeof ClusterServiceDefinition;
+export const ClusterServiceDefinition = {
+  name: "ClusterService",
+  fullName: "cluster.ClusterService",
+  methods: {
+    healthCheck: {
+      name: "HealthCheck",
+      requestType: HealthCheckRequest as typeof HealthCheckRequest,
+      requestStream: false,
+      responseType: HealthCheckProgress as typeof HealthCheckProgress,
+      responseStream: true,
+      options: {},
+    },
+  },
+} as const;
+
 export type ClusterServiceService = typeof ClusterServiceService;
 export const ClusterServiceService = {
   healthCheck: {

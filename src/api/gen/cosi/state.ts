@@ -1950,6 +1950,62 @@ export const WatchResponse: MessageFns<WatchResponse> = {
   },
 };
 
+export type StateDefinition = typeof StateDefinition;
+export const StateDefinition = {
+  name: "State",
+  fullName: "cosi.resource.State",
+  methods: {
+    get: {
+      name: "Get",
+      requestType: GetRequest as typeof GetRequest,
+      requestStream: false,
+      responseType: GetResponse as typeof GetResponse,
+      responseStream: false,
+      options: {},
+    },
+    list: {
+      name: "List",
+      requestType: ListRequest as typeof ListRequest,
+      requestStream: false,
+      responseType: ListResponse as typeof ListResponse,
+      responseStream: true,
+      options: {},
+    },
+    create: {
+      name: "Create",
+      requestType: CreateRequest as typeof CreateRequest,
+      requestStream: false,
+      responseType: CreateResponse as typeof CreateResponse,
+      responseStream: false,
+      options: {},
+    },
+    update: {
+      name: "Update",
+      requestType: UpdateRequest as typeof UpdateRequest,
+      requestStream: false,
+      responseType: UpdateResponse as typeof UpdateResponse,
+      responseStream: false,
+      options: {},
+    },
+    destroy: {
+      name: "Destroy",
+      requestType: DestroyRequest as typeof DestroyRequest,
+      requestStream: false,
+      responseType: DestroyResponse as typeof DestroyResponse,
+      responseStream: false,
+      options: {},
+    },
+    watch: {
+      name: "Watch",
+      requestType: WatchRequest as typeof WatchRequest,
+      requestStream: false,
+      responseType: WatchResponse as typeof WatchResponse,
+      responseStream: true,
+      options: {},
+    },
+  },
+} as const;
+
 export type StateService = typeof StateService;
 export const StateService = {
   get: {

@@ -408,6 +408,22 @@ export const ControllerDependencyEdge: MessageFns<ControllerDependencyEdge> = {
   },
 };
 
+export type InspectServiceDefinition = typeof InspectServiceDefinition;
+export const InspectServiceDefinition = {
+  name: "InspectService",
+  fullName: "inspect.InspectService",
+  methods: {
+    controllerRuntimeDependencies: {
+      name: "ControllerRuntimeDependencies",
+      requestType: Empty as typeof Empty,
+      requestStream: false,
+      responseType: ControllerRuntimeDependenciesResponse as typeof ControllerRuntimeDependenciesResponse,
+      responseStream: false,
+      options: {},
+    },
+  },
+} as const;
+
 export type InspectServiceService = typeof InspectServiceService;
 export const InspectServiceService = {
   controllerRuntimeDependencies: {

@@ -666,6 +666,22 @@ export const DebugContainerRunResponse: MessageFns<DebugContainerRunResponse> = 
   },
 };
 
+export type DebugServiceDefinition = typeof DebugServiceDefinition;
+export const DebugServiceDefinition = {
+  name: "DebugService",
+  fullName: "machine.DebugService",
+  methods: {
+    containerRun: {
+      name: "ContainerRun",
+      requestType: DebugContainerRunRequest as typeof DebugContainerRunRequest,
+      requestStream: true,
+      responseType: DebugContainerRunResponse as typeof DebugContainerRunResponse,
+      responseStream: true,
+      options: {},
+    },
+  },
+} as const;
+
 export type DebugServiceService = typeof DebugServiceService;
 export const DebugServiceService = {
   containerRun: {

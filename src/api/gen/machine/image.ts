@@ -1415,6 +1415,54 @@ export const ImageServiceVerifyResponse: MessageFns<ImageServiceVerifyResponse> 
   },
 };
 
+export type ImageServiceDefinition = typeof ImageServiceDefinition;
+export const ImageServiceDefinition = {
+  name: "ImageService",
+  fullName: "machine.ImageService",
+  methods: {
+    list: {
+      name: "List",
+      requestType: ImageServiceListRequest as typeof ImageServiceListRequest,
+      requestStream: false,
+      responseType: ImageServiceListResponse as typeof ImageServiceListResponse,
+      responseStream: true,
+      options: {},
+    },
+    pull: {
+      name: "Pull",
+      requestType: ImageServicePullRequest as typeof ImageServicePullRequest,
+      requestStream: false,
+      responseType: ImageServicePullResponse as typeof ImageServicePullResponse,
+      responseStream: true,
+      options: {},
+    },
+    import: {
+      name: "Import",
+      requestType: ImageServiceImportRequest as typeof ImageServiceImportRequest,
+      requestStream: true,
+      responseType: ImageServiceImportResponse as typeof ImageServiceImportResponse,
+      responseStream: false,
+      options: {},
+    },
+    remove: {
+      name: "Remove",
+      requestType: ImageServiceRemoveRequest as typeof ImageServiceRemoveRequest,
+      requestStream: false,
+      responseType: Empty as typeof Empty,
+      responseStream: false,
+      options: {},
+    },
+    verify: {
+      name: "Verify",
+      requestType: ImageServiceVerifyRequest as typeof ImageServiceVerifyRequest,
+      requestStream: false,
+      responseType: ImageServiceVerifyResponse as typeof ImageServiceVerifyResponse,
+      responseStream: false,
+      options: {},
+    },
+  },
+} as const;
+
 export type ImageServiceService = typeof ImageServiceService;
 export const ImageServiceService = {
   list: {

@@ -620,6 +620,30 @@ export const LifecycleServiceUpgradeResponse: MessageFns<LifecycleServiceUpgrade
   },
 };
 
+export type LifecycleServiceDefinition = typeof LifecycleServiceDefinition;
+export const LifecycleServiceDefinition = {
+  name: "LifecycleService",
+  fullName: "machine.LifecycleService",
+  methods: {
+    install: {
+      name: "Install",
+      requestType: LifecycleServiceInstallRequest as typeof LifecycleServiceInstallRequest,
+      requestStream: false,
+      responseType: LifecycleServiceInstallResponse as typeof LifecycleServiceInstallResponse,
+      responseStream: true,
+      options: {},
+    },
+    upgrade: {
+      name: "Upgrade",
+      requestType: LifecycleServiceUpgradeRequest as typeof LifecycleServiceUpgradeRequest,
+      requestStream: false,
+      responseType: LifecycleServiceUpgradeResponse as typeof LifecycleServiceUpgradeResponse,
+      responseStream: true,
+      options: {},
+    },
+  },
+} as const;
+
 export type LifecycleServiceService = typeof LifecycleServiceService;
 export const LifecycleServiceService = {
   install: {

@@ -186,6 +186,22 @@ export const CertificateResponse: MessageFns<CertificateResponse> = {
   },
 };
 
+export type SecurityServiceDefinition = typeof SecurityServiceDefinition;
+export const SecurityServiceDefinition = {
+  name: "SecurityService",
+  fullName: "securityapi.SecurityService",
+  methods: {
+    certificate: {
+      name: "Certificate",
+      requestType: CertificateRequest as typeof CertificateRequest,
+      requestStream: false,
+      responseType: CertificateResponse as typeof CertificateResponse,
+      responseStream: false,
+      options: {},
+    },
+  },
+} as const;
+
 export type SecurityServiceService = typeof SecurityServiceService;
 export const SecurityServiceService = {
   certificate: {

@@ -961,6 +961,30 @@ export const BlockDeviceWipe: MessageFns<BlockDeviceWipe> = {
   },
 };
 
+export type StorageServiceDefinition = typeof StorageServiceDefinition;
+export const StorageServiceDefinition = {
+  name: "StorageService",
+  fullName: "storage.StorageService",
+  methods: {
+    disks: {
+      name: "Disks",
+      requestType: Empty as typeof Empty,
+      requestStream: false,
+      responseType: DisksResponse as typeof DisksResponse,
+      responseStream: false,
+      options: {},
+    },
+    blockDeviceWipe: {
+      name: "BlockDeviceWipe",
+      requestType: BlockDeviceWipeRequest as typeof BlockDeviceWipeRequest,
+      requestStream: false,
+      responseType: BlockDeviceWipeResponse as typeof BlockDeviceWipeResponse,
+      responseStream: false,
+      options: {},
+    },
+  },
+} as const;
+
 export type StorageServiceService = typeof StorageServiceService;
 export const StorageServiceService = {
   disks: {

@@ -298,6 +298,30 @@ export const TimeResponse: MessageFns<TimeResponse> = {
   },
 };
 
+export type TimeServiceDefinition = typeof TimeServiceDefinition;
+export const TimeServiceDefinition = {
+  name: "TimeService",
+  fullName: "time.TimeService",
+  methods: {
+    time: {
+      name: "Time",
+      requestType: Empty as typeof Empty,
+      requestStream: false,
+      responseType: TimeResponse as typeof TimeResponse,
+      responseStream: false,
+      options: {},
+    },
+    timeCheck: {
+      name: "TimeCheck",
+      requestType: TimeRequest as typeof TimeRequest,
+      requestStream: false,
+      responseType: TimeResponse as typeof TimeResponse,
+      responseStream: false,
+      options: {},
+    },
+  },
+} as const;
+
 export type TimeServiceService = typeof TimeServiceService;
 export const TimeServiceService = {
   time: {
