@@ -33,6 +33,12 @@ interface Connection {
 
 const identity = (b: Buffer) => b;
 
+interface StreamState {
+  cancelled: boolean;
+  current?: { cancel(): void };
+  onHeaders: (md: Metadata) => void;
+}
+
 /**
  * A client of the Talos API (served by Bronze or by Talos): mTLS channels to one or more endpoints with failover,
  * `nodes`/`node` routing, and typed unary and streaming calls with deadlines and cancellation.
@@ -242,52 +248,50 @@ export class Client {
   private serverStream(path: string, m: MethodDefinition, req: unknown, opts: CallOptions = {}): ResponseStream<unknown> {
     const message = m.requestType.fromPartial((req ?? {}) as never);
     const bytes = Buffer.from(m.requestType.encode(message).finish());
-    let current: { cancel(): void } | undefined;
-    let cancelled = false;
     let resolveHeaders: (md: Metadata) => void = () => {};
+    const state: StreamState = { cancelled: false, onHeaders: (md) => resolveHeaders(md) };
     const headers = new Promise<Metadata>((r) => (resolveHeaders = r));
-    const self = this;
-
-    async function* iterate(): AsyncGenerator<unknown> {
-      const n = self.endpoints.length;
-      for (let k = 0; k < n; k++) {
-        const i = (self.preferred + k) % n;
-        const c = self.connection(i);
-        const call = c.grpc.makeServerStreamRequest(path, identity, (b: Buffer) => m.responseType.decode(b), bytes, self.metadataFor(opts), self.callOptions(opts));
-        current = call;
-        call.on('metadata', resolveHeaders);
-        const onAbort = () => call.cancel();
-        opts.signal?.addEventListener('abort', onAbort, { once: true });
-        if (cancelled || opts.signal?.aborted) call.cancel();
-        let started = false;
-        try {
-          for await (const msg of call) {
-            started = true;
-            self.preferred = i;
-            yield msg;
-          }
-          return;
-        } catch (e) {
-          const err = e as ServiceError;
-          if ((cancelled || opts.signal?.aborted) && err.code === status.CANCELLED) return;
-          if (!started && k < n - 1 && self.unreachable(err, c)) continue;
-          throw typeof err.code === 'number' ? RpcError.from(err, c.endpoint.address) : e;
-        } finally {
-          opts.signal?.removeEventListener('abort', onAbort);
-          call.cancel();
-        }
-      }
-    }
-
-    const gen = iterate();
+    const gen = this.iterateServerStream(path, m, bytes, opts, state);
     return {
       [Symbol.asyncIterator]: () => gen,
       cancel() {
-        cancelled = true;
-        current?.cancel();
+        state.cancelled = true;
+        state.current?.cancel();
       },
       headers: () => headers,
     };
+  }
+
+  /** Reads a server stream, moving to the next endpoint while none answered and the current one is unreachable. */
+  private async *iterateServerStream(path: string, m: MethodDefinition, bytes: Buffer, opts: CallOptions, state: StreamState): AsyncGenerator<unknown> {
+    const n = this.endpoints.length;
+    for (let k = 0; k < n; k++) {
+      const i = (this.preferred + k) % n;
+      const c = this.connection(i);
+      const call = c.grpc.makeServerStreamRequest(path, identity, (b: Buffer) => m.responseType.decode(b), bytes, this.metadataFor(opts), this.callOptions(opts));
+      state.current = call;
+      call.on('metadata', state.onHeaders);
+      const onAbort = () => call.cancel();
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      if (state.cancelled || opts.signal?.aborted) call.cancel();
+      let started = false;
+      try {
+        for await (const msg of call) {
+          started = true;
+          this.preferred = i;
+          yield msg;
+        }
+        return;
+      } catch (e) {
+        const err = e as ServiceError;
+        if ((state.cancelled || opts.signal?.aborted) && err.code === status.CANCELLED) return;
+        if (!started && k < n - 1 && this.unreachable(err, c)) continue;
+        throw typeof err.code === 'number' ? RpcError.from(err, c.endpoint.address) : e;
+      } finally {
+        opts.signal?.removeEventListener('abort', onAbort);
+        call.cancel();
+      }
+    }
   }
 
   private bidi(path: string, m: MethodDefinition, opts: CallOptions = {}): DuplexStream<unknown, unknown> {
