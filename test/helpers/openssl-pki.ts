@@ -16,6 +16,8 @@ export interface TestPKI {
   foreignCaCrt: string;
   foreignClientCrt: string;
   foreignClientKey: string;
+  /** issues another client certificate from the CA: roles as Organization values, `ext` overriding the extensions */
+  issueClient(name: string, organizations: string[], ext?: string): { crt: string; key: string };
   cleanup(): void;
 }
 
@@ -53,6 +55,10 @@ export function makeTestPKI(sans = ['IP:127.0.0.1', 'IP:::1', 'DNS:localhost'], 
     foreignCaCrt: read('foreign-ca.crt'),
     foreignClientCrt: read('foreign-client.crt'),
     foreignClientKey: read('foreign-client.key'),
+    issueClient(name, organizations, ext) {
+      issue(dir, name, 'ca', `${organizations.map((o) => `/O=${o}`).join('')}/CN=${name}`, ext ?? clientExt);
+      return { crt: read(`${name}.crt`), key: read(`${name}.key`) };
+    },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
