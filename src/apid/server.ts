@@ -22,7 +22,7 @@ import { statusName } from '../client/errors.js';
 import { AuthError, authorize, identify } from './authz.js';
 import { Backends, MAX_MESSAGE_SIZE, type PeerTLS } from './backends.js';
 import { ReloadableServerCredentials, type ServerTLS } from './credentials.js';
-import { type Route, route } from './director.js';
+import { route } from './director.js';
 import { labelStreamMessage, labelUnaryResponse, type NodeStatus, streamErrorMessage, unaryErrorResponse } from './wire.js';
 
 export interface ApidOptions {
@@ -57,6 +57,11 @@ function nodeStatus(err: ServiceError | Error): NodeStatus {
   const e = err as ServiceError;
   return { code: typeof e.code === 'number' ? e.code : status.UNAVAILABLE, message: errorText(e) };
 }
+
+type Dispatch =
+  | { kind: 'error'; status: { code: status; details: string } }
+  | { kind: 'many'; targets: string[]; md: Metadata }
+  | { kind: 'single'; backend: Client; md: Metadata };
 
 type AnyCall = ServerUnaryCall<Buffer, Buffer> | ServerWritableStream<Buffer, Buffer> | ServerReadableStream<Buffer, Buffer> | ServerDuplexStream<Buffer, Buffer>;
 
@@ -139,18 +144,33 @@ export class Apid {
     server.register(m.path, handler as never, identity, identity, type);
   }
 
-  /** Identifies and authorizes the caller, decides the route, and builds the metadata for the next hop. */
-  private admit(m: MethodInfo, call: AnyCall): { route: Route; roles: string[] } {
+  /**
+   * Admits a call and resolves where it goes: an error status to answer with, a fan-out to many targets, or one
+   * backend (the local machined or one peer) with the metadata for that hop.
+   */
+  private dispatch(m: MethodInfo, call: AnyCall): Dispatch {
     let roles: string[];
-    if (this.maintenance) roles = [Role.Reader];
-    else roles = identify(call.getAuthContext().sslPeerCertificate, call.metadata).roles;
-    authorize(m.path, roles, this.maintenance);
+    try {
+      roles = this.maintenance ? [Role.Reader] : identify(call.getAuthContext().sslPeerCertificate, call.metadata).roles;
+      authorize(m.path, roles, this.maintenance);
+    } catch (e) {
+      if (!(e instanceof AuthError)) throw e;
+      this.log.debug({ method: m.path, err: e.message }, 'call refused');
+      return { kind: 'error', status: { code: e.grpcCode, details: e.message } };
+    }
     const r = route(m.path, (k) => call.metadata.get(k), {
       routingDisabled: this.maintenance,
       canForward: this.backends.canForward,
       isLocal: this.isLocal,
     });
-    return { route: r, roles };
+    if (r.kind === 'error') return { kind: 'error', status: { code: r.code, details: r.message } };
+    if (r.kind === 'many') return { kind: 'many', targets: r.targets, md: this.metadataFor(call, roles, true) };
+    try {
+      const backend = r.kind === 'local' ? this.backends.local() : this.backends.remote(r.target);
+      return { kind: 'single', backend, md: this.metadataFor(call, roles, r.kind === 'one') };
+    } catch (e) {
+      return { kind: 'error', status: { code: status.INTERNAL, details: (e as Error).message } };
+    }
   }
 
   private metadataFor(call: AnyCall, roles: string[], remote: boolean): Metadata {
@@ -165,41 +185,16 @@ export class Apid {
     return out;
   }
 
-  private fail(call: AnyCall, e: unknown, cb?: sendUnaryData<Buffer>): void {
-    const err = e instanceof AuthError ? { code: e.grpcCode, details: e.message } : { code: status.INTERNAL, details: (e as Error).message };
-    if (e instanceof AuthError) this.log.debug({ method: call.getPath(), err: e.message }, 'call refused');
-    else this.log.error({ method: call.getPath(), err: (e as Error).message }, 'call failed');
-    if (cb) cb(err);
-    else call.emit('error', err);
-  }
-
-  private backendFor(r: Route & { kind: 'local' | 'one' }): Client {
-    return r.kind === 'local' ? this.backends.local() : this.backends.remote(r.target);
-  }
-
   private options(call: AnyCall): { deadline?: Deadline } {
     const d = call.getDeadline();
     return d === Infinity ? {} : { deadline: d };
   }
 
   private unary(m: MethodInfo, call: ServerUnaryCall<Buffer, Buffer>, cb: sendUnaryData<Buffer>): void {
-    let admitted: { route: Route; roles: string[] };
-    try {
-      admitted = this.admit(m, call);
-    } catch (e) {
-      return this.fail(call, e, cb);
-    }
-    const r = admitted.route;
-    if (r.kind === 'error') return cb({ code: r.code, details: r.message });
-    if (r.kind === 'many') return void this.fanOutUnary(m, call, r.targets, admitted.roles).then((b) => cb(null, b));
-    let backend: Client;
-    try {
-      backend = this.backendFor(r);
-    } catch (e) {
-      return cb({ code: status.INTERNAL, details: (e as Error).message });
-    }
-    const md = this.metadataFor(call, admitted.roles, r.kind === 'one');
-    const bc = backend.makeUnaryRequest(m.path, identity, identity, call.request, md, this.options(call), (err, res) => {
+    const d = this.dispatch(m, call);
+    if (d.kind === 'error') return cb(d.status);
+    if (d.kind === 'many') return void this.fanOutUnary(m, call, d.targets, d.md).then((b) => cb(null, b));
+    const bc = d.backend.makeUnaryRequest(m.path, identity, identity, call.request, d.md, this.options(call), (err, res) => {
       if (err) cb({ code: err.code, details: err.details, metadata: err.metadata });
       else cb(null, res);
     });
@@ -208,8 +203,7 @@ export class Apid {
   }
 
   /** Calls every target at once and concatenates their labelled answers; a failed node gives an error element. */
-  private async fanOutUnary(m: MethodInfo, call: ServerUnaryCall<Buffer, Buffer>, targets: string[], roles: string[]): Promise<Buffer> {
-    const md = this.metadataFor(call, roles, true);
+  private async fanOutUnary(m: MethodInfo, call: ServerUnaryCall<Buffer, Buffer>, targets: string[], md: Metadata): Promise<Buffer> {
     const parts = await Promise.all(
       targets.map(
         (target) =>
@@ -236,22 +230,10 @@ export class Apid {
   }
 
   private serverStream(m: MethodInfo, call: ServerWritableStream<Buffer, Buffer>): void {
-    let admitted: { route: Route; roles: string[] };
-    try {
-      admitted = this.admit(m, call);
-    } catch (e) {
-      return this.fail(call, e);
-    }
-    const r = admitted.route;
-    if (r.kind === 'error') return void call.emit('error', { code: r.code, details: r.message });
-    if (r.kind === 'many') return this.fanOutStream(m, call, r.targets, admitted.roles);
-    let backend: Client;
-    try {
-      backend = this.backendFor(r);
-    } catch (e) {
-      return void call.emit('error', { code: status.INTERNAL, details: (e as Error).message });
-    }
-    const bc = backend.makeServerStreamRequest(m.path, identity, identity, call.request, this.metadataFor(call, admitted.roles, r.kind === 'one'), this.options(call));
+    const d = this.dispatch(m, call);
+    if (d.kind === 'error') return void call.emit('error', d.status);
+    if (d.kind === 'many') return this.fanOutStream(m, call, d.targets, d.md);
+    const bc = d.backend.makeServerStreamRequest(m.path, identity, identity, call.request, d.md, this.options(call));
     bc.on('metadata', (h) => call.sendMetadata(h));
     pipeToCall(bc, call, (msg) => msg);
     bc.on('error', (err: ServiceError) => call.emit('error', { code: err.code, details: err.details, metadata: err.metadata }));
@@ -260,8 +242,7 @@ export class Apid {
   }
 
   /** Merges the streams of every target, labelling each message; a failed node contributes one error message. */
-  private fanOutStream(m: MethodInfo, call: ServerWritableStream<Buffer, Buffer>, targets: string[], roles: string[]): void {
-    const md = this.metadataFor(call, roles, true);
+  private fanOutStream(m: MethodInfo, call: ServerWritableStream<Buffer, Buffer>, targets: string[], md: Metadata): void {
     let open = targets.length;
     const done = () => {
       if (--open === 0) call.end();
@@ -292,50 +273,21 @@ export class Apid {
   }
 
   private clientStream(m: MethodInfo, call: ServerReadableStream<Buffer, Buffer>, cb: sendUnaryData<Buffer>): void {
-    let admitted: { route: Route; roles: string[] };
-    try {
-      admitted = this.admit(m, call);
-    } catch (e) {
-      return this.fail(call, e, cb);
-    }
-    const r = admitted.route;
-    if (r.kind === 'error') return cb({ code: r.code, details: r.message });
-    if (r.kind === 'many') return cb({ code: status.UNIMPLEMENTED, details: `one-2-many proxying of client streams is not supported for method ${m.path}` });
-    let backend: Client;
-    try {
-      backend = this.backendFor(r);
-    } catch (e) {
-      return cb({ code: status.INTERNAL, details: (e as Error).message });
-    }
-    const bc: ClientWritableStream<Buffer> = backend.makeClientStreamRequest(
-      m.path,
-      identity,
-      identity,
-      this.metadataFor(call, admitted.roles, r.kind === 'one'),
-      this.options(call),
-      (err, res) => (err ? cb({ code: err.code, details: err.details, metadata: err.metadata }) : cb(null, res)),
+    const d = this.dispatch(m, call);
+    if (d.kind === 'error') return cb(d.status);
+    if (d.kind === 'many') return cb({ code: status.UNIMPLEMENTED, details: `one-2-many proxying of client streams is not supported for method ${m.path}` });
+    const bc: ClientWritableStream<Buffer> = d.backend.makeClientStreamRequest(m.path, identity, identity, d.md, this.options(call), (err, res) =>
+      err ? cb({ code: err.code, details: err.details, metadata: err.metadata }) : cb(null, res),
     );
     pipeFromCall(call, bc);
     call.on('cancelled', () => bc.cancel());
   }
 
   private bidi(m: MethodInfo, call: ServerDuplexStream<Buffer, Buffer>): void {
-    let admitted: { route: Route; roles: string[] };
-    try {
-      admitted = this.admit(m, call);
-    } catch (e) {
-      return this.fail(call, e);
-    }
-    const r = admitted.route;
-    if (r.kind === 'error') return void call.emit('error', { code: r.code, details: r.message });
-    if (r.kind === 'many') return void call.emit('error', { code: status.UNIMPLEMENTED, details: `one-2-many proxying is not supported for method ${m.path}` });
-    let backend: Client;
-    try {
-      backend = this.backendFor(r);
-    } catch (e) {
-      return void call.emit('error', { code: status.INTERNAL, details: (e as Error).message });
-    }
-    const bc: ClientDuplexStream<Buffer, Buffer> = backend.makeBidiStreamRequest(m.path, identity, identity, this.metadataFor(call, admitted.roles, r.kind === 'one'), this.options(call));
+    const d = this.dispatch(m, call);
+    if (d.kind === 'error') return void call.emit('error', d.status);
+    if (d.kind === 'many') return void call.emit('error', { code: status.UNIMPLEMENTED, details: `one-2-many proxying is not supported for method ${m.path}` });
+    const bc: ClientDuplexStream<Buffer, Buffer> = d.backend.makeBidiStreamRequest(m.path, identity, identity, d.md, this.options(call));
     pipeFromCall(call, bc);
     pipeToCall(bc, call, (msg) => msg);
     bc.on('error', (err: ServiceError) => call.emit('error', { code: err.code, details: err.details, metadata: err.metadata }));
