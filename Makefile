@@ -3,10 +3,10 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
 NODE_MODULES_STAMP := node_modules/.bronze-deps
-APT_PACKAGES := openssl ca-certificates
+APT_PACKAGES := openssl ca-certificates iproute2 dnsmasq-base
 PROTO_APT_PACKAGES := protobuf-compiler
 
-.PHONY: deps apt-deps build test test-unit test-integration run proto lint typecheck bench fuzz clean
+.PHONY: native deps apt-deps build test test-unit test-integration run proto lint typecheck bench fuzz clean
 
 ## deps: install what is missing (Debian packages, then npm ci when the lockfile changed)
 deps: apt-deps $(NODE_MODULES_STAMP)
@@ -18,11 +18,20 @@ $(NODE_MODULES_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-## build: compile TypeScript into dist/
-build: $(NODE_MODULES_STAMP)
+# Node's headers come from the Debian node package (/usr/include/node): node-gyp must not download them
+NODEDIR ?= $(shell test -f /usr/include/node/node_api.h && echo /usr)
+
+## build: compile TypeScript into dist/ and the native addon into native/build/
+build: $(NODE_MODULES_STAMP) native
 	npx tsc -p tsconfig.build.json
 	@scripts/build-info
 	@chmod +x bin/bronzectl
+
+native: native/build/Release/bronze.node
+
+native/build/Release/bronze.node: native/binding.gyp native/src/*.c $(NODE_MODULES_STAMP)
+	@test -n "$(NODEDIR)" || { echo "Node's headers are missing (/usr/include/node/node_api.h): install the Debian nodejs headers" >&2; exit 1; }
+	npx node-gyp rebuild --directory native --nodedir=$(NODEDIR) --silent
 
 ## lint: biome, import rules (cycles, machinery boundaries)
 lint: $(NODE_MODULES_STAMP)

@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "bronze",
+      "sources": ["src/bronze.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11"]
+    }
+  ]
+}

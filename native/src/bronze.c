@@ -1,0 +1,76 @@
+/*
+ * Bronze's native addon: the few Linux system calls machined needs that Node does not offer.
+ * Every function throws a JavaScript Error carrying `code` (the errno name) and `syscall` on failure.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <net/if.h>
+#include <node_api.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+static const char *errno_name(int e) {
+  switch (e) {
+  case EPERM: return "EPERM";
+  case ENOENT: return "ENOENT";
+  case EBADF: return "EBADF";
+  case EINVAL: return "EINVAL";
+  case ENODEV: return "ENODEV";
+  case EACCES: return "EACCES";
+  case EBUSY: return "EBUSY";
+  case ENOTSOCK: return "ENOTSOCK";
+  case ENOPROTOOPT: return "ENOPROTOOPT";
+  default: return "EUNKNOWN";
+  }
+}
+
+static napi_value throw_errno(napi_env env, const char *syscall, int e) {
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s failed: %s", syscall, strerror(e));
+  napi_value code, message, err, sys;
+  napi_create_string_utf8(env, errno_name(e), NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
+  napi_create_error(env, code, message, &err);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &sys);
+  napi_set_named_property(env, err, "syscall", sys);
+  napi_value errnum;
+  napi_create_int32(env, e, &errnum);
+  napi_set_named_property(env, err, "errno", errnum);
+  napi_throw(env, err);
+  return NULL;
+}
+
+/* bindToDevice(fd: number, ifname: string): sends and receives of the socket use only that link (SO_BINDTODEVICE). */
+static napi_value bind_to_device(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc != 2) {
+    napi_throw_type_error(env, "EINVAL", "bindToDevice(fd, ifname) takes two arguments");
+    return NULL;
+  }
+  int32_t fd;
+  if (napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
+    napi_throw_type_error(env, "EINVAL", "fd must be a number");
+    return NULL;
+  }
+  char ifname[IFNAMSIZ];
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, argv[1], ifname, sizeof ifname, &len) != napi_ok || len == 0 || len >= IFNAMSIZ - 1) {
+    napi_throw_type_error(env, "EINVAL", "ifname must be a non-empty link name shorter than 16 bytes");
+    return NULL;
+  }
+  if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)len + 1) != 0) return throw_errno(env, "setsockopt(SO_BINDTODEVICE)", errno);
+  return NULL;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"bindToDevice", NULL, bind_to_device, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
