@@ -1,0 +1,286 @@
+import { isIP } from 'node:net';
+import { createRtNetlink, type RtNetlinkSocket } from 'netlink';
+
+/** A link as the kernel reports it. */
+export interface LinkInfo {
+  index: number;
+  name: string;
+  up: boolean;
+  /** the carrier is up (IFF_LOWER_UP) */
+  lowerUp: boolean;
+  mtu: number;
+  hardwareAddr: string;
+  /** `ethernet`, `loopback`, ... from the ARPHRD type */
+  type: string;
+  /** `veth`, `bridge`, `vlan`, ... for virtual links */
+  kind?: string;
+  operState: string;
+}
+
+export interface AddressInfo {
+  linkIndex: number;
+  linkName: string;
+  /** `10.0.0.5/24` */
+  cidr: string;
+  family: 'inet' | 'inet6';
+  scope: number;
+}
+
+export interface RouteInfo {
+  family: 'inet' | 'inet6';
+  /** `0.0.0.0/0` for the default route */
+  destination: string;
+  gateway?: string;
+  source?: string;
+  outLinkIndex?: number;
+  table: number;
+  priority: number;
+  protocol: string;
+  scope: string;
+  type: string;
+}
+
+export class NetlinkError extends Error {
+  constructor(
+    readonly code: 'BRONZE_NETLINK_NO_LINK' | 'BRONZE_NETLINK_BAD_ADDRESS' | 'BRONZE_NETLINK_REQUEST',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'NetlinkError';
+  }
+}
+
+const AF_INET = 2;
+const NLM_F_REPLACE = 0x100;
+const NLM_F_CREATE = 0x400;
+const AF_INET6 = 10;
+const OPER_STATES = ['unknown', 'notPresent', 'down', 'lowerLayerDown', 'testing', 'dormant', 'up'];
+
+function ipBytes(ip: string): Buffer {
+  const v = isIP(ip);
+  if (v === 4) return Buffer.from(ip.split('.').map(Number));
+  if (v === 6) {
+    const [head, tail = ''] = ip.includes('::') ? ip.split('::') : [ip, undefined];
+    const h = head ? head.split(':') : [];
+    const t = tail ? tail.split(':') : [];
+    const groups = ip.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
+    const b = Buffer.alloc(16);
+    groups.forEach((g, i) => b.writeUInt16BE(parseInt(g || '0', 16), i * 2));
+    return b;
+  }
+  throw new NetlinkError('BRONZE_NETLINK_BAD_ADDRESS', `invalid IP address "${ip}"`);
+}
+
+function bytesIP(b: Buffer | undefined): string | undefined {
+  if (!b) return undefined;
+  if (b.length === 4) return [...b].join('.');
+  if (b.length === 16) {
+    const groups: string[] = [];
+    for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i).toString(16));
+    // compress the longest run of zero groups
+    let best = -1;
+    let bestLen = 0;
+    for (let i = 0; i < 8; ) {
+      if (groups[i] !== '0') {
+        i++;
+        continue;
+      }
+      let j = i;
+      while (j < 8 && groups[j] === '0') j++;
+      if (j - i > bestLen && j - i > 1) {
+        best = i;
+        bestLen = j - i;
+      }
+      i = j;
+    }
+    if (best < 0) return groups.join(':');
+    return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
+  }
+  return undefined;
+}
+
+/** The IFLA_INFO_KIND attribute nested in IFLA_LINKINFO (`veth`, `bridge`, ...). */
+function linkKind(info: Buffer | undefined): string | undefined {
+  for (let off = 0; info && off + 4 <= info.length; ) {
+    const len = info.readUInt16LE(off);
+    const type = info.readUInt16LE(off + 2) & 0x3fff;
+    if (len < 4) break;
+    if (type === 1) return info.subarray(off + 4, off + len).toString('latin1').replace(/\0+$/, '');
+    off += (len + 3) & ~3;
+  }
+  return undefined;
+}
+
+/** Splits `10.0.0.5/24` into address and prefix length, checking both. */
+export function parseCIDR(cidr: string): { ip: string; prefix: number; family: 'inet' | 'inet6' } {
+  const slash = cidr.lastIndexOf('/');
+  const ip = slash < 0 ? cidr : cidr.slice(0, slash);
+  const v = isIP(ip);
+  if (v === 0) throw new NetlinkError('BRONZE_NETLINK_BAD_ADDRESS', `invalid address "${cidr}"`);
+  const max = v === 4 ? 32 : 128;
+  const prefix = slash < 0 ? max : Number(cidr.slice(slash + 1));
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) throw new NetlinkError('BRONZE_NETLINK_BAD_ADDRESS', `invalid prefix length in "${cidr}"`);
+  return { ip, prefix, family: v === 4 ? 'inet' : 'inet6' };
+}
+
+/**
+ * Links, addresses and routes through rtnetlink (the `netlink` package), in the network namespace of this process:
+ * what the network spec controllers apply on the metal platform.
+ */
+export class Rtnl {
+  private readonly sock: RtNetlinkSocket;
+
+  constructor() {
+    this.sock = createRtNetlink();
+  }
+
+  close(): void {
+    this.sock.socket.close();
+  }
+
+  /** Requests run one at a time: dumps on one socket must not overlap, their multipart replies would interleave. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private req<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn).catch((e: unknown) => {
+      throw new NetlinkError('BRONZE_NETLINK_REQUEST', `${what}: ${(e as Error).message}`, { cause: e });
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async links(): Promise<LinkInfo[]> {
+    const msgs = await this.req('list links', () => this.sock.getLinks());
+    return msgs.map((m) => ({
+      index: m.data.index ?? 0,
+      name: m.attrs.ifname ?? '',
+      up: m.data.flags?.up === true,
+      lowerUp: m.data.flags?.lowerUp === true,
+      mtu: m.attrs.mtu ?? 0,
+      hardwareAddr: m.attrs.address ? [...m.attrs.address].map((b) => b.toString(16).padStart(2, '0')).join(':') : '',
+      type: String(m.data.type ?? 'unknown').toLowerCase(),
+      kind: linkKind(m.attrs.linkinfo),
+      operState: OPER_STATES[Number(m.attrs.operstate ?? 0)] ?? 'unknown',
+    }));
+  }
+
+  async link(name: string): Promise<LinkInfo> {
+    const l = (await this.links()).find((x) => x.name === name);
+    if (!l) throw new NetlinkError('BRONZE_NETLINK_NO_LINK', `link "${name}" not found`);
+    return l;
+  }
+
+  async setLinkUp(name: string, up: boolean): Promise<void> {
+    const l = await this.link(name);
+    await this.req(`set link ${name} ${up ? 'up' : 'down'}`, () => this.sock.setLink({ index: l.index, change: { up: true }, flags: up ? { up: true } : {} }));
+  }
+
+  async setMTU(name: string, mtu: number): Promise<void> {
+    const l = await this.link(name);
+    await this.req(`set MTU of ${name} to ${mtu}`, () => this.sock.setLink({ index: l.index }, { mtu }));
+  }
+
+  async addresses(): Promise<AddressInfo[]> {
+    const msgs = await this.req('list addresses', () => this.sock.getAddresses());
+    const links = await this.links();
+    const names = new Map(links.map((l) => [l.index, l.name]));
+    return msgs.map((m) => {
+      const ip = bytesIP(m.attrs.local ?? m.attrs.address) ?? '';
+      return {
+        linkIndex: m.data.index ?? 0,
+        linkName: names.get(m.data.index ?? 0) ?? '',
+        cidr: `${ip}/${m.data.prefixlen ?? 0}`,
+        family: m.data.family === AF_INET6 ? 'inet6' : 'inet',
+        scope: m.data.scope ?? 0,
+      };
+    });
+  }
+
+  async addAddress(linkName: string, cidr: string): Promise<void> {
+    const l = await this.link(linkName);
+    const { ip, prefix, family } = parseCIDR(cidr);
+    const bytes = ipBytes(ip);
+    await this.req(`add address ${cidr} to ${linkName}`, () =>
+      this.sock.newAddress(
+        { family: family === 'inet' ? AF_INET : AF_INET6, prefixlen: prefix, index: l.index },
+        { local: bytes, address: bytes },
+        { flags: NLM_F_CREATE | NLM_F_REPLACE },
+      ),
+    );
+  }
+
+  async removeAddress(linkName: string, cidr: string): Promise<void> {
+    const l = await this.link(linkName);
+    const { ip, prefix, family } = parseCIDR(cidr);
+    const bytes = ipBytes(ip);
+    await this.req(`remove address ${cidr} from ${linkName}`, () =>
+      this.sock.delAddress({ family: family === 'inet' ? AF_INET : AF_INET6, prefixlen: prefix, index: l.index }, { local: bytes, address: bytes }),
+    );
+  }
+
+  async routes(): Promise<RouteInfo[]> {
+    const msgs = await this.req('list routes', () => this.sock.getRoutes());
+    return msgs.map((m) => {
+      const family = m.data.family === AF_INET6 ? 'inet6' : 'inet';
+      const dst = bytesIP(m.attrs.dst) ?? (family === 'inet' ? '0.0.0.0' : '::');
+      return {
+        family,
+        destination: `${dst}/${m.data.dstLen ?? 0}`,
+        gateway: bytesIP(m.attrs.gateway),
+        source: bytesIP(m.attrs.prefsrc),
+        outLinkIndex: m.attrs.oif,
+        table: m.attrs.table ?? m.data.table ?? 0,
+        priority: m.attrs.priority ?? 0,
+        protocol: String(m.data.protocol ?? ''),
+        scope: String(m.data.scope ?? ''),
+        type: String(m.data.type ?? ''),
+      };
+    });
+  }
+
+  /** Adds (or replaces) a route: `destination` in CIDR form (`0.0.0.0/0` for default), via `gateway` or on-link. */
+  async addRoute(r: { destination: string; gateway?: string; link?: string; source?: string; priority?: number; table?: number }): Promise<void> {
+    const { ip, prefix, family } = parseCIDR(r.destination);
+    const oif = r.link ? (await this.link(r.link)).index : undefined;
+    await this.req(`add route ${r.destination}${r.gateway ? ` via ${r.gateway}` : ''}`, () =>
+      this.sock.newRoute(
+        {
+          family: family === 'inet' ? AF_INET : AF_INET6,
+          dstLen: prefix,
+          table: r.table && r.table < 256 ? r.table : 254,
+          protocol: 'STATIC',
+          scope: r.gateway ? 'UNIVERSE' : 'LINK',
+          type: 'UNICAST',
+        },
+        {
+          ...(prefix > 0 ? { dst: ipBytes(ip) } : {}),
+          ...(r.gateway ? { gateway: ipBytes(r.gateway) } : {}),
+          ...(r.source ? { prefsrc: ipBytes(r.source) } : {}),
+          ...(oif !== undefined ? { oif } : {}),
+          ...(r.priority !== undefined ? { priority: r.priority } : {}),
+          ...(r.table !== undefined ? { table: r.table } : {}),
+        },
+        { flags: NLM_F_CREATE | NLM_F_REPLACE },
+      ),
+    );
+  }
+
+  async removeRoute(r: { destination: string; gateway?: string; link?: string; priority?: number; table?: number }): Promise<void> {
+    const { ip, prefix, family } = parseCIDR(r.destination);
+    const oif = r.link ? (await this.link(r.link)).index : undefined;
+    await this.req(`remove route ${r.destination}`, () =>
+      this.sock.delRoute(
+        { family: family === 'inet' ? AF_INET : AF_INET6, dstLen: prefix, table: r.table && r.table < 256 ? r.table : 254 },
+        {
+          ...(prefix > 0 ? { dst: ipBytes(ip) } : {}),
+          ...(r.gateway ? { gateway: ipBytes(r.gateway) } : {}),
+          ...(oif !== undefined ? { oif } : {}),
+          ...(r.priority !== undefined ? { priority: r.priority } : {}),
+        },
+      ),
+    );
+  }
+}
+
+export { bytesIP as formatIP, ipBytes as parseIP };
