@@ -1,5 +1,6 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { writeFileAtomicSync } from '../sys/atomic-write.js';
 
 /**
  * The machine config on disk (`config.yaml` in the STATE area, or the node's state directory on the process
@@ -24,37 +25,17 @@ export class ConfigStore {
   }
 
   write(data: Uint8Array): void {
-    writeFileAtomic(this.path, data, 0o600);
+    writeFileAtomicSync(this.path, data, 0o600);
   }
 
   remove(): void {
     rmSync(this.path, { force: true });
-    fsyncDir(dirname(this.path));
+    const fd = openSync(dirname(this.path), 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
   }
 }
 
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Writes `data` to `path` atomically and durably (temp file, fsync, rename, fsync of the directory). */
-export function writeFileAtomic(path: string, data: Uint8Array, mode = 0o600): void {
-  const dir = dirname(path);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const tmp = `${path}-tmp`;
-  const fd = openSync(tmp, 'w', mode);
-  try {
-    let off = 0;
-    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  fsyncDir(dir);
-}
