@@ -1,5 +1,6 @@
 import type { Command, CommandContext } from '../command.js';
 import { buildInfo } from '../../version.js';
+import { serverVersion } from './version-server.js';
 
 function clientVersion(): string {
   const b = buildInfo();
@@ -21,18 +22,20 @@ export const versionCommand: Command = {
     { name: 'client', kind: 'bool', description: 'print client version only' },
     { name: 'short', kind: 'bool', description: 'print the short version' },
     { name: 'insecure', short: 'i', kind: 'bool', description: 'use Talos maintenance mode API' },
-    { name: 'json', kind: 'bool', description: 'print the client version as JSON' },
+    { name: 'json', kind: 'bool', description: 'print the answers as JSON, one object per node', hidden: true },
   ],
   async run(ctx: CommandContext) {
     const b = buildInfo();
     if (ctx.bool('json')) {
-      ctx.out(`${JSON.stringify({ client: b }, null, 2)}\n`);
-      return 0;
+      // as talosctl: only the answers, one JSON object per node
+      if (ctx.bool('client')) {
+        ctx.out(`${JSON.stringify({ client: b })}\n`);
+        return 0;
+      }
+    } else {
+      ctx.out(ctx.bool('short') ? `Client:\n\t${b.name} ${b.tag}\n` : clientVersion());
+      if (ctx.bool('client')) return 0;
     }
-    if (ctx.bool('short')) ctx.out(`Client:\n\t${b.name} ${b.tag}\n`);
-    else ctx.out(clientVersion());
-    if (ctx.bool('client')) return 0;
-    const { serverVersion } = await import('./version-server.js');
     return serverVersion(ctx);
   },
 };
