@@ -16,6 +16,6 @@ export default tseslint.config(
   },
   {
     files: ['src/cli/**', 'src/bin/**', 'scripts/**', 'bench/**', 'test/**', '**/*.test.ts', 'bin/**'],
-    rules: { 'no-console': 'off' },
+    rules: { 'no-console': 'off', 'no-regex-spaces': 'off' },
   },
 );
