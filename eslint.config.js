@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'src/api/gen/**', '_out/**', '_cache/**', 'bench/results/**', '.dependency-cruiser.cjs'] },
+  { ignores: ['dist/**', 'node_modules/**', 'src/api/gen/**', '_out/**', '_cache/**', 'bench/results/**', '.dependency-cruiser.cjs', '.tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
