@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadTalosconfig, mergeTalosconfig, parseTalosconfig, resolveContext, serializeTalosconfig, type Talosconfig, TalosconfigError, talosconfigPath, writeTalosconfig } from './talosconfig.js';
+import { SERVICE_ACCOUNT_TALOSCONFIG, loadTalosconfig, mergeTalosconfig, parseTalosconfig, resolveContext, serializeTalosconfig, type Talosconfig, TalosconfigError, talosconfigPath, writeTalosconfig } from './talosconfig.js';
 
 const sample = `context: prod
 contexts:
@@ -27,7 +27,10 @@ describe('talosconfig', () => {
     assert.equal(talosconfigPath(undefined, { TALOSCONFIG: '/y/config' }), '/y/config');
     assert.equal(talosconfigPath(undefined, { TALOS_HOME: '/opt/talos', HOME: '/root' }), '/opt/talos/config');
     assert.equal(talosconfigPath(undefined, { TALOS_HOME: 'relative', HOME: '/home/u' }), '/home/u/.talos/config');
-    assert.equal(talosconfigPath(undefined, { HOME: '/home/u' }), '/home/u/.talos/config');
+    assert.equal(talosconfigPath(undefined, { HOME: '/home/u' }, () => false), '/home/u/.talos/config');
+    // in a pod with Talos API access, the mounted read-only talosconfig is used when ~/.talos/config is absent
+    assert.equal(talosconfigPath(undefined, { HOME: '/home/u' }, (p) => p === SERVICE_ACCOUNT_TALOSCONFIG), SERVICE_ACCOUNT_TALOSCONFIG);
+    assert.equal(talosconfigPath(undefined, { HOME: '/home/u' }, () => true), '/home/u/.talos/config');
   });
 
   it('parses contexts and turns the legacy target into an endpoint', () => {
@@ -40,9 +43,22 @@ describe('talosconfig', () => {
 
   it('names the path of what is wrong', () => {
     assert.throws(() => parseTalosconfig('contexts:\n  a:\n    endpoints: 5\n'), (e: unknown) => e instanceof TalosconfigError && e.message === 'talosconfig: contexts.a.endpoints: expected a list of strings');
-    assert.throws(() => parseTalosconfig('contexts:\n  a:\n    endpoint: [x]\n'), /contexts\.a\.endpoint: unknown key/);
+    assert.throws(() => parseTalosconfig('contexts:\n  a:\n    auth: {basic: {username: 5}}\n'), { message: 'talosconfig: contexts.a.auth.basic.username: expected a string' });
     assert.throws(() => parseTalosconfig('- a\n'), /expected a mapping/);
     assert.throws(() => parseTalosconfig('context: [\n'), (e: unknown) => e instanceof TalosconfigError && e.code === 'BRONZE_TALOSCONFIG_INVALID');
+  });
+
+  it('ignores keys it does not know and keeps auth, as talosctl does', () => {
+    const cfg = parseTalosconfig('context: a\ncontexts:\n  a:\n    endpoints: [x]\n    proxy-url: http://p\n    auth:\n      basic: {username: u, password: p}\n');
+    assert.deepEqual(cfg.contexts.a, { endpoints: ['x'], auth: { basic: { username: 'u', password: 'p' } } });
+  });
+
+  it('serializes as talosctl: sorted contexts, four-space indentation, endpoints always present', () => {
+    const text = serializeTalosconfig({ context: 'z', contexts: { z: { endpoints: [], cluster: 'c' }, a: { endpoints: ['1.2.3.4'], nodes: ['n'], ca: 'Y2E=' } } });
+    assert.equal(
+      text,
+      'context: z\ncontexts:\n    a:\n        endpoints:\n            - 1.2.3.4\n        nodes:\n            - n\n        ca: Y2E=\n    z:\n        endpoints: []\n        cluster: c\n',
+    );
   });
 
   it('resolves contexts with clear errors', () => {
@@ -71,7 +87,7 @@ describe('talosconfig', () => {
       await writeTalosconfig(path, cfg);
       assert.equal(statSync(path).mode & 0o777, 0o600);
       assert.deepEqual(await loadTalosconfig(path), cfg);
-      assert.ok(readFileSync(path, 'utf8').startsWith('context: prod\ncontexts:\n  prod:\n    endpoints:\n      - 10.5.0.2\n'));
+      assert.ok(readFileSync(path, 'utf8').startsWith('context: prod\ncontexts:\n    old:\n        endpoints:\n            - 192.168.1.10\n'));
       assert.equal(serializeTalosconfig(await loadTalosconfig(path)), readFileSync(path, 'utf8'));
       await assert.rejects(loadTalosconfig(join(dir, 'missing')), (e: unknown) => e instanceof TalosconfigError && e.code === 'BRONZE_TALOSCONFIG_NOT_FOUND' && e.message.includes(join(dir, 'missing')));
     } finally {

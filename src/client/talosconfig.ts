@@ -26,6 +26,8 @@ export interface Talosconfig {
 
 export type TalosconfigErrorCode = 'BRONZE_TALOSCONFIG_NOT_FOUND' | 'BRONZE_TALOSCONFIG_INVALID' | 'BRONZE_TALOSCONFIG_CONTEXT';
 
+const brand = Symbol.for('bronze.talosconfig.error');
+
 export class TalosconfigError extends Error {
   constructor(
     readonly code: TalosconfigErrorCode,
@@ -35,17 +37,37 @@ export class TalosconfigError extends Error {
     super(message, options);
     this.name = 'TalosconfigError';
   }
+
+  get [brand](): true {
+    return true;
+  }
+
+  /** `instanceof` holds across duplicate copies of this package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+  }
 }
 
-/** Where the talosconfig lives: `--talosconfig`, then `$TALOSCONFIG`, then `$TALOS_HOME/config` (absolute only) or `~/.talos/config`. */
-export function talosconfigPath(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+/** The read-only talosconfig Kubernetes mounts into pods granted Talos API access. */
+export const SERVICE_ACCOUNT_TALOSCONFIG = '/var/run/secrets/talos.dev/config';
+
+/** `$TALOS_HOME` when it is absolute, else `~/.talos`. */
+export function talosDirectory(env: NodeJS.ProcessEnv = process.env): string {
+  return env.TALOS_HOME && isAbsolute(env.TALOS_HOME) ? env.TALOS_HOME : join(env.HOME || homedir(), '.talos');
+}
+
+/**
+ * Where the talosconfig lives, as talosctl finds it: `--talosconfig`, then `$TALOSCONFIG`, then `$TALOS_HOME/config`
+ * (absolute only) or `~/.talos/config`; when that file does not exist but the in-pod service account talosconfig
+ * does, that one (read-only).
+ */
+export function talosconfigPath(flag?: string, env: NodeJS.ProcessEnv = process.env, exists: (p: string) => boolean = existsSync): string {
   if (flag) return flag;
   if (env.TALOSCONFIG) return env.TALOSCONFIG;
-  const home = env.TALOS_HOME && isAbsolute(env.TALOS_HOME) ? env.TALOS_HOME : join(env.HOME || homedir(), '.talos');
-  return join(home, 'config');
+  const home = join(talosDirectory(env), 'config');
+  if (!exists(home) && exists(SERVICE_ACCOUNT_TALOSCONFIG)) return SERVICE_ACCOUNT_TALOSCONFIG;
+  return home;
 }
-
-const CONTEXT_KEYS = new Set(['target', 'endpoints', 'nodes', 'ca', 'crt', 'key', 'auth', 'cluster']);
 
 function stringList(v: unknown, where: string): string[] | undefined {
   if (v === undefined || v === null) return undefined;
@@ -57,6 +79,23 @@ function optString(v: unknown, where: string): string | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string') throw new TalosconfigError('BRONZE_TALOSCONFIG_INVALID', `${where}: expected a string`);
   return v;
+}
+
+function parseAuth(v: unknown, where: string): TalosconfigContext['auth'] {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) throw new TalosconfigError('BRONZE_TALOSCONFIG_INVALID', `${where}: expected a mapping`);
+  const a = v as Record<string, unknown>;
+  const out: NonNullable<TalosconfigContext['auth']> = {};
+  if (a.basic !== undefined && a.basic !== null) {
+    if (typeof a.basic !== 'object' || Array.isArray(a.basic)) throw new TalosconfigError('BRONZE_TALOSCONFIG_INVALID', `${where}.basic: expected a mapping`);
+    const b = a.basic as Record<string, unknown>;
+    out.basic = { username: optString(b.username, `${where}.basic.username`) ?? '', password: optString(b.password, `${where}.basic.password`) ?? '' };
+  }
+  if (a.siderov1 !== undefined && a.siderov1 !== null) {
+    if (typeof a.siderov1 !== 'object' || Array.isArray(a.siderov1)) throw new TalosconfigError('BRONZE_TALOSCONFIG_INVALID', `${where}.siderov1: expected a mapping`);
+    out.siderov1 = { identity: optString((a.siderov1 as Record<string, unknown>).identity, `${where}.siderov1.identity`) ?? '' };
+  }
+  return out.basic || out.siderov1 ? out : undefined;
 }
 
 /** Parses talosconfig YAML; the deprecated `target` of old configs becomes an endpoint, as talosctl does. */
@@ -73,8 +112,8 @@ export function parseTalosconfig(text: string, source = 'talosconfig'): Taloscon
   for (const [name, value] of Object.entries(rawContexts as Record<string, unknown>)) {
     const where = `${source}: contexts.${name}`;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TalosconfigError('BRONZE_TALOSCONFIG_INVALID', `${where}: expected a mapping`);
+    // keys this version does not know are ignored, as talosctl does, so newer talosconfigs still load
     const c = value as Record<string, unknown>;
-    for (const k of Object.keys(c)) if (!CONTEXT_KEYS.has(k)) throw new TalosconfigError('BRONZE_TALOSCONFIG_INVALID', `${where}.${k}: unknown key`);
     const endpoints = stringList(c.endpoints, `${where}.endpoints`) ?? [];
     const target = optString(c.target, `${where}.target`);
     const ctx: TalosconfigContext = { endpoints: target ? [...endpoints, target] : endpoints };
@@ -84,17 +123,22 @@ export function parseTalosconfig(text: string, source = 'talosconfig'): Taloscon
       const v = optString(c[k], `${where}.${k}`);
       if (v !== undefined) ctx[k] = v;
     }
-    if (c.auth !== undefined && c.auth !== null) ctx.auth = c.auth as TalosconfigContext['auth'];
+    const auth = parseAuth(c.auth, `${where}.auth`);
+    if (auth) ctx.auth = auth;
     contexts[name] = ctx;
   }
   return { context: optString(r.context, `${source}: context`) ?? '', contexts };
 }
 
-/** Serializes as talosctl does: `context`, then `contexts` with each context's keys in talosctl's order. */
+/**
+ * Serializes as talosctl does: `context`, then `contexts` sorted by name, each context's keys in talosctl's order
+ * (`endpoints` always present), four-space indentation, no line folding.
+ */
 export function serializeTalosconfig(cfg: Talosconfig): string {
   const contexts: Record<string, Record<string, unknown>> = {};
-  for (const [name, c] of Object.entries(cfg.contexts)) {
-    const out: Record<string, unknown> = { endpoints: c.endpoints };
+  for (const name of Object.keys(cfg.contexts).sort()) {
+    const c = cfg.contexts[name]!;
+    const out: Record<string, unknown> = { endpoints: c.endpoints ?? [] };
     if (c.nodes?.length) out.nodes = c.nodes;
     if (c.ca) out.ca = c.ca;
     if (c.crt) out.crt = c.crt;
@@ -103,7 +147,7 @@ export function serializeTalosconfig(cfg: Talosconfig): string {
     if (c.cluster) out.cluster = c.cluster;
     contexts[name] = out;
   }
-  return stringify({ context: cfg.context, contexts }, { lineWidth: 0 });
+  return stringify({ context: cfg.context, contexts }, { indent: 4, indentSeq: true, lineWidth: 0 });
 }
 
 /** Reads a talosconfig file; a missing file is an error naming the path. */
