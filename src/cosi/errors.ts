@@ -9,6 +9,7 @@ export type StateErrorCode =
   | 'BRONZE_COSI_INVALID_BOOKMARK'
   | 'BRONZE_COSI_UNSUPPORTED'
   | 'BRONZE_COSI_READ_ONLY'
+  | 'BRONZE_COSI_ACCESS_DENIED'
   | 'BRONZE_COSI_OUTPUT_NOT_DECLARED'
   | 'BRONZE_COSI_INVALID';
 
@@ -34,3 +35,4 @@ export const isUnsupported = is('BRONZE_COSI_UNSUPPORTED');
 /** Any conflict: a stale version, an existing resource, pending finalizers. */
 export const isConflict = (e: unknown) =>
   e instanceof StateError && (e.code === 'BRONZE_COSI_CONFLICT' || e.code === 'BRONZE_COSI_ALREADY_EXISTS' || e.code === 'BRONZE_COSI_PENDING_FINALIZERS');
+export const isAccessDenied = (e: unknown) => e instanceof StateError && (e.code === 'BRONZE_COSI_ACCESS_DENIED' || e.code === 'BRONZE_COSI_READ_ONLY');
