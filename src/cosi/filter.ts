@@ -56,8 +56,17 @@ export class ReadOnlyFilter implements CoreState {
   }
 
   watchKind(kind: Kind, opts?: WatchKindOptions, signal?: AbortSignal): AsyncIterable<StateEvent> {
+    this.checkKind(kind);
+    return this.inner.watchKind(kind, opts, signal);
+  }
+
+  watchKindAggregated(kind: Kind, opts?: WatchKindOptions, signal?: AbortSignal): AsyncIterable<StateEvent[]> {
+    this.checkKind(kind);
+    return this.inner.watchKindAggregated(kind, opts, signal);
+  }
+
+  private checkKind(kind: Kind): void {
     const whole = this.allowed.some((a) => a.namespace === kind.namespace && a.type === kind.type && a.id === undefined);
     if (!whole) this.check(kind);
-    return this.inner.watchKind(kind, opts, signal);
   }
 }

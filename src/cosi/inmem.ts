@@ -10,6 +10,8 @@ interface Stored {
   resource: Resource;
   old?: Resource;
   pos: number;
+  /** the event as unfiltered watchers see it, built once and shared (read-only) */
+  event?: StateEvent;
 }
 
 export interface InMemoryOptions {
@@ -19,13 +21,6 @@ export interface InMemoryOptions {
   now?: () => Date;
 }
 
-function deepFreeze<T>(v: T): T {
-  if (v !== null && typeof v === 'object' && !Object.isFrozen(v) && !ArrayBuffer.isView(v)) {
-    Object.freeze(v);
-    for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
-  }
-  return v;
-}
 
 /** One (namespace, type): the resources and a bounded ring of past events. */
 class Collection {
@@ -36,12 +31,29 @@ class Collection {
 
   constructor(readonly capacity: number) {}
 
+  private notifying = false;
+
+  private readonly notifyAll = () => {
+    this.notifying = false;
+    for (const w of this.watchers) if (w.batchReader) w.wake();
+  };
+
   publish(type: Stored['type'], resource: Resource, old?: Resource): void {
     const ev: Stored = { type, resource, old, pos: this.writePos };
     if (this.ring.length < this.capacity) this.ring.push(ev);
     else this.ring[this.writePos % this.capacity] = ev;
     this.writePos++;
-    for (const w of this.watchers) w.wake();
+    // a watcher reading event by event gets each event at once; a batch reader is woken once per turn of the event
+    // loop, after the writers of this turn, so a burst of writes reaches it as one batch
+    let batchReaders = false;
+    for (const w of this.watchers) {
+      if (w.batchReader) batchReaders = true;
+      else w.wake();
+    }
+    if (batchReaders && !this.notifying) {
+      this.notifying = true;
+      setImmediate(this.notifyAll);
+    }
   }
 
   /** The event at a position, or undefined when it has left the ring. */
@@ -58,6 +70,42 @@ class Collection {
 
 type Filter = (ev: Stored) => StateEvent | undefined;
 
+/** An event shared by every watcher of a change; its bookmark is built on first use. */
+class SharedEvent implements StateEvent {
+  readonly type: Stored['type'];
+  readonly resource: Resource;
+  readonly old: Resource | undefined;
+  private mark: Uint8Array | undefined;
+
+  constructor(
+    private readonly st: Stored,
+    private readonly store: InMemoryState,
+  ) {
+    this.type = st.type;
+    this.resource = st.resource;
+    this.old = st.old;
+  }
+
+  get bookmark(): Uint8Array {
+    this.mark ??= this.store.bookmark(this.st.pos);
+    return this.mark;
+  }
+}
+
+/** One abort listener per signal for all its watchers: thousands of watchers may share a signal. */
+const signalWatchers = new WeakMap<AbortSignal, Set<Watcher>>();
+
+function onAbort(signal: AbortSignal, w: Watcher): void {
+  let set = signalWatchers.get(signal);
+  if (!set) {
+    const watchers = new Set<Watcher>();
+    set = watchers;
+    signalWatchers.set(signal, set);
+    signal.addEventListener('abort', () => watchers.forEach((x) => x.abort()), { once: true });
+  }
+  set.add(w);
+}
+
 /**
  * One watcher's cursor into its collection's history. Writers never wait for it: it reads at its own pace, and when
  * it falls further behind than the history holds it gets one `errored` event and ends.
@@ -65,8 +113,12 @@ type Filter = (ev: Stored) => StateEvent | undefined;
 class Watcher implements AsyncIterableIterator<StateEvent> {
   private readonly initial: StateEvent[];
   private initialPos = 0;
-  private waiting: (() => void) | undefined;
+  /** a next() or nextBatch() call waiting for events */
+  private pending: ((r: IteratorResult<StateEvent>) => void) | undefined;
+  private pendingBatch: ((r: IteratorResult<StateEvent[]>) => void) | undefined;
   private done = false;
+  /** read with nextBatch(): woken once per turn of the event loop */
+  batchReader = false;
 
   constructor(
     private readonly coll: Collection,
@@ -79,41 +131,94 @@ class Watcher implements AsyncIterableIterator<StateEvent> {
     coll.watchers.add(this);
     if (signal) {
       if (signal.aborted) this.close();
-      else signal.addEventListener('abort', () => this.close(), { once: true });
+      else onAbort(signal, this);
     }
   }
 
+  abort(): void {
+    this.close();
+  }
+
+  /** New events may be there: a waiting reader gets them now (no extra turn through an async function). */
   wake(): void {
-    const w = this.waiting;
-    if (w) {
-      this.waiting = undefined;
-      w();
+    if (this.pending) {
+      const r = this.poll();
+      if (r) {
+        const p = this.pending;
+        this.pending = undefined;
+        p(r);
+      }
+    } else if (this.pendingBatch) {
+      const r = this.pollBatch();
+      if (r) {
+        const p = this.pendingBatch;
+        this.pendingBatch = undefined;
+        p(r);
+      }
     }
   }
 
   private close(): void {
+    if (this.done) return;
     this.done = true;
     this.coll.watchers.delete(this);
-    this.wake();
+    if (this.signal) signalWatchers.get(this.signal)?.delete(this);
+    const p = this.pending;
+    const pb = this.pendingBatch;
+    this.pending = undefined;
+    this.pendingBatch = undefined;
+    p?.({ done: true, value: undefined });
+    pb?.({ done: true, value: undefined });
   }
 
-  async next(): Promise<IteratorResult<StateEvent>> {
-    for (;;) {
-      if (this.done) return { done: true, value: undefined };
-      if (this.initialPos < this.initial.length) return { done: false, value: this.initial[this.initialPos++]! };
-      if (this.cursor < this.coll.writePos) {
-        const st = this.coll.at(this.cursor);
-        if (!st) {
-          this.close();
-          return { done: false, value: { type: 'errored', error: 'buffer overrun: the watcher fell too far behind, list again' } };
-        }
-        this.cursor++;
-        const ev = this.filter(st);
-        if (ev) return { done: false, value: ev };
-        continue;
-      }
-      await new Promise<void>((resolve) => (this.waiting = resolve));
+  private overrun(): StateEvent {
+    this.close();
+    return { type: 'errored', error: 'buffer overrun: the watcher fell too far behind, list again' };
+  }
+
+  /** The next event if one is there, `done` when closed, undefined when the reader must wait. */
+  private poll(): IteratorResult<StateEvent> | undefined {
+    if (this.initialPos < this.initial.length) return { done: false, value: this.initial[this.initialPos++]! };
+    if (this.done) return { done: true, value: undefined };
+    while (this.cursor < this.coll.writePos) {
+      const st = this.coll.at(this.cursor);
+      if (!st) return { done: false, value: this.overrun() };
+      this.cursor++;
+      const ev = this.filter(st);
+      if (ev) return { done: false, value: ev };
     }
+    return undefined;
+  }
+
+  private pollBatch(): IteratorResult<StateEvent[]> | undefined {
+    if (this.done && this.initialPos >= this.initial.length) return { done: true, value: undefined };
+    const batch: StateEvent[] = [];
+    while (this.initialPos < this.initial.length) batch.push(this.initial[this.initialPos++]!);
+    while (!this.done && this.cursor < this.coll.writePos) {
+      const st = this.coll.at(this.cursor);
+      if (!st) {
+        batch.push(this.overrun());
+        break;
+      }
+      this.cursor++;
+      const ev = this.filter(st);
+      if (ev) batch.push(ev);
+    }
+    return batch.length > 0 ? { done: false, value: batch } : undefined;
+  }
+
+  next(): Promise<IteratorResult<StateEvent>> {
+    const r = this.poll();
+    if (r) return Promise.resolve(r);
+    return new Promise((resolve) => (this.pending = resolve));
+  }
+
+  /** Everything available (waiting when nothing is), as one batch. */
+  nextBatch(): Promise<IteratorResult<StateEvent[]>> {
+    this.batchReader = true;
+    const r = this.pollBatch();
+    if (r) return Promise.resolve(r);
+    return new Promise((resolve) => (this.pendingBatch = resolve));
   }
 
   async return(): Promise<IteratorResult<StateEvent>> {
@@ -128,7 +233,7 @@ class Watcher implements AsyncIterableIterator<StateEvent> {
 
 /** The in-memory resource store: every resource type in its own collection with its own event history. */
 export class InMemoryState implements CoreState {
-  private readonly collections = new Map<string, Collection>();
+  private readonly collections = new Map<string, Map<string, Collection>>();
   private readonly capacity: number;
   private readonly now: () => Date;
   /** bookmarks carry this, so a bookmark from another store (or an earlier run) is refused */
@@ -140,16 +245,26 @@ export class InMemoryState implements CoreState {
   }
 
   private coll(kind: Kind): Collection {
-    const key = `${kind.namespace}\u0000${kind.type}`;
-    let c = this.collections.get(key);
+    let byType = this.collections.get(kind.namespace);
+    if (!byType) {
+      byType = new Map();
+      this.collections.set(kind.namespace, byType);
+    }
+    let c = byType.get(kind.type);
     if (!c) {
       c = new Collection(this.capacity);
-      this.collections.set(key, c);
+      byType.set(kind.type, c);
     }
     return c;
   }
 
-  private bookmark(pos: number): Uint8Array {
+  /** The shared event of a stored change, with its bookmark. */
+  private eventOf(st: Stored): StateEvent {
+    st.event ??= new SharedEvent(st, this);
+    return st.event;
+  }
+
+  bookmark(pos: number): Uint8Array {
     const b = Buffer.alloc(16);
     this.cookie.copy(b, 0);
     b.writeBigUInt64BE(BigInt(pos), 8);
@@ -186,7 +301,7 @@ export class InMemoryState implements CoreState {
     const c = this.coll(m);
     if (c.items.has(m.id)) throw new StateError('BRONZE_COSI_ALREADY_EXISTS', `resource ${pointerString(m)} already exists`);
     const now = this.now();
-    const stored: Resource = deepFreeze({
+    const stored: Resource = {
       metadata: {
         namespace: m.namespace,
         type: m.type,
@@ -201,7 +316,7 @@ export class InMemoryState implements CoreState {
         annotations: { ...(m.annotations ?? {}) },
       },
       spec: cloneValue(res.spec),
-    });
+    };
     c.items.set(m.id, stored);
     c.publish('created', stored);
     return cloneResource(stored);
@@ -223,7 +338,7 @@ export class InMemoryState implements CoreState {
       throw new StateError('BRONZE_COSI_PHASE_CONFLICT', `resource ${pointerString(m)} is in phase ${cur.metadata.phase}, expected ${expected}`);
     }
     if (m.phase !== 'running' && m.phase !== 'tearingDown') throw new StateError('BRONZE_COSI_INVALID', `resource ${pointerString(m)}: invalid phase "${String(m.phase)}"`);
-    const stored: Resource = deepFreeze({
+    const stored: Resource = {
       metadata: {
         namespace: m.namespace,
         type: m.type,
@@ -238,10 +353,15 @@ export class InMemoryState implements CoreState {
         annotations: { ...m.annotations },
       },
       spec: cloneValue(res.spec),
-    });
+    };
     c.items.set(m.id, stored);
     c.publish('updated', stored, cur);
-    return cloneResource(stored);
+    // the store keeps its own deep copy, so the caller's spec object can go back to the caller as is
+    const sm = stored.metadata;
+    return {
+      metadata: { ...sm, created: new Date(sm.created.getTime()), updated: new Date(sm.updated.getTime()), finalizers: [...sm.finalizers], labels: { ...sm.labels }, annotations: { ...sm.annotations } },
+      spec: res.spec,
+    };
   }
 
   async destroy(ptr: Pointer, opts: OwnerOptions = {}): Promise<void> {
@@ -260,8 +380,7 @@ export class InMemoryState implements CoreState {
 
   watch(ptr: Pointer, opts: WatchOptions = {}, signal?: AbortSignal): AsyncIterable<StateEvent> {
     const c = this.coll(ptr);
-    const toEvent = (st: Stored): StateEvent | undefined =>
-      st.resource.metadata.id === ptr.id ? { type: st.type, resource: st.resource, old: st.old, bookmark: this.bookmark(st.pos) } : undefined;
+    const toEvent = (st: Stored): StateEvent | undefined => (st.resource.metadata.id === ptr.id ? this.eventOf(st) : undefined);
     let cursor = c.writePos;
     const initial: StateEvent[] = [];
     if (opts.startFromBookmark) cursor = this.resumeFrom(c, opts.startFromBookmark);
@@ -282,6 +401,15 @@ export class InMemoryState implements CoreState {
   }
 
   watchKind(kind: Kind, opts: WatchKindOptions = {}, signal?: AbortSignal): AsyncIterable<StateEvent> {
+    return this.kindWatcher(kind, opts, signal);
+  }
+
+  watchKindAggregated(kind: Kind, opts: WatchKindOptions = {}, signal?: AbortSignal): AsyncIterable<StateEvent[]> {
+    const w = this.kindWatcher(kind, opts, signal);
+    return { [Symbol.asyncIterator]: () => ({ next: () => w.nextBatch(), return: async () => (await w.return(), { done: true as const, value: undefined }) }) };
+  }
+
+  private kindWatcher(kind: Kind, opts: WatchKindOptions, signal?: AbortSignal): Watcher {
     const c = this.coll(kind);
     if (opts.bootstrapContents && (opts.tailEvents || opts.startFromBookmark)) {
       throw new StateError('BRONZE_COSI_UNSUPPORTED', 'bootstrap contents cannot be combined with tail events or a bookmark');
@@ -289,13 +417,13 @@ export class InMemoryState implements CoreState {
     const match = (r: Resource) => matchesID(r.metadata.id, opts.idQuery) && matchesLabels(r.metadata.labels, opts.labelQuery);
     const filtered = opts.idQuery !== undefined || (opts.labelQuery?.length ?? 0) > 0;
     const toEvent = (st: Stored): StateEvent | undefined => {
-      const bookmark = this.bookmark(st.pos);
-      if (!filtered) return { type: st.type, resource: st.resource, old: st.old, bookmark };
+      if (!filtered) return this.eventOf(st);
       const now = match(st.resource);
-      if (st.type !== 'updated') return now ? { type: st.type, resource: st.resource, old: st.old, bookmark } : undefined;
+      if (st.type !== 'updated') return now ? this.eventOf(st) : undefined;
       // a resource entering or leaving the query looks like a creation or a destruction to this watcher
       const before = st.old ? match(st.old) : false;
-      if (now && before) return { type: 'updated', resource: st.resource, old: st.old, bookmark };
+      const bookmark = this.bookmark(st.pos);
+      if (now && before) return this.eventOf(st);
       if (now) return { type: 'created', resource: st.resource, bookmark };
       if (before) return { type: 'destroyed', resource: st.old, bookmark };
       return undefined;
@@ -315,8 +443,8 @@ export class InMemoryState implements CoreState {
 
 /** What a watcher of a missing resource gets: its pointer and nothing else. */
 export function tombstone(ptr: Pointer): Resource {
-  return deepFreeze({
+  return {
     metadata: { namespace: ptr.namespace, type: ptr.type, id: ptr.id, version: 0, owner: '', phase: 'running', created: new Date(0), updated: new Date(0), finalizers: [], labels: {}, annotations: {} },
     spec: undefined,
-  });
+  };
 }

@@ -57,6 +57,8 @@ export interface CoreState {
   destroy(ptr: Pointer, opts?: OwnerOptions): Promise<void>;
   watch(ptr: Pointer, opts?: WatchOptions, signal?: AbortSignal): AsyncIterable<StateEvent>;
   watchKind(kind: Kind, opts?: WatchKindOptions, signal?: AbortSignal): AsyncIterable<StateEvent>;
+  /** like watchKind, but delivers whatever has happened since the last batch at once */
+  watchKindAggregated(kind: Kind, opts?: WatchKindOptions, signal?: AbortSignal): AsyncIterable<StateEvent[]>;
 }
 
 export type NewResourceLike = { metadata: Pointer & Partial<Omit<Metadata, keyof Pointer>>; spec: unknown };
@@ -91,6 +93,10 @@ export class State implements CoreState {
 
   watchKind(kind: Kind, opts?: WatchKindOptions, signal?: AbortSignal): AsyncIterable<StateEvent> {
     return this.core.watchKind(kind, opts, signal);
+  }
+
+  watchKindAggregated(kind: Kind, opts?: WatchKindOptions, signal?: AbortSignal): AsyncIterable<StateEvent[]> {
+    return this.core.watchKindAggregated(kind, opts, signal);
   }
 
   /** Reads, changes and writes a resource, retrying on version conflicts. */

@@ -23,6 +23,9 @@ function fromRpc(e: unknown): never {
   throw e;
 }
 
+/** Marks the end of one server message in aggregated streams. */
+const END_OF_MESSAGE: StateEvent = Object.freeze({ type: 'noop' as const });
+
 const RETRYABLE = new Set([status.UNAVAILABLE, status.INTERNAL, status.UNKNOWN, status.CANCELLED, status.DEADLINE_EXCEEDED]);
 
 export interface RemoteStateOptions {
@@ -116,7 +119,36 @@ export class RemoteState implements CoreState {
     );
   }
 
-  private async *stream(req: Parameters<ServiceClient<typeof StateService>['watch']>[0] & object, signal?: AbortSignal): AsyncGenerator<StateEvent> {
+  async *watchKindAggregated(kind: Kind, opts: WatchKindOptions = {}, signal?: AbortSignal): AsyncIterable<StateEvent[]> {
+    // the server batches when asked; batches are kept as they arrive
+    let batch: StateEvent[] = [];
+    for await (const ev of this.stream(
+      {
+        namespace: kind.namespace,
+        type: kind.type,
+        options: {
+          aggregated: true,
+          bootstrapContents: opts.bootstrapContents ?? false,
+          bootstrapBookmark: opts.bootstrapBookmark ?? false,
+          tailEvents: opts.tailEvents ?? 0,
+          labelQuery: labelQueriesToProto(opts.labelQuery),
+          idQuery: opts.idQuery,
+          startFromBookmark: opts.startFromBookmark ? Buffer.from(opts.startFromBookmark) : undefined,
+        },
+      },
+      signal,
+      true,
+    )) {
+      batch.push(ev);
+      if (ev === END_OF_MESSAGE) {
+        batch.pop();
+        if (batch.length) yield batch;
+        batch = [];
+      }
+    }
+  }
+
+  private async *stream(req: Parameters<ServiceClient<typeof StateService>['watch']>[0] & object, signal?: AbortSignal, markMessages = false): AsyncGenerator<StateEvent> {
     let request = { ...req, apiVersion: 1 };
     let lastBookmark: Uint8Array | undefined;
     let retry = this.opts.retryMs ?? 200;
@@ -138,6 +170,7 @@ export class RemoteState implements CoreState {
             if (e.bookmark) lastBookmark = e.bookmark;
             yield e;
           }
+          if (markMessages) yield END_OF_MESSAGE;
         }
         return;
       } catch (e) {

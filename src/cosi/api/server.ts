@@ -157,37 +157,44 @@ export function stateService(opts: StateServiceOptions): StateServer & UntypedSe
           await checkRead(call.metadata, req);
           const o = req.options;
           const kind = { namespace: req.namespace, type: req.type };
-          let events: AsyncIterable<StateEvent>;
+          let batches: AsyncIterable<StateEvent[]>;
+          const one = (it: AsyncIterable<StateEvent>): AsyncIterable<StateEvent[]> => ({
+            [Symbol.asyncIterator]: () => {
+              const i = it[Symbol.asyncIterator]();
+              return { next: async () => {
+                const r = await i.next();
+                return r.done ? { done: true as const, value: undefined } : { done: false as const, value: [r.value] };
+              } };
+            },
+          });
           if (req.id !== undefined) {
             if (o?.bootstrapContents || (o?.labelQuery?.length ?? 0) > 0 || o?.idQuery) throw new StateError('BRONZE_COSI_UNSUPPORTED', 'bootstrap contents and queries are not supported for a single resource watch');
-            events = state.watch({ ...kind, id: req.id }, { tailEvents: o?.tailEvents, startFromBookmark: o?.startFromBookmark }, ac.signal);
+            batches = one(state.watch({ ...kind, id: req.id }, { tailEvents: o?.tailEvents, startFromBookmark: o?.startFromBookmark }, ac.signal));
           } else {
-            events = state.watchKind(
-              kind,
-              {
-                bootstrapContents: o?.bootstrapContents,
-                bootstrapBookmark: o?.bootstrapBookmark,
-                tailEvents: o?.tailEvents,
-                startFromBookmark: o?.startFromBookmark,
-                labelQuery: labelQueriesFromProto(o?.labelQuery ?? []),
-                idQuery: o?.idQuery?.regexp ? { regexp: o.idQuery.regexp } : undefined,
-              },
-              ac.signal,
-            );
+            const kindOpts = {
+              bootstrapContents: o?.bootstrapContents,
+              bootstrapBookmark: o?.bootstrapBookmark,
+              tailEvents: o?.tailEvents,
+              startFromBookmark: o?.startFromBookmark,
+              labelQuery: labelQueriesFromProto(o?.labelQuery ?? []),
+              idQuery: o?.idQuery?.regexp ? { regexp: o.idQuery.regexp } : undefined,
+            };
+            batches = o?.aggregated ? state.watchKindAggregated(kind, kindOpts, ac.signal) : one(state.watchKind(kind, kindOpts, ac.signal));
           }
-          const iterator = events[Symbol.asyncIterator]();
+          const iterator = batches[Symbol.asyncIterator]();
           // clients wait for this empty message: the watch is set up
           call.write({ event: [] });
           const def = registry.definition(req.type);
           const ptr = { ...kind, id: req.id ?? '' };
-          for (;;) {
+          let ended = false;
+          while (!ended) {
             const next = await iterator.next();
             if (next.done || call.cancelled) break;
-            const ev = next.value;
             // old clients (api_version 0) know neither bootstrapped nor errored events
-            if (req.apiVersion < 1 && (ev.type === 'bootstrapped' || ev.type === 'errored')) continue;
-            if (!call.write({ event: [eventToProto(ev, ptr, def)] })) await new Promise((ok) => call.once('drain', ok));
-            if (ev.type === 'errored') break;
+            const evs = next.value.filter((ev) => req.apiVersion >= 1 || (ev.type !== 'bootstrapped' && ev.type !== 'errored'));
+            ended = next.value.some((ev) => ev.type === 'errored');
+            if (evs.length === 0) continue;
+            if (!call.write({ event: evs.map((ev) => eventToProto(ev, ptr, def)) })) await new Promise((ok) => call.once('drain', ok));
           }
           call.end();
         } catch (e) {

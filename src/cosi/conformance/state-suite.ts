@@ -297,6 +297,34 @@ export function stateConformance(name: string, fixture: () => Promise<StateFixtu
     );
 
     it(
+      'delivers aggregated kind watches as batches of the same events',
+      withState(async (s) => {
+        await s.create(res('a', 'a1'));
+        const ac = new AbortController();
+        try {
+          const w = s.watchKindAggregated({ namespace: NS, type: T }, { bootstrapContents: true }, ac.signal)[Symbol.asyncIterator]();
+          const seen: string[] = [];
+          const collect = async (n: number) => {
+            const deadline = Date.now() + 5000;
+            while (seen.length < n) {
+              if (Date.now() > deadline) throw new Error(`only ${seen.join(',')}`);
+              const r = await w.next();
+              assert.ok(!r.done && r.value.length > 0, 'batches are never empty');
+              for (const e of r.value) seen.push(`${e.type}:${e.resource?.metadata.id ?? ''}`);
+            }
+          };
+          await collect(2);
+          for (let i = 0; i < 50; i++) await s.create(res(`r${i}`, 'x'));
+          await collect(52);
+          assert.deepEqual(seen.slice(0, 2), ['created:a', 'bootstrapped:']);
+          assert.deepEqual(seen.slice(2), Array.from({ length: 50 }, (_, i) => `created:r${i}`));
+        } finally {
+          ac.abort();
+        }
+      }),
+    );
+
+    it(
       'refuses a bookmark it did not issue',
       withState(async (s) => {
         await s.create(res('a', 'x'));

@@ -32,17 +32,16 @@ export interface ControllerStats {
 
 const kindKey = (k: Kind) => `${k.namespace}\u0000${k.type}`;
 
+/** Waits `ms` or until `signal` aborts, leaving no listener behind. */
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
+    const done = () => {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
   });
 
 /** One controller's view of the runtime. */
@@ -65,6 +64,8 @@ class Adapter implements ControllerAdapter {
     this.inputs = controller.inputs();
     this.outputs = controller.outputs();
     this.backoff = backoffBase;
+    // one listener for the adapter's whole life: a stop wakes a waiting controller so it can return
+    signal.addEventListener('abort', () => this.trigger(), { once: true });
   }
 
   private get owner(): string {
@@ -99,10 +100,7 @@ class Adapter implements ControllerAdapter {
   async *events(): AsyncIterable<void> {
     while (!this.signal.aborted) {
       if (!this.dirty) {
-        await new Promise<void>((resolve) => {
-          this.waiter = resolve;
-          this.signal.addEventListener('abort', () => resolve(), { once: true });
-        });
+        await new Promise<void>((resolve) => (this.waiter = resolve));
         if (this.signal.aborted) return;
         continue;
       }
@@ -288,14 +286,16 @@ export class ControllerRuntime {
   private async watchKind(kind: Kind, signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       try {
-        for await (const ev of this.state.watchKind(kind, {}, signal)) {
-          if (ev.type === 'errored') {
-            // the watch fell behind: wake everyone watching this kind, they re-read it
-            this.log.warn({ kind, err: ev.error }, 'controller runtime watch failed, restarting it');
-            for (const a of this.adapters) if (a.inputs.some((i) => i.namespace === kind.namespace && i.type === kind.type)) a.trigger();
-            break;
+        batches: for await (const batch of this.state.watchKindAggregated(kind, {}, signal)) {
+          for (const ev of batch) {
+            if (ev.type === 'errored') {
+              // the watch fell behind: wake everyone watching this kind, they re-read it
+              this.log.warn({ kind, err: ev.error }, 'controller runtime watch failed, restarting it');
+              for (const a of this.adapters) if (a.inputs.some((i) => i.namespace === kind.namespace && i.type === kind.type)) a.trigger();
+              break batches;
+            }
+            for (const a of this.adapters) if (a.wants(ev, kind)) a.trigger();
           }
-          for (const a of this.adapters) if (a.wants(ev, kind)) a.trigger();
         }
       } catch (e) {
         if (signal.aborted) return;
