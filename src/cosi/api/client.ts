@@ -39,6 +39,22 @@ export interface RemoteStateOptions {
  * A state served by another process (`cosi.resource.State` over a unix socket or through apid). Watches that break
  * reconnect and resume from the last bookmark they saw, so a restart of the server loses no events.
  */
+function kindRequest(kind: Kind, opts: WatchKindOptions, aggregated: boolean) {
+  return {
+    namespace: kind.namespace,
+    type: kind.type,
+    options: {
+      aggregated,
+      bootstrapContents: opts.bootstrapContents ?? false,
+      bootstrapBookmark: opts.bootstrapBookmark ?? false,
+      tailEvents: opts.tailEvents ?? 0,
+      labelQuery: labelQueriesToProto(opts.labelQuery),
+      idQuery: opts.idQuery,
+      startFromBookmark: opts.startFromBookmark ? Buffer.from(opts.startFromBookmark) : undefined,
+    },
+  };
+}
+
 export class RemoteState implements CoreState {
   constructor(
     private readonly cosi: ServiceClient<typeof StateService>,
@@ -102,49 +118,19 @@ export class RemoteState implements CoreState {
   }
 
   watchKind(kind: Kind, opts: WatchKindOptions = {}, signal?: AbortSignal): AsyncIterable<StateEvent> {
-    return this.stream(
-      {
-        namespace: kind.namespace,
-        type: kind.type,
-        options: {
-          bootstrapContents: opts.bootstrapContents ?? false,
-          bootstrapBookmark: opts.bootstrapBookmark ?? false,
-          tailEvents: opts.tailEvents ?? 0,
-          labelQuery: labelQueriesToProto(opts.labelQuery),
-          idQuery: opts.idQuery,
-          startFromBookmark: opts.startFromBookmark ? Buffer.from(opts.startFromBookmark) : undefined,
-        },
-      },
-      signal,
-    );
+    return this.stream(kindRequest(kind, opts, false), signal);
   }
 
   async *watchKindAggregated(kind: Kind, opts: WatchKindOptions = {}, signal?: AbortSignal): AsyncIterable<StateEvent[]> {
-    // the server batches when asked; batches are kept as they arrive
+    // the server batches when asked; each of its messages becomes one batch
     let batch: StateEvent[] = [];
-    for await (const ev of this.stream(
-      {
-        namespace: kind.namespace,
-        type: kind.type,
-        options: {
-          aggregated: true,
-          bootstrapContents: opts.bootstrapContents ?? false,
-          bootstrapBookmark: opts.bootstrapBookmark ?? false,
-          tailEvents: opts.tailEvents ?? 0,
-          labelQuery: labelQueriesToProto(opts.labelQuery),
-          idQuery: opts.idQuery,
-          startFromBookmark: opts.startFromBookmark ? Buffer.from(opts.startFromBookmark) : undefined,
-        },
-      },
-      signal,
-      true,
-    )) {
-      batch.push(ev);
-      if (ev === END_OF_MESSAGE) {
-        batch.pop();
-        if (batch.length) yield batch;
-        batch = [];
+    for await (const ev of this.stream(kindRequest(kind, opts, true), signal, true)) {
+      if (ev !== END_OF_MESSAGE) {
+        batch.push(ev);
+        continue;
       }
+      if (batch.length) yield batch;
+      batch = [];
     }
   }
 
