@@ -1,0 +1,54 @@
+import type { ResourceDefinition } from '../cosi/definition.js';
+import type { Registry } from '../cosi/registry.js';
+import { machineConfigDefinition } from './config/machine-config.js';
+import { machineTypeDefinition } from './config/machine-type.js';
+import { namespaces } from './namespaces.js';
+import { addressSpecDefinition } from './network/address-spec.js';
+import { addressStatusDefinition } from './network/address-status.js';
+import { hostnameSpecDefinition } from './network/hostname-spec.js';
+import { hostnameStatusDefinition } from './network/hostname-status.js';
+import { nodeAddressDefinition } from './network/node-address.js';
+import { resolverSpecDefinition } from './network/resolver-spec.js';
+import { resolverStatusDefinition } from './network/resolver-status.js';
+import { networkStatusDefinition } from './network/status.js';
+import { timeServerSpecDefinition } from './network/time-server-spec.js';
+import { timeServerStatusDefinition } from './network/time-server-status.js';
+import { apiServiceConfigDefinition } from './runtime/api-service-config.js';
+import { machineStatusDefinition } from './runtime/machine-status.js';
+import { apiCertificatesDefinition } from './secrets/api-certificates.js';
+import { certSANDefinition } from './secrets/cert-sans.js';
+import { osRootDefinition } from './secrets/os-root.js';
+import { trustdCertificatesDefinition } from './secrets/trustd-certificates.js';
+import { timeStatusDefinition } from './time/time-status.js';
+import { serviceDefinition } from './v1alpha1/service.js';
+
+/** Every Talos resource type Bronze serves. */
+export const definitions: readonly ResourceDefinition<never>[] = [
+  machineConfigDefinition,
+  machineTypeDefinition,
+  addressSpecDefinition,
+  addressStatusDefinition,
+  hostnameSpecDefinition,
+  hostnameStatusDefinition,
+  nodeAddressDefinition,
+  resolverSpecDefinition,
+  resolverStatusDefinition,
+  networkStatusDefinition,
+  timeServerSpecDefinition,
+  timeServerStatusDefinition,
+  apiServiceConfigDefinition,
+  machineStatusDefinition,
+  apiCertificatesDefinition,
+  certSANDefinition,
+  osRootDefinition,
+  trustdCertificatesDefinition,
+  timeStatusDefinition,
+  serviceDefinition,
+] as readonly ResourceDefinition<never>[];
+
+/** Registers Talos's namespaces and resource types in a registry. */
+export async function registerAll(registry: Registry): Promise<void> {
+  await registry.init();
+  for (const [name, description] of namespaces) await registry.registerNamespace(name, description);
+  for (const d of definitions) await registry.register(d);
+}
