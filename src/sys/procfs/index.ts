@@ -1,0 +1,12 @@
+export { readMemInfo, parseMemInfo } from './meminfo.js';
+export { readCPUInfo, parseCPUInfo } from './cpuinfo.js';
+export { readCPUFreqStats } from './cpufreq.js';
+export { readSystemStat, parseSystemStat, USER_HZ } from './stat.js';
+export { readLoadAvg, parseLoadAvg, type LoadAverage } from './loadavg.js';
+export { readProcesses, readProcess, listPids, parseStatLine, PAGE_SIZE } from './processes.js';
+export { readMounts, parseMounts, type MountsResult } from './mounts.js';
+export { readDiskStats, parseDiskStats, type DiskStatsResult } from './diskstats.js';
+export { readNetDev, parseNetDev, type NetDevResult } from './netdev.js';
+export { readNetstat, parseSocketTable, parseSocketAddress, formatIPv6, acceptsRecord, socketOwners, SOCKET_TABLES, type NetstatOptions, type SocketTable } from './netstat.js';
+export { readBootID } from './boot-id.js';
+export { PROC, SYS } from './util.js';
