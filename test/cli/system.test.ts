@@ -3,14 +3,14 @@ import { after, before, describe, it } from 'node:test';
 import type { handleUnaryCall } from '@grpc/grpc-js';
 import type { ControllerRuntimeDependenciesResponse } from '../../src/api/gen/inspect/inspect.js';
 import { InspectServiceService } from '../../src/api/gen/inspect/inspect.js';
-import type { MemoryResponse, MountsResponse } from '../../src/api/gen/machine/machine.js';
+import { MemInfo, type MemoryResponse, type MountsResponse } from '../../src/api/gen/machine/machine.js';
 import { FakeNode } from '../helpers/fake-node.js';
 
 describe('bronzectl memory, mounts, inspect dependencies', () => {
   const node = new FakeNode();
   before(async () => {
     const memory: handleUnaryCall<unknown, MemoryResponse> = (_c, cb) =>
-      cb(null, { messages: [{ metadata: undefined, meminfo: { memtotal: '16384000', memfree: '8192000', cached: '2048000', buffers: '1024000', shmem: '512000', memavailable: '12000000' } as never }] });
+      cb(null, { messages: [{ metadata: undefined, meminfo: MemInfo.fromPartial({ memtotal: '16384000', memfree: '8192000', cached: '2048000', buffers: '1024000', shmem: '512000', memavailable: '12000000' }) }] });
     const mounts: handleUnaryCall<unknown, MountsResponse> = (_c, cb) =>
       cb(null, {
         messages: [
