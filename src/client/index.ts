@@ -10,5 +10,6 @@ export { type NodeResults, type NodeStreamItem, nodeErrorOf, nodeOf, nodeResults
 export type { CallOptions, DeepPartial, DuplexStream, ResponseStream, ServiceClient } from './rpc.js';
 export * from './talosconfig.js';
 export { type ClientTLS, channelCredentials, decodePEMField, normalizeKeyPEM } from './tls.js';
+export { quietIPServerNameWarning } from './warnings.js';
 
 export { type LoadClientOptions, clientOptionsFromContext, loadClientFromTalosconfig } from './from-talosconfig.js';

@@ -1,9 +1,11 @@
 import type { Command } from '../command.js';
 import { inspectCommand } from './inspect.js';
+import { dmesgCommand, logsCommand } from './logs.js';
+import { readCommand } from './read.js';
 import { memoryCommand } from './memory.js';
 import { mountsCommand } from './mounts.js';
 import { serviceCommand } from './service.js';
 import { versionCommand } from './version.js';
 
 /** Every bronzectl command, in the order of talosctl's reference. */
-export const commands: Command[] = [inspectCommand, memoryCommand, mountsCommand, serviceCommand, versionCommand];
+export const commands: Command[] = [dmesgCommand, inspectCommand, logsCommand, memoryCommand, mountsCommand, readCommand, serviceCommand, versionCommand];

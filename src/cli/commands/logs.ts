@@ -1,0 +1,49 @@
+import { ContainerDriver } from '../../api/gen/common/common.js';
+import type { Command } from '../command.js';
+import { defaultNode, withClient } from '../connection.js';
+import { UsageError } from '../flags.js';
+import { printLines } from '../output/lines.js';
+
+export const logsCommand: Command = {
+  name: 'logs',
+  summary: 'Retrieve logs for a service',
+  usage: '<service name>',
+  flags: [
+    { name: 'kubernetes', short: 'k', kind: 'bool', description: 'use the k8s.io containerd namespace' },
+    { name: 'follow', short: 'f', kind: 'bool', description: 'specify if the logs should be streamed' },
+    { name: 'tail', kind: 'int', description: 'lines of log file to display (default is to show from the beginning)', default: -1 },
+    { name: 'output', short: 'o', kind: 'string', description: 'output format: text (default) or json (one object per line)', default: 'text' },
+  ],
+  async run(ctx) {
+    const [id] = ctx.expectArgs(1);
+    const format = ctx.string('output') ?? 'text';
+    if (format !== 'text' && format !== 'json') throw new UsageError(`--output: unknown format "${format}" (one of: text, json)`);
+    const k8s = ctx.bool('kubernetes');
+    return withClient(ctx, async (conn) => {
+      const stream = conn.client.machine.logs(
+        { namespace: k8s ? 'k8s.io' : 'system', driver: k8s ? ContainerDriver.CRI : ContainerDriver.CONTAINERD, id, follow: ctx.bool('follow'), tailLines: ctx.int('tail') ?? -1 },
+        { signal: ctx.io.signal },
+      );
+      return (await printLines(ctx, stream, defaultNode(conn), format === 'json')) ? 1 : 0;
+    });
+  },
+};
+
+export const dmesgCommand: Command = {
+  name: 'dmesg',
+  summary: 'Retrieve kernel logs',
+  flags: [
+    { name: 'follow', short: 'f', kind: 'bool', description: 'specify if the kernel log should be streamed' },
+    { name: 'tail', kind: 'bool', description: 'specify if only new messages should be sent (makes sense only when combined with --follow)' },
+    { name: 'output', short: 'o', kind: 'string', description: 'output format: text (default) or json (one object per line)', default: 'text' },
+  ],
+  async run(ctx) {
+    ctx.expectArgs(0);
+    const format = ctx.string('output') ?? 'text';
+    if (format !== 'text' && format !== 'json') throw new UsageError(`--output: unknown format "${format}" (one of: text, json)`);
+    return withClient(ctx, async (conn) => {
+      const stream = conn.client.machine.dmesg({ follow: ctx.bool('follow'), tail: ctx.bool('tail') }, { signal: ctx.io.signal });
+      return (await printLines(ctx, stream, defaultNode(conn), format === 'json')) ? 1 : 0;
+    });
+  },
+};

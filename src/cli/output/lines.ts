@@ -1,0 +1,27 @@
+import type { Data } from '../../api/gen/common/common.js';
+import type { CommandContext } from '../command.js';
+
+/**
+ * Prints a stream of byte chunks (Logs, Dmesg) as lines prefixed with their node, as talosctl does: chunks of each
+ * node are joined and cut at line ends, so lines of different nodes never mix. A node's error goes to stderr.
+ * Returns whether any node failed.
+ */
+export async function printLines(ctx: CommandContext, stream: AsyncIterable<Data>, fallbackNode: string, json: boolean): Promise<boolean> {
+  const partial = new Map<string, string>();
+  let failed = false;
+  const emit = (node: string, line: string) => ctx.out(json ? `${JSON.stringify({ node, message: line })}\n` : `${node}: ${line}\n`);
+  for await (const d of stream) {
+    if (d.metadata?.error) {
+      ctx.err(`ERROR: ${d.metadata.hostname ? `${d.metadata.hostname}: ` : ''}${d.metadata.error}\n`);
+      failed = true;
+      continue;
+    }
+    const node = d.metadata?.hostname || fallbackNode;
+    const text = (partial.get(node) ?? '') + Buffer.from(d.bytes).toString('utf8');
+    const lines = text.split('\n');
+    partial.set(node, lines.pop()!);
+    for (const line of lines) emit(node, line);
+  }
+  for (const [node, rest] of partial) if (rest !== '') emit(node, rest);
+  return failed;
+}
