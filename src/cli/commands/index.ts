@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { getCommand } from './get.js';
 import { inspectCommand } from './inspect.js';
 import { dmesgCommand, logsCommand } from './logs.js';
 import { readCommand } from './read.js';
@@ -8,4 +9,4 @@ import { serviceCommand } from './service.js';
 import { versionCommand } from './version.js';
 
 /** Every bronzectl command, in the order of talosctl's reference. */
-export const commands: Command[] = [dmesgCommand, inspectCommand, logsCommand, memoryCommand, mountsCommand, readCommand, serviceCommand, versionCommand];
+export const commands: Command[] = [dmesgCommand, getCommand, inspectCommand, logsCommand, memoryCommand, mountsCommand, readCommand, serviceCommand, versionCommand];

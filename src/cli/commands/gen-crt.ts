@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { loadCA } from '../../pki/cert.js';
+import { signCSR } from '../../pki/csr.js';
+import type { Command } from '../command.js';
+import { UsageError } from '../flags.js';
+import { ensureWritable, forceFlag, writeOutput } from './gen-files.js';
+
+function read(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`error reading ${what}: ${(e as Error).message}`);
+  }
+}
+
+export const genCrtCommand: Command = {
+  name: 'crt',
+  summary: 'Generates an X.509 Ed25519 certificate',
+  flags: [
+    { name: 'name', kind: 'string', description: 'the basename of the generated file' },
+    { name: 'ca', kind: 'string', description: 'path to the PEM encoded CERTIFICATE (without the .crt extension; the key is read from <ca>.key)' },
+    { name: 'csr', kind: 'string', description: 'path to the PEM encoded CERTIFICATE REQUEST' },
+    { name: 'hours', kind: 'int', description: 'the hours from now on which the certificate validity period ends', default: 24 },
+    forceFlag,
+  ],
+  async run(ctx) {
+    ctx.expectArgs(0);
+    const missing = ['name', 'ca', 'csr'].filter((f) => !ctx.string(f));
+    if (missing.length) throw new UsageError(`required flag(s) ${missing.map((m) => `"${m}"`).join(', ')} not set`);
+    const caBase = ctx.string('ca')!;
+    const ca = loadCA(read(`${caBase}.crt`, 'CA cert'), read(`${caBase}.key`, 'key file'), caBase);
+    const hours = ctx.int('hours') ?? 24;
+    if (hours <= 0) throw new UsageError(`invalid argument "${hours}" for "--hours" flag: must be positive`);
+    const now = new Date();
+    const crt = await signCSR(ca, read(ctx.string('csr')!, 'CSR'), { notBefore: now, notAfter: new Date(now.getTime() + hours * 3_600_000), keyUsage: ['digitalSignature'], extKeyUsage: ['clientAuth'] });
+    const file = `${ctx.string('name')}.crt`;
+    ensureWritable(ctx, [file]);
+    writeOutput(file, crt.pem, 0o600);
+    return 0;
+  },
+};

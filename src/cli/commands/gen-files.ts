@@ -1,0 +1,21 @@
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { CommandContext } from '../command.js';
+import type { FlagSpec } from '../flags.js';
+
+/** `-f/--force` of every `gen` command. */
+export const forceFlag: FlagSpec = { name: 'force', short: 'f', kind: 'bool', description: 'will overwrite existing files' };
+
+/** Fails, as talosctl, when a file exists and --force was not given. */
+export function ensureWritable(ctx: CommandContext, files: string[]): void {
+  if (ctx.bool('force')) return;
+  const existing = files.filter((f) => existsSync(resolve(f)));
+  if (existing.length) throw new Error(existing.map((f) => `file ${JSON.stringify(f)} already exists, use --force to overwrite`).join('; '));
+}
+
+/** Writes a file (creating its directory), with the mode set even when the file existed. */
+export function writeOutput(path: string, data: string, mode: number): void {
+  mkdirSync(dirname(resolve(path)), { recursive: true });
+  writeFileSync(path, data, { mode });
+  chmodSync(path, mode);
+}
