@@ -47,3 +47,16 @@ describe('parseDuration', () => {
     assert.throws(() => parseDuration('5x'), UsageError);
   });
 });
+
+describe('command dispatch', () => {
+  it('names an unknown command before complaining about its flags', async () => {
+    const { run } = await import('./main.js');
+    const { PassThrough } = await import('node:stream');
+    const err = new PassThrough();
+    let text = '';
+    err.on('data', (d) => (text += d));
+    const code = await run(['cluster', 'create', '--provisioner', 'process'], { stdout: new PassThrough(), stderr: err, stdin: new PassThrough(), env: {}, signal: new AbortController().signal });
+    assert.equal(code, 1);
+    assert.match(text, /^error: unknown command "cluster" for "bronzectl"\n/);
+  });
+});

@@ -77,6 +77,7 @@ export async function run(argv: string[], io: CommandIO = defaultIO()): Promise<
   rest.push(...argv.slice(i));
 
   try {
+    if (!cmd.run && i < argv.length && argv[i] !== '--') throw new UsageError(`unknown command "${argv[i]}" for "${path.join(' ')}"`);
     const parsed = parseArgs(rest, [...globalFlags, ...(cmd.flags ?? [])]);
     if (parsed.flags.get('help') === true || (!cmd.run && parsed.positional.length === 0)) {
       io.stdout.write(helpText(path, cmd));
