@@ -3,6 +3,8 @@
  * YAML layout talosctl writes (lowercased Go field names, base64 PEM).
  */
 import { randomBytes, randomInt } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse as parseYAML } from 'yaml';
 import { type CertificateAuthority, createCA, loadCA, toBase64Pair } from '../../pki/cert.js';
 import { generatePrivateKey, parsePrivateKey, privateKeyToPEM } from '../../pki/keys.js';
@@ -63,31 +65,68 @@ export interface GenerateSecretsOptions {
   now?: Date;
 }
 
-/** Generates a new secrets bundle: Ed25519 OS CA, ECDSA P-256 Kubernetes, aggregator and etcd CAs, RSA-4096 service account key. */
-export async function generateSecrets(opts: GenerateSecretsOptions = {}): Promise<SecretsBundle> {
+type PartialSecrets = { cluster?: Partial<SecretsBundle['cluster']>; secrets?: Partial<SecretsBundle['secrets']>; trustdinfo?: Partial<SecretsBundle['trustdinfo']>; certs?: Partial<SecretsBundle['certs']> };
+
+/**
+ * Fills what a partial bundle lacks, as Talos's bundle population: Ed25519 OS CA, ECDSA P-256 Kubernetes, aggregator
+ * and etcd CAs, RSA-4096 service account key (ECDSA for contracts up to v1.6), tokens, cluster id and secret, and the
+ * secretbox (AES-CBC up to v1.2) encryption secret.
+ */
+export async function completeSecrets(partial: PartialSecrets, opts: GenerateSecretsOptions = {}): Promise<SecretsBundle> {
   const now = opts.now ?? new Date();
   const f = features(opts.contract);
+  const c = partial.certs ?? {};
   const [etcd, k8s, agg, os, sa] = await Promise.all([
-    createCA('ecdsa', { organization: ['etcd'], notBefore: now }),
-    createCA('ecdsa', { organization: ['kubernetes'], notBefore: now }),
-    createCA('ecdsa', { notBefore: now }),
-    createCA('ed25519', { organization: ['talos'], notBefore: now }),
-    generatePrivateKey(f.rsaServiceAccountKey ? 'rsa' : 'ecdsa'),
+    c.etcd ?? createCA('ecdsa', { organization: ['etcd'], notBefore: now }).then(toBase64Pair),
+    c.k8s ?? createCA('ecdsa', { organization: ['kubernetes'], notBefore: now }).then(toBase64Pair),
+    c.k8saggregator ?? createCA('ecdsa', { notBefore: now }).then(toBase64Pair),
+    c.os ?? createCA('ed25519', { organization: ['talos'], notBefore: now }).then(toBase64Pair),
+    c.k8sserviceaccount ?? generatePrivateKey(f.rsaServiceAccountKey ? 'rsa' : 'ecdsa').then((k) => ({ key: toBase64PEM(privateKeyToPEM(k)) })),
   ]);
-  const secret = randomBytes(32).toString('base64');
+  const sec = partial.secrets ?? {};
+  const secrets: SecretsBundle['secrets'] = { bootstraptoken: sec.bootstraptoken || newToken() };
+  if (f.secretboxEncryption) secrets.secretboxencryptionsecret = sec.secretboxencryptionsecret || randomBytes(32).toString('base64');
+  else secrets.aescbcencryptionsecret = sec.aescbcencryptionsecret || randomBytes(32).toString('base64');
   return {
     // the id uses the URL-safe alphabet with padding, the secret the standard one, as Talos
-    cluster: { id: `${randomBytes(32).toString('base64url')}=`, secret: randomBytes(32).toString('base64') },
-    secrets: f.secretboxEncryption ? { bootstraptoken: newToken(), secretboxencryptionsecret: secret } : { bootstraptoken: newToken(), aescbcencryptionsecret: secret },
-    trustdinfo: { token: newToken() },
-    certs: {
-      etcd: toBase64Pair(etcd),
-      k8s: toBase64Pair(k8s),
-      k8saggregator: toBase64Pair(agg),
-      k8sserviceaccount: { key: toBase64PEM(privateKeyToPEM(sa)) },
-      os: toBase64Pair(os),
-    },
+    cluster: { id: partial.cluster?.id || `${randomBytes(32).toString('base64url')}=`, secret: partial.cluster?.secret || randomBytes(32).toString('base64') },
+    secrets,
+    trustdinfo: { token: partial.trustdinfo?.token || newToken() },
+    certs: { etcd, k8s, k8saggregator: agg, k8sserviceaccount: sa, os },
   };
+}
+
+/** Generates a new secrets bundle. */
+export async function generateSecrets(opts: GenerateSecretsOptions = {}): Promise<SecretsBundle> {
+  return completeSecrets({}, opts);
+}
+
+/**
+ * A bundle from a kubeadm PKI directory (ca, etcd/ca, front-proxy-ca, sa.key), the rest generated
+ * (talosctl gen secrets --from-kubernetes-pki).
+ */
+export async function secretsFromKubernetesPKI(dir: string, bootstrapToken: string, opts: GenerateSecretsOptions = {}): Promise<SecretsBundle> {
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new ConfigError('BRONZE_CONFIG_SECRETS', `${JSON.stringify(dir)} is not a directory`);
+  const read = (name: string) => {
+    try {
+      return readFileSync(join(dir, name), 'utf8');
+    } catch (e) {
+      throw new ConfigError('BRONZE_CONFIG_SECRETS', `cannot read ${join(dir, name)}: ${(e as Error).message}`, [], { cause: e });
+    }
+  };
+  const pairOf = (crt: string, key: string) => {
+    const ca = loadCA(read(crt), read(key), join(dir, crt));
+    return toBase64Pair(ca);
+  };
+  const saKey = read('sa.key');
+  parsePrivateKey(saKey, join(dir, 'sa.key'));
+  return completeSecrets(
+    {
+      secrets: { bootstraptoken: bootstrapToken },
+      certs: { k8s: pairOf('ca.crt', 'ca.key'), etcd: pairOf('etcd/ca.crt', 'etcd/ca.key'), k8saggregator: pairOf('front-proxy-ca.crt', 'front-proxy-ca.key'), k8sserviceaccount: { key: toBase64PEM(saKey) } },
+    },
+    opts,
+  );
 }
 
 /** secrets.yaml text, as talosctl writes it. */

@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import type { TalosconfigContext } from '../../client/talosconfig.js';
+import type { Command } from '../command.js';
+import { openTalosconfig, saveTalosconfig } from './config-shared.js';
+
+function readBase64(path: string, what: string): string {
+  try {
+    return readFileSync(path).toString('base64');
+  } catch (e) {
+    throw new Error(`error reading ${what}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+export const configAddCommand: Command = {
+  name: 'add',
+  summary: 'Add a new context',
+  usage: '<context>',
+  flags: [
+    { name: 'ca', kind: 'string', description: 'the path to the CA certificate' },
+    { name: 'crt', kind: 'string', description: 'the path to the certificate' },
+    { name: 'key', kind: 'string', description: 'the path to the key' },
+  ],
+  async run(ctx) {
+    const [name] = ctx.expectArgs(1) as [string];
+    const c = await openTalosconfig(ctx, { create: true });
+    const context: TalosconfigContext = { endpoints: [] };
+    const ca = ctx.string('ca');
+    if (ca) context.ca = readBase64(ca, 'CA');
+    const crt = ctx.string('crt');
+    const key = ctx.string('key');
+    if (crt || key) {
+      if (!crt || !key) throw new Error("if either the 'crt' or 'key' flag is specified, both are required");
+      context.crt = readBase64(crt, 'certificate');
+      context.key = readBase64(key, 'key');
+    }
+    c.config.contexts[name] = context;
+    await saveTalosconfig(c);
+    return 0;
+  },
+};

@@ -1,0 +1,26 @@
+import type { Command } from '../command.js';
+import { openTalosconfig } from './config-shared.js';
+
+/** Text columns as Go's tabwriter with padding 3. */
+export function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]! + 3))).join('')).join('\n') + '\n';
+}
+
+export const configContextsCommand: Command = {
+  name: 'contexts',
+  aliases: ['get-contexts'],
+  summary: 'List defined contexts',
+  async run(ctx) {
+    ctx.expectArgs(0);
+    const c = await openTalosconfig(ctx, { create: true });
+    const rows = [['CURRENT', 'NAME', 'ENDPOINTS', 'NODES']];
+    for (const name of Object.keys(c.config.contexts).sort()) {
+      const context = c.config.contexts[name]!;
+      const nodes = context.nodes ?? [];
+      rows.push([name === c.config.context ? '*' : '', name, context.endpoints.join(','), nodes.length > 3 ? `${nodes.slice(0, 3).join(',')}...` : nodes.join(',')]);
+    }
+    ctx.out(table(rows));
+    return 0;
+  },
+};
