@@ -1,0 +1,136 @@
+import { X509Certificate } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Controller, ControllerAdapter, Input, Output } from '../../cosi/controller/controller.js';
+import { issueKeyPair, loadCA, toBase64Pair } from '../../pki/index.js';
+import { isControlPlane, MachineTypeID, type MachineTypeSpec, MachineTypeType } from '../../resources/config/machine-type.js';
+import { ConfigNamespace, SecretsNamespace } from '../../resources/namespaces.js';
+import { ApiCertificatesID, type ApiCertificatesSpec, ApiCertificatesType } from '../../resources/secrets/api-certificates.js';
+import { CertSANAPIID, type CertSANSpec, CertSANType } from '../../resources/secrets/cert-sans.js';
+import { OSRootID, type OSRootSpec, OSRootType } from '../../resources/secrets/os-root.js';
+
+/** apid's certificates live a day and are renewed when half of that has passed, or at once when the SANs change. */
+export const API_CERT_VALIDITY_MS = 24 * 3_600_000;
+const RENEW_AFTER = 0.5;
+
+export interface APICertificatesOptions {
+  now?: () => Date;
+  /** schedules a wake-up for the next renewal; returns a cancel function (tests inject a clock) */
+  schedule?: (ms: number, fn: () => void) => () => void;
+}
+
+/** What a certificate in Talos's base64 form says about itself: its SANs and when it was issued and expires. */
+export function certificateFacts(b64crt: string): { ips: string[]; dns: string[]; notBefore: Date; notAfter: Date } {
+  const cert = new X509Certificate(Buffer.from(b64crt, 'base64'));
+  const alt = cert.subjectAltName ?? '';
+  const ips: string[] = [];
+  const dns: string[] = [];
+  for (const part of alt.split(/,\s*/)) {
+    if (part.startsWith('IP Address:')) ips.push(normalizeIP(part.slice('IP Address:'.length)));
+    else if (part.startsWith('DNS:')) dns.push(part.slice(4));
+  }
+  return { ips: ips.sort(), dns: dns.sort(), notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo) };
+}
+
+/** OpenSSL prints IPv6 SANs in full; compare them in the short form. */
+function normalizeIP(ip: string): string {
+  if (!ip.includes(':')) return ip;
+  const groups = ip.split(':').map((g) => g.replace(/^0+(?=.)/, '').toLowerCase());
+  const text = groups.join(':');
+  const runs = [...text.matchAll(/(^|:)(0(:0)+)(:|$)/g)].sort((a, b) => b[2]!.length - a[2]!.length);
+  if (!runs[0]) return text;
+  const r = runs[0];
+  return `${text.slice(0, r.index)}::${text.slice(r.index! + r[0].length)}`.replace(/^:::/, '::');
+}
+
+/** Whether the current server certificate still serves: right SANs and not past the renewal point. */
+export function needsRenewal(current: ApiCertificatesSpec | undefined, sans: CertSANSpec, now: Date): boolean {
+  if (!current?.server) return true;
+  const f = certificateFacts(current.server.crt);
+  if (f.ips.join() !== [...sans.ips].sort().join() || f.dns.join() !== [...sans.dnsNames].sort().join()) return true;
+  const renewAt = f.notBefore.getTime() + (f.notAfter.getTime() - f.notBefore.getTime()) * RENEW_AFTER;
+  return now.getTime() >= renewAt;
+}
+
+/**
+ * apid's certificates on a control plane: a server certificate signed by the OS CA for the node's names and
+ * addresses, and a client certificate with the `os:impersonator` role for calling peer apids, both renewed before
+ * they expire and whenever the SANs change. (Workers get theirs from trustd.)
+ */
+export class APICertificatesController implements Controller {
+  readonly name = 'secrets.APIController';
+  private cancelTimer: (() => void) | undefined;
+
+  constructor(private readonly opts: APICertificatesOptions = {}) {}
+
+  inputs(): Input[] {
+    return [
+      { namespace: SecretsNamespace, type: OSRootType, id: OSRootID, kind: 'weak' },
+      { namespace: SecretsNamespace, type: CertSANType, id: CertSANAPIID, kind: 'weak' },
+      { namespace: ConfigNamespace, type: MachineTypeType, id: MachineTypeID, kind: 'weak' },
+    ];
+  }
+
+  outputs(): Output[] {
+    return [{ type: ApiCertificatesType, kind: 'exclusive' }];
+  }
+
+  async run(r: ControllerAdapter, signal: AbortSignal, log: Logger): Promise<void> {
+    const now = this.opts.now ?? (() => new Date());
+    const schedule =
+      this.opts.schedule ??
+      ((ms: number, fn: () => void) => {
+        const t = setTimeout(fn, Math.min(ms, 2 ** 31 - 1));
+        t.unref();
+        return () => clearTimeout(t);
+      });
+    signal.addEventListener('abort', () => this.cancelTimer?.(), { once: true });
+    const ptr = { namespace: SecretsNamespace, type: ApiCertificatesType, id: ApiCertificatesID };
+    for await (const _ of r.events()) {
+      const [root, sans, mt] = await Promise.all([
+        r.getOptional<OSRootSpec>({ namespace: SecretsNamespace, type: OSRootType, id: OSRootID }),
+        r.getOptional<CertSANSpec>({ namespace: SecretsNamespace, type: CertSANType, id: CertSANAPIID }),
+        r.getOptional<MachineTypeSpec>({ namespace: ConfigNamespace, type: MachineTypeType, id: MachineTypeID }),
+      ]);
+      if (!root?.spec.issuingCA?.key || !sans || !mt || !isControlPlane(mt.spec.type)) continue;
+      const current = await r.getOptional<ApiCertificatesSpec>(ptr);
+      const at = now();
+      if (needsRenewal(current?.spec, sans.spec, at)) {
+        const ca = loadCA(root.spec.issuingCA.crt, root.spec.issuingCA.key, 'OS CA');
+        const notAfter = new Date(at.getTime() + API_CERT_VALIDITY_MS);
+        const server = await issueKeyPair(ca, {
+          subject: { commonName: sans.spec.fqdn || 'talos' },
+          notBefore: at,
+          notAfter,
+          keyUsage: ['digitalSignature'],
+          extKeyUsage: ['serverAuth'],
+          ipAddresses: sans.spec.ips,
+          dnsNames: sans.spec.dnsNames,
+        });
+        const client = await issueKeyPair(ca, {
+          subject: { commonName: sans.spec.fqdn || 'talos', organization: ['os:impersonator'] },
+          notBefore: at,
+          notAfter,
+          keyUsage: ['digitalSignature'],
+          extKeyUsage: ['clientAuth'],
+        });
+        await r.modify<ApiCertificatesSpec>(ptr, () => ({ acceptedCAs: [] }), (o) => {
+          o.spec = { server: toBase64Pair(server), client: toBase64Pair(client), acceptedCAs: root.spec.acceptedCAs };
+        });
+        log.info({ sans: sans.spec, notAfter }, 'issued apid certificates');
+      } else if (current && JSON.stringify(current.spec.acceptedCAs) !== JSON.stringify(root.spec.acceptedCAs)) {
+        await r.modify<ApiCertificatesSpec>(ptr, () => ({ acceptedCAs: [] }), (o) => {
+          o.spec.acceptedCAs = root.spec.acceptedCAs;
+        });
+      }
+      // wake up again when the certificate reaches its renewal point
+      const issued = await r.getOptional<ApiCertificatesSpec>(ptr);
+      if (issued?.spec.server) {
+        const f = certificateFacts(issued.spec.server.crt);
+        const renewAt = f.notBefore.getTime() + (f.notAfter.getTime() - f.notBefore.getTime()) * RENEW_AFTER;
+        this.cancelTimer?.();
+        this.cancelTimer = schedule(Math.max(0, renewAt - now().getTime()), () => r.queueReconcile());
+      }
+      r.resetRestartBackoff();
+    }
+  }
+}
