@@ -75,16 +75,16 @@ export function renderString(s: string): string {
   let plainOK = !yaml11Special.test(s);
   if (plainOK) {
     try {
-      plainOK = parseYAML(s) === s;
+      plainOK = parseYAML(s, { logLevel: 'error' }) === s;
     } catch {
       plainOK = false;
     }
   }
-  if (plainOK && (/^[\s]|[\s]$/.test(s) || /^[-?:,[\]{}#&*!|>'"%@`]/.test(s) || /: |\s#|:$/.test(s))) plainOK = false;
+  if (plainOK && (/^[\s]|[\s]$/.test(s) || /^[-?:](\s|$)|^[,[\]{}#&*!|>'"%@`]/.test(s) || /: |\s#|:$/.test(s))) plainOK = false;
   if (plainOK) return s;
   const ambiguous = (() => {
     try {
-      const v = parseYAML(s);
+      const v = parseYAML(s, { logLevel: 'error' });
       return typeof v !== 'string' || yaml11Special.test(s);
     } catch {
       return false;
@@ -301,8 +301,12 @@ export function canonicalize(value: unknown, s: Schema): unknown {
       const v = value as Record<string, unknown>;
       const out: Record<string, unknown> = {};
       for (const [key, field] of Object.entries(s.fields)) {
-        const x = v[key];
-        if (x === undefined || x === null) continue;
+        let x = v[key];
+        if (x === undefined || x === null) {
+          if (field.omit !== false) continue;
+          x = zeroOf(field);
+          if (x === null) continue;
+        }
         if (field.omit !== false && isEmptyValue(x, field)) continue;
         out[key] = canonicalize(x, field);
       }

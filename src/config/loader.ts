@@ -28,6 +28,12 @@ function docLabel(apiVersion: string, kind: string, name: string): string {
   return `${apiVersion}/${kind}/${name}`;
 }
 
+/** What Talos's v1alpha1 decoding does beyond types: inline manifest contents lose their leading blank lines. */
+function normalizeV1Alpha1(value: Record<string, unknown>): void {
+  const manifests = (value.cluster as { inlineManifests?: { contents?: string }[] } | undefined)?.inlineManifests;
+  for (const m of manifests ?? []) if (typeof m.contents === 'string') m.contents = m.contents.replace(/^[\t\n\v\f\r]+/, '');
+}
+
 /** Parses and decodes every document; with allowPatchDelete, delete markers become selectors. */
 export function loadEntries(text: string, opts: LoadOptions = {}): LoadedEntry[] {
   if (text.length > MAX_CONFIG_BYTES) throw new ConfigError('BRONZE_CONFIG_YAML', `config is too large (${text.length} bytes, at most ${MAX_CONFIG_BYTES})`);
@@ -35,7 +41,7 @@ export function loadEntries(text: string, opts: LoadOptions = {}): LoadedEntry[]
   const lineCounter = new LineCounter();
   let docs: Document.Parsed[];
   try {
-    docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, merge: true, prettyErrors: false, strict: true }) as Document.Parsed[];
+    docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, merge: true, prettyErrors: false, strict: true, logLevel: 'error' }) as Document.Parsed[];
   } catch (e) {
     throw new ConfigError('BRONZE_CONFIG_YAML', `${src}decode error: ${(e as Error).message}`, [], { cause: e });
   }
@@ -88,6 +94,7 @@ export function loadEntries(text: string, opts: LoadOptions = {}): LoadedEntry[]
     const document = kind === V1ALPHA1 ? V1ALPHA1 : kind + (nameKey ? `/${nameKey}` : '');
     const ctx = newDecodeContext(document, doc, lineCounter);
     const value = (decodeNode(ctx, root, schema, '') ?? {}) as Record<string, unknown>;
+    if (kind === V1ALPHA1) normalizeV1Alpha1(value);
     if (ctx.issues.length === 0) {
       const validate = validatorFor(schema);
       if (!validate(value)) {

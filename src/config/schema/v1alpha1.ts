@@ -460,6 +460,6 @@ export const v1alpha1Schema = obj({
   version: str({ doc: 'the schema of the document', omit: false }),
   debug: bool({ doc: 'verbose console logging' }),
   persist: bool({ doc: 'keep the machine config across reboots' }),
-  machine: machineSchema,
-  cluster: clusterSchema,
+  machine: { ...machineSchema, omit: false },
+  cluster: { ...clusterSchema, omit: false },
 });
