@@ -4,7 +4,7 @@
  * form talosctl writes.
  */
 import { type Document, isMap } from 'yaml';
-import { encodeValue, type EncodeOptions } from './encode.js';
+import { canonicalize, encodeValue, type EncodeOptions } from './encode.js';
 import { ConfigError } from './errors.js';
 import type { Infer, ObjSchema } from './schema/dsl.js';
 import { documentSchema, kindByName } from './schema/kinds.js';
@@ -56,11 +56,15 @@ export class ConfigDocument {
     this.line = opts.line;
   }
 
-  /** A new document of a kind from a value (apiVersion and kind are set for multi-doc kinds). */
+  /**
+   * A new document of a kind from a value (apiVersion and kind are set for multi-doc kinds), in canonical form: what
+   * loading its encoding gives back.
+   */
   static of(kind: string, value: Record<string, unknown>): ConfigDocument {
-    if (kind === V1ALPHA1) return new ConfigDocument('', V1ALPHA1, { version: 'v1alpha1', ...value });
-    if (!kindByName.has(kind)) throw new ConfigError('BRONZE_CONFIG_DOCUMENT', `unknown document kind ${JSON.stringify(kind)}`);
-    return new ConfigDocument('v1alpha1', kind, { apiVersion: 'v1alpha1', kind, ...value });
+    if (kind === V1ALPHA1) return new ConfigDocument('', V1ALPHA1, canonicalize({ version: 'v1alpha1', ...value }, v1alpha1Schema) as Record<string, unknown>);
+    const schema = schemaOfKind(kind);
+    if (!schema) throw new ConfigError('BRONZE_CONFIG_DOCUMENT', `unknown document kind ${JSON.stringify(kind)}`);
+    return new ConfigDocument('v1alpha1', kind, canonicalize({ apiVersion: 'v1alpha1', kind, ...value }, schema) as Record<string, unknown>);
   }
 
   get isV1Alpha1(): boolean {
