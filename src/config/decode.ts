@@ -66,6 +66,7 @@ function kindName(n: unknown): string {
 /** The text of a scalar as Go sees it for a string target: plain scalars keep their source (`1.10`, `0644`). */
 export function scalarText(s: Scalar): string {
   if (typeof s.value === 'string') return s.value;
+  if (typeof s.value === 'symbol') return s.source ?? String(s.value.description);
   if (s.type === 'PLAIN' && typeof s.source === 'string') return s.source;
   return String(s.value);
 }
@@ -139,7 +140,7 @@ function mapPairs(ctx: DecodeContext, m: YAMLMap, path: string): Pair[] {
   for (const p of m.items) {
     if (!isPair(p)) continue;
     const k = isScalar(p.key) ? p.key : undefined;
-    if (k && k.value === '<<' && k.type === 'PLAIN') {
+    if (k && (k.value === '<<' || (typeof k.value === 'symbol' && k.source === '<<')) && k.type === 'PLAIN') {
       const sources = deref(ctx, p.value, path);
       const list = isSeq(sources) ? sources.items.map((s) => deref(ctx, s, path)) : [sources];
       for (const src of list) {
