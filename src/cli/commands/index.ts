@@ -4,9 +4,11 @@ import { eventsCommand } from './events.js';
 import { genCommand } from './gen.js';
 import { getCommand } from './get.js';
 import { inspectCommand } from './inspect.js';
+import { listCommand } from './list.js';
 import { dmesgCommand, logsCommand } from './logs.js';
 import { memoryCommand } from './memory.js';
 import { mountsCommand } from './mounts.js';
+import { processesCommand } from './processes.js';
 import { readCommand } from './read.js';
 import { serviceCommand } from './service.js';
 import { validateCommand } from './validate.js';
@@ -20,9 +22,11 @@ export const commands: Command[] = [
   genCommand,
   getCommand,
   inspectCommand,
+  listCommand,
   logsCommand,
   memoryCommand,
   mountsCommand,
+  processesCommand,
   readCommand,
   serviceCommand,
   validateCommand,
