@@ -19,7 +19,8 @@ export function toJSONSchema(s: Schema): JSONSchema {
   switch (s.k) {
     case 'str':
       out.type = 'string';
-      if (s.enum) out.enum = [...s.enum];
+      // a field always written gets its zero value when unset: accept that
+      if (s.enum) out.enum = s.omit === false && !s.enum.includes('') ? [...s.enum, ''] : [...s.enum];
       if (s.pattern) out.pattern = s.pattern;
       if (s.format && s.format !== 'pem') out.format = s.format;
       break;
