@@ -114,6 +114,6 @@ export function loadEntries(text: string, opts: LoadOptions = {}): LoadedEntry[]
 /** Loads a machine config (one or more documents). An empty input is an error, as in Talos. */
 export function loadConfig(text: string, opts: Omit<LoadOptions, 'allowPatchDelete'> = {}): MachineConfig {
   const entries = loadEntries(text, opts) as ConfigDocument[];
-  if (entries.length === 0) throw new ConfigError('BRONZE_CONFIG_EMPTY', `${opts.source ? `${opts.source}: ` : ''}config not found`);
+  if (entries.length === 0) throw new ConfigError('BRONZE_CONFIG_EMPTY', `${opts.source ? `${opts.source}: ` : ''}config not found`, [{ document: '', path: '.', message: 'no documents' }]);
   return new MachineConfig(entries);
 }

@@ -70,10 +70,11 @@ let ajv: Ajv | undefined;
 function instance(): Ajv {
   if (ajv) return ajv;
   ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, allowUnionTypes: true });
-  ajv.addFormat('ip', (v: string) => isIP(v));
-  ajv.addFormat('cidr', (v: string) => isCIDR(v));
-  ajv.addFormat('ipOrCidr', (v: string) => isIPOrCIDR(v));
-  ajv.addFormat('hostPort', (v: string) => isAddrPort(v));
+  // as Go's text unmarshalers (netip, url), an empty value is the zero value, not an error
+  ajv.addFormat('ip', (v: string) => v === '' || isIP(v));
+  ajv.addFormat('cidr', (v: string) => v === '' || isCIDR(v));
+  ajv.addFormat('ipOrCidr', (v: string) => v === '' || isIPOrCIDR(v));
+  ajv.addFormat('hostPort', (v: string) => v === '' || isAddrPort(v));
   ajv.addFormat('base64', (v: string) => /^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(v));
   ajv.addFormat('url', (v: string) => typeof parseGoURL(v) !== 'string');
   return ajv;
