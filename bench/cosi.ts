@@ -19,7 +19,7 @@ async function updatesPerSecond(total: number): Promise<number> {
   const ac = new AbortController();
   let received = 0;
   const watchers = Array.from({ length: 10 }, async () => {
-    for await (const batch of s.watchKindAggregated(K, {}, ac.signal)) {
+    for await (const batch of await s.watchKindAggregated(K, {}, ac.signal)) {
       for (const ev of batch) if (ev.type === 'errored') throw new Error(`watcher fell behind: ${ev.error}`);
       received += batch.length;
     }
@@ -51,7 +51,7 @@ async function watchLatency(rounds: number): Promise<number[]> {
   let got = 0;
   let roundDone: () => void = () => {};
   const watchers = Array.from({ length: 1000 }, async () => {
-    for await (const _ of s.watchKind(K, {}, ac.signal)) {
+    for await (const _ of await s.watchKind(K, {}, ac.signal)) {
       samples[n++] = performance.now() - sentAt;
       if (++got === 1000) roundDone();
     }

@@ -1,58 +1,82 @@
 import { randomBytes } from 'node:crypto';
-import { StateError } from './errors.js';
-import { matchesID, matchesLabels } from './labels.js';
-import { cloneResource, cloneValue, type Kind, type Pointer, pointerString, type Resource } from './resource.js';
-import type { CoreState, ListOptions, NewResourceLike, OwnerOptions, StateEvent, UpdateOptions, WatchKindOptions, WatchOptions } from './state.js';
-
-/** An event as the history keeps it: the stored snapshots and its position. */
-interface Stored {
-  type: 'created' | 'updated' | 'destroyed';
-  resource: Resource;
-  old?: Resource;
-  pos: number;
-  /** the event as unfiltered watchers see it, built once and shared (read-only) */
-  event?: StateEvent;
-}
+import { CosiError } from './errors.js';
+import { compileIDQuery, matchesLabels } from './labels.js';
+import { cloneResource, cloneValue, type Kind, type Pointer, pointerString, type Resource, tombstone } from './resource.js';
+import type { CoreState, ListOptions, NewResourceLike, OwnerOptions, StateEvent, UpdateOptions, Watch, WatchKindOptions, WatchOptions } from './state.js';
+import { DONE, PullWatch } from './watch.js';
 
 export interface InMemoryOptions {
-  /** events kept per resource type for tail_events, bookmarks and slow watchers (default 1024) */
+  /**
+   * Events kept per resource type, for tail events, bookmarks and watchers that fall behind: the history starts at
+   * `historyInitialCapacity` (default 8) and doubles up to `historyMaxCapacity` (default 1024), Talos's settings.
+   * `historyCapacity` sets both.
+   */
   historyCapacity?: number;
-  /** the clock, for tests */
+  historyInitialCapacity?: number;
+  historyMaxCapacity?: number;
+  /**
+   * A watch may not start (from a bookmark or with tail events) within this many events of the oldest one held, so it
+   * does not overrun at once (default 4).
+   */
+  historyGap?: number;
+  /** the clock (default: the system clock) */
   now?: () => Date;
 }
 
+type ChangeType = 'created' | 'updated' | 'destroyed';
 
-/** One (namespace, type): the resources and a bounded ring of past events. */
+/** An event as the history keeps it: the stored snapshots, its position, and what every watcher shares of it. */
+interface Stored {
+  readonly type: ChangeType;
+  readonly resource: Resource;
+  readonly old: Resource | undefined;
+  readonly pos: number;
+  /** the event as watchers without a query see it, built on first use */
+  event?: StateEvent;
+  /** `{ done: false, value: event }`, shared by every reader that gets this event */
+  result?: IteratorResult<StateEvent>;
+}
+
+/** One (namespace, type): the resources, a growing ring of past events, and the watchers reading it. */
 class Collection {
   readonly items = new Map<string, Resource>();
-  readonly ring: Stored[] = [];
+  private ring: (Stored | undefined)[];
+  capacity: number;
+  /** the position the next event gets */
   writePos = 0;
-  readonly watchers = new Set<Watcher>();
-
-  constructor(readonly capacity: number) {}
-
+  /** watchers reading event by event: woken at each write */
+  readonly readers = new Set<Watcher>();
+  /** watchers reading batches: woken once per turn of the event loop, after the turn's writes */
+  readonly batchReaders = new Set<Watcher>();
   private notifying = false;
 
-  private readonly notifyAll = () => {
+  constructor(
+    readonly kind: Kind,
+    initialCapacity: number,
+    readonly maxCapacity: number,
+    readonly gap: number,
+  ) {
+    this.capacity = initialCapacity;
+    this.ring = new Array<Stored | undefined>(initialCapacity);
+  }
+
+  private readonly notifyBatchReaders = () => {
     this.notifying = false;
-    for (const w of this.watchers) if (w.batchReader) w.wake();
+    for (const w of this.batchReaders) w.wake();
   };
 
-  publish(type: Stored['type'], resource: Resource, old?: Resource): void {
-    const ev: Stored = { type, resource, old, pos: this.writePos };
-    if (this.ring.length < this.capacity) this.ring.push(ev);
-    else this.ring[this.writePos % this.capacity] = ev;
-    this.writePos++;
-    // a watcher reading event by event gets each event at once; a batch reader is woken once per turn of the event
-    // loop, after the writers of this turn, so a burst of writes reaches it as one batch
-    let batchReaders = false;
-    for (const w of this.watchers) {
-      if (w.batchReader) batchReaders = true;
-      else w.wake();
+  publish(type: ChangeType, resource: Resource, old: Resource | undefined): void {
+    // the ring grows only while it has not wrapped yet, so every held position keeps its slot
+    if (this.writePos === this.capacity && this.capacity < this.maxCapacity) {
+      this.capacity = Math.min(this.capacity * 2, this.maxCapacity);
+      this.ring.length = this.capacity;
     }
-    if (batchReaders && !this.notifying) {
+    this.ring[this.writePos % this.capacity] = { type, resource, old, pos: this.writePos };
+    this.writePos++;
+    for (const w of this.readers) w.wake();
+    if (this.batchReaders.size > 0 && !this.notifying) {
       this.notifying = true;
-      setImmediate(this.notifyAll);
+      setImmediate(this.notifyBatchReaders);
     }
   }
 
@@ -62,46 +86,25 @@ class Collection {
     return this.ring[pos % this.capacity];
   }
 
-  /** The lowest position still held. */
-  get oldest(): number {
-    return Math.max(0, this.writePos - this.capacity);
+  /** The lowest position a watch may start from. */
+  get firstStart(): number {
+    return Math.max(0, this.writePos - this.capacity + this.gap);
   }
 }
 
-type Filter = (ev: Stored) => StateEvent | undefined;
+/** Turns a stored change into what one watcher sees (undefined: nothing). */
+type Filter = (st: Stored) => StateEvent | undefined;
 
-/** An event shared by every watcher of a change; its bookmark is built on first use. */
-class SharedEvent implements StateEvent {
-  readonly type: Stored['type'];
-  readonly resource: Resource;
-  readonly old: Resource | undefined;
-  private mark: Uint8Array | undefined;
-
-  constructor(
-    private readonly st: Stored,
-    private readonly store: InMemoryState,
-  ) {
-    this.type = st.type;
-    this.resource = st.resource;
-    this.old = st.old;
-  }
-
-  get bookmark(): Uint8Array {
-    this.mark ??= this.store.bookmark(this.st.pos);
-    return this.mark;
-  }
-}
-
-/** One abort listener per signal for all its watchers: thousands of watchers may share a signal. */
+/** One abort listener per signal for all its watchers: thousands of watchers may share one signal. */
 const signalWatchers = new WeakMap<AbortSignal, Set<Watcher>>();
 
-function onAbort(signal: AbortSignal, w: Watcher): void {
+function closeOnAbort(signal: AbortSignal, w: Watcher): void {
   let set = signalWatchers.get(signal);
   if (!set) {
     const watchers = new Set<Watcher>();
     set = watchers;
     signalWatchers.set(signal, set);
-    signal.addEventListener('abort', () => watchers.forEach((x) => x.abort()), { once: true });
+    signal.addEventListener('abort', () => watchers.forEach((x) => x.close()), { once: true });
   }
   set.add(w);
 }
@@ -110,80 +113,86 @@ function onAbort(signal: AbortSignal, w: Watcher): void {
  * One watcher's cursor into its collection's history. Writers never wait for it: it reads at its own pace, and when
  * it falls further behind than the history holds it gets one `errored` event and ends.
  */
-class Watcher implements AsyncIterableIterator<StateEvent> {
-  private readonly initial: StateEvent[];
-  private initialPos = 0;
-  /** a next() or nextBatch() call waiting for events */
+class Watcher {
+  /** the events it starts with (bootstrap contents, bookmark), as the batches they are delivered in */
+  private initial: StateEvent[][];
   private pending: ((r: IteratorResult<StateEvent>) => void) | undefined;
   private pendingBatch: ((r: IteratorResult<StateEvent[]>) => void) | undefined;
   private done = false;
-  /** read with nextBatch(): woken once per turn of the event loop */
-  batchReader = false;
 
   constructor(
     private readonly coll: Collection,
     private cursor: number,
     private readonly filter: Filter,
-    initial: StateEvent[],
+    private readonly shared: ((st: Stored) => IteratorResult<StateEvent>) | undefined,
+    initial: StateEvent[][],
+    readonly batches: boolean,
     private readonly signal?: AbortSignal,
   ) {
-    this.initial = initial;
-    coll.watchers.add(this);
+    this.initial = initial.filter((b) => b.length > 0);
+    (batches ? coll.batchReaders : coll.readers).add(this);
     if (signal) {
       if (signal.aborted) this.close();
-      else onAbort(signal, this);
+      else closeOnAbort(signal, this);
     }
   }
 
-  abort(): void {
-    this.close();
-  }
-
-  /** New events may be there: a waiting reader gets them now (no extra turn through an async function). */
+  /** New events may be there: a waiting reader gets them now. */
   wake(): void {
-    if (this.pending) {
+    // taken off first: a poll that ends the watch (overrun) must not settle it with `done` instead of the error
+    const p = this.pending;
+    if (p) {
+      this.pending = undefined;
       const r = this.poll();
-      if (r) {
-        const p = this.pending;
-        this.pending = undefined;
-        p(r);
-      }
-    } else if (this.pendingBatch) {
+      if (r) p(r);
+      else this.pending = p;
+      return;
+    }
+    const pb = this.pendingBatch;
+    if (pb) {
+      this.pendingBatch = undefined;
       const r = this.pollBatch();
-      if (r) {
-        const p = this.pendingBatch;
-        this.pendingBatch = undefined;
-        p(r);
-      }
+      if (r) pb(r);
+      else this.pendingBatch = pb;
     }
   }
 
-  private close(): void {
+  close(): void {
     if (this.done) return;
     this.done = true;
-    this.coll.watchers.delete(this);
+    this.initial = [];
+    (this.batches ? this.coll.batchReaders : this.coll.readers).delete(this);
     if (this.signal) signalWatchers.get(this.signal)?.delete(this);
     const p = this.pending;
     const pb = this.pendingBatch;
     this.pending = undefined;
     this.pendingBatch = undefined;
-    p?.({ done: true, value: undefined });
-    pb?.({ done: true, value: undefined });
+    p?.(DONE);
+    pb?.(DONE);
   }
 
   private overrun(): StateEvent {
+    const { kind, writePos, capacity } = this.coll;
+    const error = `buffer overrun: namespace "${kind.namespace}" type "${kind.type}": the watcher is at ${this.cursor}, the history holds ${capacity} events up to ${writePos}`;
     this.close();
-    return { type: 'errored', error: 'buffer overrun: the watcher fell too far behind, list again' };
+    return { type: 'errored', error };
   }
 
-  /** The next event if one is there, `done` when closed, undefined when the reader must wait. */
+  /** The next event if there is one, `done` when closed, undefined when the reader must wait. */
   private poll(): IteratorResult<StateEvent> | undefined {
-    if (this.initialPos < this.initial.length) return { done: false, value: this.initial[this.initialPos++]! };
-    if (this.done) return { done: true, value: undefined };
-    while (this.cursor < this.coll.writePos) {
-      const st = this.coll.at(this.cursor);
+    const first = this.initial[0];
+    if (first) {
+      const ev = first.shift()!;
+      if (first.length === 0) this.initial.shift();
+      return { done: false, value: ev };
+    }
+    if (this.done) return DONE;
+    const coll = this.coll;
+    while (this.cursor < coll.writePos) {
+      const st = coll.at(this.cursor);
       if (!st) return { done: false, value: this.overrun() };
       this.cursor++;
+      if (this.shared) return this.shared(st);
       const ev = this.filter(st);
       if (ev) return { done: false, value: ev };
     }
@@ -191,11 +200,13 @@ class Watcher implements AsyncIterableIterator<StateEvent> {
   }
 
   private pollBatch(): IteratorResult<StateEvent[]> | undefined {
-    if (this.done && this.initialPos >= this.initial.length) return { done: true, value: undefined };
+    const first = this.initial.shift();
+    if (first) return { done: false, value: first };
+    if (this.done) return DONE;
+    const coll = this.coll;
     const batch: StateEvent[] = [];
-    while (this.initialPos < this.initial.length) batch.push(this.initial[this.initialPos++]!);
-    while (!this.done && this.cursor < this.coll.writePos) {
-      const st = this.coll.at(this.cursor);
+    while (this.cursor < coll.writePos) {
+      const st = coll.at(this.cursor);
       if (!st) {
         batch.push(this.overrun());
         break;
@@ -213,34 +224,41 @@ class Watcher implements AsyncIterableIterator<StateEvent> {
     return new Promise((resolve) => (this.pending = resolve));
   }
 
-  /** Everything available (waiting when nothing is), as one batch. */
   nextBatch(): Promise<IteratorResult<StateEvent[]>> {
-    this.batchReader = true;
     const r = this.pollBatch();
     if (r) return Promise.resolve(r);
     return new Promise((resolve) => (this.pendingBatch = resolve));
   }
-
-  async return(): Promise<IteratorResult<StateEvent>> {
-    this.close();
-    return { done: true, value: undefined };
-  }
-
-  [Symbol.asyncIterator](): AsyncIterableIterator<StateEvent> {
-    return this;
-  }
 }
 
-/** The in-memory resource store: every resource type in its own collection with its own event history. */
+const eventWatch = (w: Watcher): Watch<StateEvent> => new PullWatch(() => w.next(), () => w.close());
+
+const positiveInt = (name: string, v: number | undefined, dflt: number): number => {
+  const n = v ?? dflt;
+  if (!Number.isInteger(n) || n < 1) throw new CosiError('BRONZE_COSI_INVALID_RESOURCE', `in-memory state option ${name}: ${String(v)} is not a positive integer`);
+  return n;
+};
+
+/**
+ * The in-memory resource store, as COSI's: one collection per (namespace, type) with its resources and a bounded
+ * history of events. Reads hand out copies; watchers share the store's snapshots (read-only) and never slow writers.
+ */
 export class InMemoryState implements CoreState {
   private readonly collections = new Map<string, Map<string, Collection>>();
-  private readonly capacity: number;
+  private readonly initialCapacity: number;
+  private readonly maxCapacity: number;
+  private readonly gap: number;
   private readonly now: () => Date;
-  /** bookmarks carry this, so a bookmark from another store (or an earlier run) is refused */
+  /** bookmarks carry this, so a bookmark of another store (or an earlier run) is refused */
   private readonly cookie = randomBytes(8);
 
   constructor(opts: InMemoryOptions = {}) {
-    this.capacity = opts.historyCapacity ?? 1024;
+    this.initialCapacity = positiveInt('historyInitialCapacity', opts.historyInitialCapacity ?? opts.historyCapacity, 8);
+    this.maxCapacity = Math.max(this.initialCapacity, positiveInt('historyMaxCapacity', opts.historyMaxCapacity ?? opts.historyCapacity, 1024));
+    this.gap = opts.historyGap ?? 4;
+    if (!Number.isInteger(this.gap) || this.gap < 0 || this.gap >= this.maxCapacity) {
+      throw new CosiError('BRONZE_COSI_INVALID_RESOURCE', `in-memory state option historyGap: ${this.gap} must be at least 0 and below the history capacity`);
+    }
     this.now = opts.now ?? (() => new Date());
   }
 
@@ -252,54 +270,73 @@ export class InMemoryState implements CoreState {
     }
     let c = byType.get(kind.type);
     if (!c) {
-      c = new Collection(this.capacity);
+      c = new Collection({ namespace: kind.namespace, type: kind.type }, this.initialCapacity, this.maxCapacity, this.gap);
       byType.set(kind.type, c);
     }
     return c;
   }
 
-  /** The shared event of a stored change, with its bookmark. */
-  private eventOf(st: Stored): StateEvent {
-    st.event ??= new SharedEvent(st, this);
-    return st.event;
-  }
-
-  bookmark(pos: number): Uint8Array {
-    const b = Buffer.alloc(16);
+  private bookmark(pos: number): Uint8Array {
+    const b = Buffer.allocUnsafe(16);
     this.cookie.copy(b, 0);
-    b.writeBigUInt64BE(BigInt(pos), 8);
+    b.writeBigInt64BE(BigInt(pos), 8);
     return b;
   }
 
-  /** The position after the bookmarked event, or an error when the bookmark is not this store's or has expired. */
+  /** The position after the bookmarked event; refused when the bookmark is not this store's or has expired. */
   private resumeFrom(c: Collection, bookmark: Uint8Array): number {
-    const b = Buffer.from(bookmark);
-    if (b.length !== 16 || !b.subarray(0, 8).equals(this.cookie)) throw new StateError('BRONZE_COSI_INVALID_BOOKMARK', 'invalid bookmark: it is not from this store');
-    const pos = Number(b.readBigUInt64BE(8));
-    if (pos >= c.writePos || pos + 1 < c.oldest) throw new StateError('BRONZE_COSI_INVALID_BOOKMARK', 'invalid bookmark: the event is no longer in the history');
+    const b = Buffer.from(bookmark.buffer, bookmark.byteOffset, bookmark.byteLength);
+    if (b.length !== 16 || !b.subarray(0, 8).equals(this.cookie)) throw new CosiError('BRONZE_COSI_INVALID_BOOKMARK', 'invalid watch bookmark: it is not from this store');
+    const pos = Number(b.readBigInt64BE(8));
+    if (pos < -1 || pos >= c.writePos || pos + 1 < c.firstStart) throw new CosiError('BRONZE_COSI_INVALID_BOOKMARK', 'invalid watch bookmark: the event is no longer in the history');
     return pos + 1;
   }
 
+  /** The event every watcher without a query shares, with its bookmark built on first use. */
+  private eventOf(st: Stored): StateEvent {
+    if (st.event) return st.event;
+    let mark: Uint8Array | undefined;
+    const make = () => this.bookmark(st.pos);
+    const ev: StateEvent = {
+      type: st.type,
+      resource: st.resource,
+      old: st.old,
+      get bookmark(): Uint8Array {
+        mark ??= make();
+        return mark;
+      },
+    };
+    st.event = ev;
+    return ev;
+  }
+
+  private readonly sharedResult = (st: Stored): IteratorResult<StateEvent> => {
+    st.result ??= Object.freeze({ done: false as const, value: this.eventOf(st) });
+    return st.result;
+  };
+
   async get(ptr: Pointer): Promise<Resource> {
     const r = this.coll(ptr).items.get(ptr.id);
-    if (!r) throw new StateError('BRONZE_COSI_NOT_FOUND', `resource ${pointerString(ptr)} doesn't exist`);
+    if (!r) throw new CosiError('BRONZE_COSI_NOT_FOUND', `resource ${pointerString(ptr)} doesn't exist`);
     return cloneResource(r);
   }
 
   async list(kind: Kind, opts: ListOptions = {}): Promise<Resource[]> {
-    const c = this.coll(kind);
+    const re = compileIDQuery(opts.idQuery);
     const out: Resource[] = [];
-    for (const r of c.items.values()) {
-      if (matchesID(r.metadata.id, opts.idQuery) && matchesLabels(r.metadata.labels, opts.labelQuery)) out.push(cloneResource(r));
+    for (const r of this.coll(kind).items.values()) {
+      if ((re === undefined || re.test(r.metadata.id)) && matchesLabels(r.metadata.labels, opts.labelQuery)) out.push(cloneResource(r));
     }
-    return out.sort((a, b) => (a.metadata.id < b.metadata.id ? -1 : a.metadata.id > b.metadata.id ? 1 : 0));
+    return out.sort(byID);
   }
 
   async create(res: Resource | NewResourceLike, opts: OwnerOptions = {}): Promise<Resource> {
     const m = res.metadata;
-    if (!m.id || !m.type || !m.namespace) throw new StateError('BRONZE_COSI_INVALID', `resource ${pointerString(m)} needs a namespace, a type and an ID`);
+    if (!m.id || !m.type || !m.namespace) throw new CosiError('BRONZE_COSI_INVALID_RESOURCE', `resource ${pointerString(m)}: namespace, type and ID must not be empty`);
     const c = this.coll(m);
-    if (c.items.has(m.id)) throw new StateError('BRONZE_COSI_ALREADY_EXISTS', `resource ${pointerString(m)} already exists`);
+    if (c.items.has(m.id)) throw new CosiError('BRONZE_COSI_ALREADY_EXISTS', `resource ${pointerString(m)} already exists`);
+    const phase = m.phase ?? 'running';
+    if (phase !== 'running' && phase !== 'tearingDown') throw new CosiError('BRONZE_COSI_INVALID_RESOURCE', `resource ${pointerString(m)}: invalid phase "${String(phase)}"`);
     const now = this.now();
     const stored: Resource = {
       metadata: {
@@ -308,17 +345,17 @@ export class InMemoryState implements CoreState {
         id: m.id,
         version: 1,
         owner: opts.owner ?? '',
-        phase: 'running',
+        phase,
         created: now,
         updated: now,
         finalizers: [...(m.finalizers ?? [])],
-        labels: { ...(m.labels ?? {}) },
-        annotations: { ...(m.annotations ?? {}) },
+        labels: { ...m.labels },
+        annotations: { ...m.annotations },
       },
       spec: cloneValue(res.spec),
     };
     c.items.set(m.id, stored);
-    c.publish('created', stored);
+    c.publish('created', stored, undefined);
     return cloneResource(stored);
   }
 
@@ -326,27 +363,25 @@ export class InMemoryState implements CoreState {
     const m = res.metadata;
     const c = this.coll(m);
     const cur = c.items.get(m.id);
-    if (!cur) throw new StateError('BRONZE_COSI_NOT_FOUND', `resource ${pointerString(m)} doesn't exist`);
-    if (m.version !== cur.metadata.version) {
-      throw new StateError('BRONZE_COSI_CONFLICT', `resource ${pointerString(m)} update conflict: expected version ${m.version}, current version ${cur.metadata.version}`);
-    }
-    if ((opts.owner ?? '') !== cur.metadata.owner) {
-      throw new StateError('BRONZE_COSI_OWNER_CONFLICT', `resource ${pointerString(m)} is owned by "${cur.metadata.owner}", not "${opts.owner ?? ''}"`);
+    if (!cur) throw new CosiError('BRONZE_COSI_NOT_FOUND', `resource ${pointerString(m)} doesn't exist`);
+    const cm = cur.metadata;
+    const owner = opts.owner ?? '';
+    if (owner !== cm.owner) throw new CosiError('BRONZE_COSI_OWNER_CONFLICT', `resource ${pointerString(m)} is owned by "${cm.owner}", not "${owner}"`);
+    if (m.version !== cm.version) {
+      throw new CosiError('BRONZE_COSI_VERSION_CONFLICT', `resource ${pointerString(m)} update conflict: expected version "${m.version}", actual version "${cm.version}"`);
     }
     const expected = opts.expectedPhase ?? 'running';
-    if (expected !== 'any' && cur.metadata.phase !== expected) {
-      throw new StateError('BRONZE_COSI_PHASE_CONFLICT', `resource ${pointerString(m)} is in phase ${cur.metadata.phase}, expected ${expected}`);
-    }
-    if (m.phase !== 'running' && m.phase !== 'tearingDown') throw new StateError('BRONZE_COSI_INVALID', `resource ${pointerString(m)}: invalid phase "${String(m.phase)}"`);
+    if (expected !== 'any' && cm.phase !== expected) throw new CosiError('BRONZE_COSI_PHASE_CONFLICT', `resource ${pointerString(m)} is not in phase ${expected}`);
+    if (m.phase !== 'running' && m.phase !== 'tearingDown') throw new CosiError('BRONZE_COSI_INVALID_RESOURCE', `resource ${pointerString(m)}: invalid phase "${String(m.phase)}"`);
     const stored: Resource = {
       metadata: {
-        namespace: m.namespace,
-        type: m.type,
-        id: m.id,
-        version: cur.metadata.version + 1,
-        owner: cur.metadata.owner,
+        namespace: cm.namespace,
+        type: cm.type,
+        id: cm.id,
+        version: cm.version + 1,
+        owner: cm.owner,
         phase: m.phase,
-        created: cur.metadata.created,
+        created: cm.created,
         updated: this.now(),
         finalizers: [...m.finalizers],
         labels: { ...m.labels },
@@ -356,10 +391,17 @@ export class InMemoryState implements CoreState {
     };
     c.items.set(m.id, stored);
     c.publish('updated', stored, cur);
-    // the store keeps its own deep copy, so the caller's spec object can go back to the caller as is
+    // the store keeps its own copy of the spec, so the caller's spec object goes back to the caller
     const sm = stored.metadata;
     return {
-      metadata: { ...sm, created: new Date(sm.created.getTime()), updated: new Date(sm.updated.getTime()), finalizers: [...sm.finalizers], labels: { ...sm.labels }, annotations: { ...sm.annotations } },
+      metadata: {
+        ...sm,
+        created: new Date(sm.created.getTime()),
+        updated: new Date(sm.updated.getTime()),
+        finalizers: [...sm.finalizers],
+        labels: { ...sm.labels },
+        annotations: { ...sm.annotations },
+      },
       spec: res.spec,
     };
   }
@@ -367,84 +409,86 @@ export class InMemoryState implements CoreState {
   async destroy(ptr: Pointer, opts: OwnerOptions = {}): Promise<void> {
     const c = this.coll(ptr);
     const cur = c.items.get(ptr.id);
-    if (!cur) throw new StateError('BRONZE_COSI_NOT_FOUND', `resource ${pointerString(ptr)} doesn't exist`);
-    if ((opts.owner ?? '') !== cur.metadata.owner) {
-      throw new StateError('BRONZE_COSI_OWNER_CONFLICT', `resource ${pointerString(ptr)} is owned by "${cur.metadata.owner}", not "${opts.owner ?? ''}"`);
-    }
+    if (!cur) throw new CosiError('BRONZE_COSI_NOT_FOUND', `resource ${pointerString(ptr)} doesn't exist`);
+    const owner = opts.owner ?? '';
+    if (owner !== cur.metadata.owner) throw new CosiError('BRONZE_COSI_OWNER_CONFLICT', `resource ${pointerString(ptr)} is owned by "${cur.metadata.owner}", not "${owner}"`);
     if (cur.metadata.finalizers.length > 0) {
-      throw new StateError('BRONZE_COSI_PENDING_FINALIZERS', `resource ${pointerString(ptr)} has pending finalizers ${cur.metadata.finalizers.join(', ')}`);
+      throw new CosiError('BRONZE_COSI_PENDING_FINALIZERS', `resource ${pointerString(ptr)} has pending finalizers ${cur.metadata.finalizers.join(', ')}`);
     }
     c.items.delete(ptr.id);
-    c.publish('destroyed', cur);
+    c.publish('destroyed', cur, undefined);
   }
 
-  watch(ptr: Pointer, opts: WatchOptions = {}, signal?: AbortSignal): AsyncIterable<StateEvent> {
+  async watch(ptr: Pointer, opts: WatchOptions = {}, signal?: AbortSignal): Promise<Watch<StateEvent>> {
     const c = this.coll(ptr);
-    const toEvent = (st: Stored): StateEvent | undefined => (st.resource.metadata.id === ptr.id ? this.eventOf(st) : undefined);
+    const tail = opts.tailEvents ?? 0;
+    if (tail > 0 && opts.startFromBookmark) throw new CosiError('BRONZE_COSI_UNSUPPORTED', 'tail events and a bookmark cannot be combined');
     let cursor = c.writePos;
     const initial: StateEvent[] = [];
     if (opts.startFromBookmark) cursor = this.resumeFrom(c, opts.startFromBookmark);
-    else if (opts.tailEvents && opts.tailEvents > 0) {
-      // the last N events of this resource still in the history
-      const found: number[] = [];
-      for (let p = c.writePos - 1; p >= c.oldest && found.length < opts.tailEvents; p--) if (c.at(p)!.resource.metadata.id === ptr.id) found.push(p);
-      cursor = found.length ? found[found.length - 1]! : c.writePos;
+    else if (tail > 0) {
+      // back from the newest event until enough events of this resource are found
+      let found = 0;
+      for (let p = c.writePos - 1; p >= c.firstStart && found < tail; p--) {
+        if (c.at(p)!.resource.metadata.id === ptr.id) {
+          found++;
+          cursor = p;
+        }
+      }
     } else {
       const cur = c.items.get(ptr.id);
-      initial.push(
-        cur
-          ? { type: 'created', resource: cur }
-          : { type: 'destroyed', resource: tombstone(ptr) },
-      );
+      initial.push(cur ? { type: 'created', resource: cur } : { type: 'destroyed', resource: tombstone(ptr) });
     }
-    return new Watcher(c, cursor, toEvent, initial, signal);
+    const id = ptr.id;
+    const filter: Filter = (st) => (st.resource.metadata.id === id ? this.eventOf(st) : undefined);
+    return eventWatch(new Watcher(c, cursor, filter, undefined, [initial], false, signal));
   }
 
-  watchKind(kind: Kind, opts: WatchKindOptions = {}, signal?: AbortSignal): AsyncIterable<StateEvent> {
-    return this.kindWatcher(kind, opts, signal);
+  async watchKind(kind: Kind, opts: WatchKindOptions = {}, signal?: AbortSignal): Promise<Watch<StateEvent>> {
+    return eventWatch(this.kindWatcher(kind, opts, false, signal));
   }
 
-  watchKindAggregated(kind: Kind, opts: WatchKindOptions = {}, signal?: AbortSignal): AsyncIterable<StateEvent[]> {
-    const w = this.kindWatcher(kind, opts, signal);
-    return { [Symbol.asyncIterator]: () => ({ next: () => w.nextBatch(), return: async () => (await w.return(), { done: true as const, value: undefined }) }) };
+  async watchKindAggregated(kind: Kind, opts: WatchKindOptions = {}, signal?: AbortSignal): Promise<Watch<StateEvent[]>> {
+    const w = this.kindWatcher(kind, opts, true, signal);
+    return new PullWatch(() => w.nextBatch(), () => w.close());
   }
 
-  private kindWatcher(kind: Kind, opts: WatchKindOptions, signal?: AbortSignal): Watcher {
+  private kindWatcher(kind: Kind, opts: WatchKindOptions, batches: boolean, signal?: AbortSignal): Watcher {
     const c = this.coll(kind);
-    if (opts.bootstrapContents && (opts.tailEvents || opts.startFromBookmark)) {
-      throw new StateError('BRONZE_COSI_UNSUPPORTED', 'bootstrap contents cannot be combined with tail events or a bookmark');
-    }
-    const match = (r: Resource) => matchesID(r.metadata.id, opts.idQuery) && matchesLabels(r.metadata.labels, opts.labelQuery);
-    const filtered = opts.idQuery !== undefined || (opts.labelQuery?.length ?? 0) > 0;
-    const toEvent = (st: Stored): StateEvent | undefined => {
-      if (!filtered) return this.eventOf(st);
-      const now = match(st.resource);
-      if (st.type !== 'updated') return now ? this.eventOf(st) : undefined;
-      // a resource entering or leaving the query looks like a creation or a destruction to this watcher
-      const before = st.old ? match(st.old) : false;
-      const bookmark = this.bookmark(st.pos);
-      if (now && before) return this.eventOf(st);
-      if (now) return { type: 'created', resource: st.resource, bookmark };
-      if (before) return { type: 'destroyed', resource: st.old, bookmark };
-      return undefined;
-    };
+    const tail = opts.tailEvents ?? 0;
+    if (opts.bootstrapContents && (tail > 0 || opts.startFromBookmark)) throw new CosiError('BRONZE_COSI_UNSUPPORTED', 'bootstrap contents cannot be combined with tail events or a bookmark');
+    if (tail > 0 && opts.startFromBookmark) throw new CosiError('BRONZE_COSI_UNSUPPORTED', 'tail events and a bookmark cannot be combined');
+    const re = compileIDQuery(opts.idQuery);
+    const labels = opts.labelQuery && opts.labelQuery.length > 0 ? opts.labelQuery : undefined;
+    const queried = re !== undefined || labels !== undefined;
+    const match = (r: Resource) => (re === undefined || re.test(r.metadata.id)) && matchesLabels(r.metadata.labels, labels);
+
     let cursor = c.writePos;
-    const initial: StateEvent[] = [];
     if (opts.startFromBookmark) cursor = this.resumeFrom(c, opts.startFromBookmark);
-    else if (opts.tailEvents && opts.tailEvents > 0) cursor = Math.max(c.oldest, c.writePos - opts.tailEvents);
-    else if (opts.bootstrapContents) {
-      const items = [...c.items.values()].filter(match).sort((a, b) => (a.metadata.id < b.metadata.id ? -1 : 1));
-      for (const r of items) initial.push({ type: 'created', resource: r });
-      initial.push({ type: 'bootstrapped', bookmark: opts.bootstrapBookmark && c.writePos > 0 ? this.bookmark(c.writePos - 1) : undefined });
+    else if (tail > 0) cursor = Math.max(0, c.writePos - Math.min(tail, c.capacity - c.gap));
+
+    const initial: StateEvent[][] = [];
+    const marker = (type: 'bootstrapped' | 'noop'): StateEvent => ({ type, resource: tombstone({ ...kind, id: '' }), bookmark: this.bookmark(cursor - 1) });
+    if (opts.bootstrapContents) {
+      const items = [...c.items.values()].filter(match).sort(byID);
+      initial.push([...items.map((r): StateEvent => ({ type: 'created', resource: r })), marker('bootstrapped')]);
     }
-    return new Watcher(c, cursor, toEvent, initial, signal);
+    if (opts.bootstrapBookmark) initial.push([marker('noop')]);
+
+    let filter: Filter = (st) => this.eventOf(st);
+    if (queried) {
+      filter = (st) => {
+        const now = match(st.resource);
+        if (st.type !== 'updated') return now ? this.eventOf(st) : undefined;
+        const before = match(st.old!);
+        if (now && before) return this.eventOf(st);
+        // a resource entering or leaving the query looks like a creation or a destruction to this watcher
+        if (now || before) return { type: now ? 'created' : 'destroyed', resource: st.resource, bookmark: this.bookmark(st.pos) };
+        return undefined;
+      };
+    }
+    return new Watcher(c, cursor, filter, queried || batches ? undefined : this.sharedResult, initial, batches, signal);
   }
 }
 
-/** What a watcher of a missing resource gets: its pointer and nothing else. */
-export function tombstone(ptr: Pointer): Resource {
-  return {
-    metadata: { namespace: ptr.namespace, type: ptr.type, id: ptr.id, version: 0, owner: '', phase: 'running', created: new Date(0), updated: new Date(0), finalizers: [], labels: {}, annotations: {} },
-    spec: undefined,
-  };
-}
+const byID = (a: Resource, b: Resource) => (a.metadata.id < b.metadata.id ? -1 : a.metadata.id > b.metadata.id ? 1 : 0);

@@ -15,7 +15,7 @@ export interface Kind {
 }
 
 export interface Metadata extends Pointer {
-  /** 1 on create, +1 on every change */
+  /** 1 on create, +1 on every change; 0 means undefined (tombstones, resources not stored yet) */
   version: number;
   /** the controller that wrote it, empty for resources written directly */
   owner: string;
@@ -38,7 +38,21 @@ export interface NewResource<S = unknown> {
   spec: S;
 }
 
-export const pointerString = (p: Pointer) => `${p.namespace}/${p.type}/${p.id}`;
+/** A pointer as COSI prints it in messages: `Type(namespace/id)`. */
+export const pointerString = (p: Pointer) => `${p.type}(${p.namespace}/${p.id})`;
+
+/** A key for maps of pointers. */
+export const pointerKey = (p: Pointer) => `${p.namespace}\u0000${p.type}\u0000${p.id}`;
+
+/** A key for maps of kinds. */
+export const kindKey = (k: Kind) => `${k.namespace}\u0000${k.type}`;
+
+type Builtin = Date | Uint8Array | string | number | boolean | bigint | undefined | null;
+
+/** A value that may not be changed at any depth (what watchers receive: the store's own snapshots). */
+export type DeepReadonly<T> = unknown extends T ? T : T extends Builtin ? T : T extends (infer U)[] ? readonly DeepReadonly<U>[] : { readonly [K in keyof T]: DeepReadonly<T[K]> };
+
+export type ReadonlyResource<S = unknown> = DeepReadonly<Resource<S>>;
 
 /** A resource value for creation, with empty metadata fields filled. */
 export function newResource<S>(ptr: Pointer, spec: S, meta: Partial<Omit<Metadata, keyof Pointer>> = {}): Resource<S> {
@@ -62,7 +76,7 @@ export function newResource<S>(ptr: Pointer, spec: S, meta: Partial<Omit<Metadat
 }
 
 /** A deep copy: resources handed out by the store may be changed by the caller without effect on the store. */
-export function cloneResource<S>(r: Resource<S>): Resource<S> {
+export function cloneResource<S>(r: Resource<S> | DeepReadonly<Resource<S>>): Resource<S> {
   const m = r.metadata;
   return {
     metadata: {
@@ -78,7 +92,7 @@ export function cloneResource<S>(r: Resource<S>): Resource<S> {
       labels: { ...m.labels },
       annotations: { ...m.annotations },
     },
-    spec: cloneValue(r.spec),
+    spec: cloneValue(r.spec) as S,
   };
 }
 
@@ -108,14 +122,36 @@ export function equalValue(a: unknown, b: unknown): boolean {
   return ka.length === kb.length && ka.every((k) => equalValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
-/** Whether two resources differ in anything a writer controls (spec, labels, annotations, finalizers, phase, owner). */
-export function sameContent(a: Resource, b: Resource): boolean {
+/** Same finalizers, in any order (finalizers are a set). */
+function sameFinalizers(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  if (a.length < 2) return a[0] === b[0];
+  const x = [...a].sort();
+  const y = [...b].sort();
+  return x.every((f, i) => f === y[i]);
+}
+
+/**
+ * Whether two resources are equal in everything a writer controls (spec, labels, annotations, finalizers, phase,
+ * owner, version): a change that leaves this true is not written.
+ */
+export function sameContent(a: DeepReadonly<Resource>, b: DeepReadonly<Resource>): boolean {
   return (
+    a.metadata.version === b.metadata.version &&
     a.metadata.owner === b.metadata.owner &&
     a.metadata.phase === b.metadata.phase &&
     equalValue(a.metadata.labels, b.metadata.labels) &&
     equalValue(a.metadata.annotations, b.metadata.annotations) &&
-    equalValue(a.metadata.finalizers, b.metadata.finalizers) &&
+    sameFinalizers(a.metadata.finalizers, b.metadata.finalizers) &&
     equalValue(a.spec, b.spec)
   );
+}
+
+/** What a watcher of a missing resource, or a bootstrapped marker, carries: the pointer and nothing else. */
+export function tombstone(ptr: Pointer): Resource<undefined> {
+  const zero = new Date(0);
+  return {
+    metadata: { namespace: ptr.namespace, type: ptr.type, id: ptr.id, version: 0, owner: '', phase: 'running', created: zero, updated: zero, finalizers: [], labels: {}, annotations: {} },
+    spec: undefined,
+  };
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { isConflict, isNotFound, isOwnerConflict, isPendingFinalizers, isPhaseConflict, StateError } from './errors.js';
+import { takeEvents } from './conformance/state-suite.js';
+import { CosiError, isAlreadyExists, isNotFound, isOwnerConflict, isPendingFinalizers, isPhaseConflict, isVersionConflict } from './errors.js';
 import { InMemoryState } from './inmem.js';
 import { newResource, type Pointer } from './resource.js';
 import { State } from './state.js';
@@ -40,18 +41,20 @@ function apply(model: Map<string, Model>, o: Op): ((e: unknown) => boolean) | un
   const m = model.get(o.id);
   switch (o.op) {
     case 'create':
-      if (m) return isConflict;
+      if (m) return isAlreadyExists;
       model.set(o.id, { version: 1, owner: o.owner, phase: 'running', finalizers: [] });
       return undefined;
     case 'update':
       if (!m) return isNotFound;
-      if (o.versionDelta !== 0) return isConflict;
       if (o.owner !== m.owner) return isOwnerConflict;
+      if (o.versionDelta !== 0) return isVersionConflict;
       if (o.phase !== 'any' && o.phase !== m.phase) return isPhaseConflict;
       m.version++;
       return undefined;
     case 'teardown':
       if (!m) return isNotFound;
+      // tearing down again is a no-op, whoever asks
+      if (m.phase === 'tearingDown') return undefined;
       if (o.owner !== m.owner) return isOwnerConflict;
       m.version++;
       m.phase = 'tearingDown';
@@ -117,7 +120,7 @@ describe('state version and phase rules (property)', () => {
           }
           if (expectErr) assert.ok(err && expectErr(err), `${JSON.stringify(o)}: expected an error, got ${err ? (err as Error).message : 'success'}`);
           else assert.equal(err, undefined, `${JSON.stringify(o)}: ${(err as Error | undefined)?.message}`);
-          assert.ok(!err || err instanceof StateError, 'errors are classified');
+          assert.ok(!err || err instanceof CosiError, 'errors are classified');
         }
         for (const x of ['a', 'b']) {
           const m = model.get(x);
@@ -133,6 +136,50 @@ describe('state version and phase rules (property)', () => {
         }
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('give every successful write the next version, and watchers see each version once, in order', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(id, fc.constantFrom('write', 'noop', 'recreate')), { minLength: 1, maxLength: 30 }), async (steps) => {
+        const s = new State(new InMemoryState());
+        const ac = new AbortController();
+        try {
+          const w = await s.watchKind({ namespace: 'p', type: 'Props.test.bronze.dev' }, {}, ac.signal);
+          const expected: string[] = [];
+          const versions = new Map<string, number>();
+          let n = 0;
+          for (const [x, step] of steps) {
+            const v = versions.get(x);
+            if (v === undefined || step === 'recreate') {
+              if (v !== undefined) {
+                await s.destroy(ptr(x));
+                expected.push(`destroyed:${x}@${v}`);
+              }
+              await s.create(newResource(ptr(x), { n: n++ }));
+              versions.set(x, 1);
+              expected.push(`created:${x}@1`);
+            } else if (step === 'write') {
+              const r = await s.updateWithConflicts(ptr(x), (cur) => void ((cur.spec as { n: number }).n = n++));
+              assert.equal(r.metadata.version, v + 1);
+              versions.set(x, v + 1);
+              expected.push(`updated:${x}@${v + 1}`);
+            } else {
+              // a change to the same value is no write at all
+              const r = await s.updateWithConflicts(ptr(x), () => {});
+              assert.equal(r.metadata.version, v);
+            }
+          }
+          const seen = await takeEvents(w, expected.length);
+          assert.deepEqual(
+            seen.map((e) => `${e.type}:${e.resource?.metadata.id}@${e.resource?.metadata.version}`),
+            expected,
+          );
+        } finally {
+          ac.abort();
+        }
+      }),
+      { numRuns: 200 },
     );
   });
 });

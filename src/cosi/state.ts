@@ -1,52 +1,73 @@
-import { StateError } from './errors.js';
+import { CosiError, isNotFound, isAlreadyExists, isVersionConflict } from './errors.js';
 import type { IDQuery, LabelQuery } from './labels.js';
-import { cloneResource, type Kind, type Metadata, newResource, type Phase, type Pointer, type Resource, sameContent } from './resource.js';
+import { cloneResource, type Kind, type Metadata, newResource, type Phase, type Pointer, type ReadonlyResource, type Resource, sameContent } from './resource.js';
 
 export type EventType = 'created' | 'updated' | 'destroyed' | 'bootstrapped' | 'errored' | 'noop';
 
 /**
- * A change seen by a watcher. `resource` and `old` are the store's own snapshots: read-only (frozen); copy them
- * with cloneResource before changing anything.
+ * A change seen by a watcher. `created`, `updated` (with `old`) and `destroyed` carry the resource; `bootstrapped`
+ * and `noop` carry a tombstone of the kind (ID empty) and a bookmark; `errored` carries `error` and ends the watch.
+ * Resources in events are the store's own snapshots, shared by every watcher: never change them (copy with
+ * cloneResource first).
  */
 export interface StateEvent {
   type: EventType;
-  resource?: Readonly<Resource>;
-  old?: Readonly<Resource>;
+  resource?: ReadonlyResource;
+  old?: ReadonlyResource;
   error?: string;
   /** where this event sits in the history: hand it back in `startFromBookmark` to resume after it */
   bookmark?: Uint8Array;
 }
 
 export interface ListOptions {
+  /** the resource must match any one of these queries */
   labelQuery?: LabelQuery[];
   idQuery?: IDQuery;
 }
 
 export interface WatchOptions {
-  /** replay up to this many past events of the resource first */
+  /** start with up to this many past events of the resource (instead of its current state) */
   tailEvents?: number;
+  /** start after this event (instead of with the current state) */
   startFromBookmark?: Uint8Array;
 }
 
 export interface WatchKindOptions extends ListOptions {
-  /** first a `created` event for every existing resource, then `bootstrapped` */
+  /** start with a `created` event for every existing resource (sorted by ID), then `bootstrapped` */
   bootstrapContents?: boolean;
-  /** with bootstrapContents: the bootstrapped event carries a bookmark */
+  /** start with a `noop` event carrying a bookmark of the current position (after the bootstrap contents) */
   bootstrapBookmark?: boolean;
+  /** start with up to this many past events (cannot be combined with bootstrapContents) */
   tailEvents?: number;
+  /** start after this event (cannot be combined with bootstrapContents or tailEvents) */
   startFromBookmark?: Uint8Array;
 }
 
 export interface OwnerOptions {
+  /** the writer: resources record it on create; update and destroy by anyone else are refused */
   owner?: string;
 }
 
 export interface UpdateOptions extends OwnerOptions {
-  /** the phase the resource must be in (default `running`); `any` skips the check */
+  /** the phase the stored resource must be in (default `running`); `any` skips the check */
   expectedPhase?: Phase | 'any';
 }
 
-/** The minimal contract every state backend implements (in memory, filtered, remote over gRPC). */
+/**
+ * A watch in progress: iterate it with `for await`; it ends when closed, when its signal aborts, or after an
+ * `errored` event.
+ */
+export interface Watch<T> extends AsyncIterableIterator<T, undefined> {
+  close(): void;
+}
+
+export type NewResourceLike = { metadata: Pointer & Partial<Omit<Metadata, keyof Pointer>>; spec: unknown };
+
+/**
+ * The contract every state backend implements (in memory, filtered, remote over gRPC). Writes check owners,
+ * versions and phases; reads hand out copies. A watch call resolves once the watch is in place (every later change
+ * reaches it) and rejects on bad options or bookmarks.
+ */
 export interface CoreState {
   get(ptr: Pointer): Promise<Resource>;
   list(kind: Kind, opts?: ListOptions): Promise<Resource[]>;
@@ -54,16 +75,23 @@ export interface CoreState {
   create(res: Resource | NewResourceLike, opts?: OwnerOptions): Promise<Resource>;
   /** replaces a resource: `res.metadata.version` must be the current version; the store bumps it */
   update(res: Resource, opts?: UpdateOptions): Promise<Resource>;
+  /** removes a resource that has no finalizers */
   destroy(ptr: Pointer, opts?: OwnerOptions): Promise<void>;
-  watch(ptr: Pointer, opts?: WatchOptions, signal?: AbortSignal): AsyncIterable<StateEvent>;
-  watchKind(kind: Kind, opts?: WatchKindOptions, signal?: AbortSignal): AsyncIterable<StateEvent>;
-  /** like watchKind, but delivers whatever has happened since the last batch at once */
-  watchKindAggregated(kind: Kind, opts?: WatchKindOptions, signal?: AbortSignal): AsyncIterable<StateEvent[]>;
+  /** the resource's current state (`created`, or `destroyed` with a tombstone when missing), then its changes */
+  watch(ptr: Pointer, opts?: WatchOptions, signal?: AbortSignal): Promise<Watch<StateEvent>>;
+  /** the changes of every resource of a kind */
+  watchKind(kind: Kind, opts?: WatchKindOptions, signal?: AbortSignal): Promise<Watch<StateEvent>>;
+  /** like watchKind, but each step delivers every event that has happened since the last one, as one batch */
+  watchKindAggregated(kind: Kind, opts?: WatchKindOptions, signal?: AbortSignal): Promise<Watch<StateEvent[]>>;
 }
 
-export type NewResourceLike = { metadata: Pointer & Partial<Omit<Metadata, keyof Pointer>>; spec: unknown };
+/**
+ * Changes a resource in place; the change is written only if something differs. What it returns is ignored, but a
+ * promise is awaited first.
+ */
+export type Updater<S = unknown> = (r: Resource<S>) => unknown;
 
-/** The helpers every backend gets from its core: teardown, finalizers, modify, waiting for a condition. */
+/** The helpers every backend gets from its core: conflict retries, teardown, finalizers, modify, waiting. */
 export class State implements CoreState {
   constructor(readonly core: CoreState) {}
 
@@ -87,107 +115,100 @@ export class State implements CoreState {
     return this.core.destroy(ptr, opts);
   }
 
-  watch(ptr: Pointer, opts?: WatchOptions, signal?: AbortSignal): AsyncIterable<StateEvent> {
+  watch(ptr: Pointer, opts?: WatchOptions, signal?: AbortSignal): Promise<Watch<StateEvent>> {
     return this.core.watch(ptr, opts, signal);
   }
 
-  watchKind(kind: Kind, opts?: WatchKindOptions, signal?: AbortSignal): AsyncIterable<StateEvent> {
+  watchKind(kind: Kind, opts?: WatchKindOptions, signal?: AbortSignal): Promise<Watch<StateEvent>> {
     return this.core.watchKind(kind, opts, signal);
   }
 
-  watchKindAggregated(kind: Kind, opts?: WatchKindOptions, signal?: AbortSignal): AsyncIterable<StateEvent[]> {
+  watchKindAggregated(kind: Kind, opts?: WatchKindOptions, signal?: AbortSignal): Promise<Watch<StateEvent[]>> {
     return this.core.watchKindAggregated(kind, opts, signal);
   }
 
-  /** Reads, changes and writes a resource, retrying on version conflicts. */
-  async updateWithConflicts(ptr: Pointer, fn: (r: Resource) => void, opts: UpdateOptions = {}): Promise<Resource> {
+  /**
+   * Reads a resource, applies `fn` to a copy and writes it, reading again after a version conflict. The phase is
+   * checked before `fn` runs (default `running`). Nothing is written when `fn` changes nothing.
+   */
+  async updateWithConflicts<S = unknown>(ptr: Pointer, fn: Updater<S>, opts: UpdateOptions = {}): Promise<Resource<S>> {
+    const expected = opts.expectedPhase ?? 'running';
     for (;;) {
-      const cur = await this.get(ptr);
-      fn(cur);
+      const cur = (await this.get(ptr)) as Resource<S>;
+      if (expected !== 'any' && cur.metadata.phase !== expected) {
+        throw new CosiError('BRONZE_COSI_PHASE_CONFLICT', `resource ${ptr.type}(${ptr.namespace}/${ptr.id}@${cur.metadata.version}) is not in phase ${expected}`);
+      }
+      const next = cloneResource(cur);
+      await fn(next);
+      if (sameContent(cur, next)) return next;
       try {
-        return await this.update(cur, opts);
+        return (await this.update(next, opts)) as Resource<S>;
       } catch (e) {
-        if (e instanceof StateError && e.code === 'BRONZE_COSI_CONFLICT') continue;
+        if (isVersionConflict(e)) continue;
         throw e;
       }
     }
   }
 
   /**
-   * Moves a resource to the tearingDown phase. Returns true when it is ready to be destroyed (no finalizers left).
+   * Moves a resource to the tearingDown phase (a no-op when it is there already). Returns true when it has no
+   * finalizers, i.e. it may be destroyed now.
    */
   async teardown(ptr: Pointer, opts: OwnerOptions = {}): Promise<boolean> {
-    // the store checks the owner on update
-    const r = await this.updateWithConflicts(ptr, (cur) => (cur.metadata.phase = 'tearingDown'), { owner: opts.owner, expectedPhase: 'any' });
+    let r = await this.get(ptr);
+    if (r.metadata.phase !== 'tearingDown') {
+      r = await this.updateWithConflicts(ptr, (cur) => void (cur.metadata.phase = 'tearingDown'), { owner: opts.owner });
+    }
     return r.metadata.finalizers.length === 0;
   }
 
-  /** Adds finalizers (any caller may; they block destruction until removed). */
+  /** Adds finalizers; any writer may, whatever the owner and phase. */
   async addFinalizer(ptr: Pointer, ...finalizers: string[]): Promise<void> {
-    for (;;) {
-      const cur = await this.get(ptr);
-      const missing = finalizers.filter((f) => !cur.metadata.finalizers.includes(f));
-      if (missing.length === 0) return;
-      cur.metadata.finalizers.push(...missing);
-      try {
-        await this.update(cur, { owner: cur.metadata.owner, expectedPhase: 'any' });
-        return;
-      } catch (e) {
-        if (e instanceof StateError && e.code === 'BRONZE_COSI_CONFLICT') continue;
-        throw e;
-      }
-    }
+    const cur = await this.get(ptr);
+    await this.updateWithConflicts(
+      ptr,
+      (r) => {
+        for (const f of finalizers) if (!r.metadata.finalizers.includes(f)) r.metadata.finalizers.push(f);
+      },
+      { owner: cur.metadata.owner, expectedPhase: 'any' },
+    );
   }
 
+  /** Removes finalizers; any writer may, whatever the owner and phase. */
   async removeFinalizer(ptr: Pointer, ...finalizers: string[]): Promise<void> {
-    for (;;) {
-      const cur = await this.get(ptr);
-      if (!finalizers.some((f) => cur.metadata.finalizers.includes(f))) return;
-      cur.metadata.finalizers = cur.metadata.finalizers.filter((f) => !finalizers.includes(f));
-      try {
-        await this.update(cur, { owner: cur.metadata.owner, expectedPhase: 'any' });
-        return;
-      } catch (e) {
-        if (e instanceof StateError && e.code === 'BRONZE_COSI_CONFLICT') continue;
-        throw e;
-      }
-    }
+    const cur = await this.get(ptr);
+    await this.updateWithConflicts(
+      ptr,
+      (r) => {
+        r.metadata.finalizers = r.metadata.finalizers.filter((f) => !finalizers.includes(f));
+      },
+      { owner: cur.metadata.owner, expectedPhase: 'any' },
+    );
   }
 
   /**
-   * Gets or creates a resource and applies `fn`; writes only when something changed. Returns the stored resource.
+   * Gets or creates a resource and applies `fn`; writes only when something changed. Returns the resource as
+   * stored. An existing resource must be in the expected phase (default `running`).
    */
-  async modify<S>(ptr: Pointer, emptySpec: () => S, fn: (r: Resource<S>) => void, opts: UpdateOptions = {}): Promise<Resource<S>> {
+  async modify<S>(ptr: Pointer, emptySpec: () => S, fn: Updater<S>, opts: UpdateOptions = {}): Promise<Resource<S>> {
     for (;;) {
-      let cur: Resource<S> | undefined;
       try {
-        cur = (await this.get(ptr)) as Resource<S>;
+        return await this.updateWithConflicts<S>(ptr, fn, opts);
       } catch (e) {
-        if (!(e instanceof StateError && e.code === 'BRONZE_COSI_NOT_FOUND')) throw e;
+        if (!isNotFound(e)) throw e;
       }
-      if (!cur) {
-        const fresh = newResource(ptr, emptySpec());
-        fn(fresh);
-        try {
-          return (await this.create(fresh, opts)) as Resource<S>;
-        } catch (e) {
-          if (e instanceof StateError && e.code === 'BRONZE_COSI_ALREADY_EXISTS') continue;
-          throw e;
-        }
-      }
-      const before = cloneResource(cur);
-      fn(cur);
-      if (sameContent(before, cur)) return cur;
+      const fresh = newResource(ptr, emptySpec());
+      await fn(fresh);
       try {
-        return (await this.update(cur, opts)) as Resource<S>;
+        return (await this.create(fresh, { owner: opts.owner })) as Resource<S>;
       } catch (e) {
-        if (e instanceof StateError && e.code === 'BRONZE_COSI_CONFLICT') continue;
-        throw e;
+        // created meanwhile by someone else: modify that one
+        if (!isAlreadyExists(e)) throw e;
       }
     }
   }
 
-  /** Tears a resource down and destroys it once its finalizers are gone. */
+  /** Tears a resource down, waits until its finalizers are gone, and destroys it. */
   async teardownAndDestroy(ptr: Pointer, opts: OwnerOptions = {}, signal?: AbortSignal): Promise<void> {
     if (!(await this.teardown(ptr, opts))) {
       await this.watchFor(ptr, (r) => r === undefined || r.metadata.finalizers.length === 0, signal);
@@ -195,21 +216,43 @@ export class State implements CoreState {
     await this.destroy(ptr, opts);
   }
 
-  /** Waits until the resource satisfies `pred` (undefined = it does not exist); resolves with it. */
-  async watchFor(ptr: Pointer, pred: (r: Readonly<Resource> | undefined) => boolean, signal?: AbortSignal): Promise<Readonly<Resource> | undefined> {
-    const ac = new AbortController();
-    const onAbort = () => ac.abort(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
+  /** Waits until the resource satisfies `pred` (undefined: it does not exist); resolves with it. */
+  async watchFor(ptr: Pointer, pred: (r: ReadonlyResource | undefined) => boolean, signal?: AbortSignal): Promise<ReadonlyResource | undefined> {
+    const w = await this.watch(ptr, {}, signal);
     try {
-      for await (const ev of this.watch(ptr, {}, ac.signal)) {
-        if (ev.type === 'errored') throw new StateError('BRONZE_COSI_INVALID', ev.error ?? 'watch failed');
+      for await (const ev of w) {
+        if (ev.type === 'errored') throw new CosiError('BRONZE_COSI_WATCH_FAILED', `watching ${ptr.type}(${ptr.namespace}/${ptr.id}): ${ev.error ?? 'watch failed'}`);
         const r = ev.type === 'destroyed' ? undefined : ev.resource;
-        if (pred(r)) return r;
+        if (ev.type !== 'bootstrapped' && ev.type !== 'noop' && pred(r)) return r;
       }
-      throw signal?.reason ?? new StateError('BRONZE_COSI_INVALID', 'watch ended');
+      throw signal?.reason ?? new CosiError('BRONZE_COSI_WATCH_FAILED', `watching ${ptr.type}(${ptr.namespace}/${ptr.id}): the watch ended`);
     } finally {
-      signal?.removeEventListener('abort', onAbort);
-      ac.abort();
+      w.close();
     }
+  }
+
+  /**
+   * A signal that aborts when the resource starts tearing down or is destroyed (or `signal` aborts); it is aborted
+   * already when the resource does not exist. COSI's ContextWithTeardown.
+   */
+  async teardownSignal(ptr: Pointer, signal?: AbortSignal): Promise<AbortSignal> {
+    const ac = new AbortController();
+    const w = await this.watch(ptr, {}, signal);
+    const first = await w.next();
+    const gone = (ev: StateEvent) => ev.type === 'destroyed' || ev.type === 'errored' || ev.resource?.metadata.phase === 'tearingDown';
+    if (first.done || gone(first.value)) {
+      w.close();
+      ac.abort(new CosiError('BRONZE_COSI_NOT_FOUND', `resource ${ptr.type}(${ptr.namespace}/${ptr.id}) is torn down or missing`));
+      return ac.signal;
+    }
+    void (async () => {
+      try {
+        for await (const ev of w) if (gone(ev)) break;
+      } finally {
+        w.close();
+        ac.abort(new CosiError('BRONZE_COSI_NOT_FOUND', `resource ${ptr.type}(${ptr.namespace}/${ptr.id}) is being torn down`));
+      }
+    })();
+    return ac.signal;
   }
 }

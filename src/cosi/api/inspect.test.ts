@@ -23,7 +23,7 @@ it('serves the controller dependency graph over InspectService', async () => {
       emptySpec: () => ({}),
       mapID: (r) => r.metadata.id,
       transform: () => {},
-      strong: true,
+      inputFinalizers: true,
     }),
   );
   const dir = mkdtempSync(join(tmpdir(), 'bronze-inspect-'));
@@ -37,9 +37,9 @@ it('serves the controller dependency graph over InspectService', async () => {
     assert.deepEqual(
       res.messages[0]!.edges.map((e) => [e.controllerName, e.edgeType, e.resourceNamespace, e.resourceType]),
       [
+        ['network.HostnameSpecController', DependencyEdgeType.OUTPUT_EXCLUSIVE, '', 'HostnameStatuses.net.talos.dev'],
         ['network.HostnameSpecController', DependencyEdgeType.INPUT_STRONG, 'network', 'HostnameSpecs.net.talos.dev'],
         ['network.HostnameSpecController', DependencyEdgeType.INPUT_DESTROY_READY, 'network', 'HostnameStatuses.net.talos.dev'],
-        ['network.HostnameSpecController', DependencyEdgeType.OUTPUT_EXCLUSIVE, '', 'HostnameStatuses.net.talos.dev'],
       ],
     );
   } finally {
