@@ -1,15 +1,9 @@
-import { readFileSync } from 'node:fs';
 import type { TalosconfigContext } from '../../client/talosconfig.js';
 import type { Command } from '../command.js';
 import { openTalosconfig, saveTalosconfig } from './config-shared.js';
+import { readInput } from './gen-files.js';
 
-function readBase64(path: string, what: string): string {
-  try {
-    return readFileSync(path).toString('base64');
-  } catch (e) {
-    throw new Error(`error reading ${what}: ${(e as Error).message}`, { cause: e });
-  }
-}
+const readBase64 = (path: string, what: string) => readInput(path, what).toString('base64');
 
 export const configAddCommand: Command = {
   name: 'add',

@@ -18,18 +18,26 @@ export function globMatch(pattern: string, subject: string): boolean {
   return subject.length - last.length >= pos && subject.endsWith(last);
 }
 
-async function confirm(ctx: CommandContext, prompt: string): Promise<boolean> {
-  ctx.err(`${prompt} [y/N]: `);
+/** Reads answers line by line from one readline interface (answers may arrive in one chunk). */
+function answers(ctx: CommandContext): { next: () => Promise<string>; close: () => void } {
   const rl = createInterface({ input: ctx.io.stdin, terminal: false });
-  try {
-    const line = await new Promise<string>((resolve) => {
-      rl.once('line', resolve);
-      rl.once('close', () => resolve(''));
-    });
-    return /^y(es)?$/i.test(line.trim());
-  } finally {
-    rl.close();
-  }
+  const lines: string[] = [];
+  const waiting: ((l: string) => void)[] = [];
+  let closed = false;
+  rl.on('line', (l) => (waiting.length ? waiting.shift()!(l) : lines.push(l)));
+  rl.on('close', () => {
+    closed = true;
+    while (waiting.length) waiting.shift()!('');
+  });
+  return {
+    next: () => (lines.length ? Promise.resolve(lines.shift()!) : closed ? Promise.resolve('') : new Promise((resolve) => waiting.push(resolve))),
+    close: () => rl.close(),
+  };
+}
+
+async function confirm(ctx: CommandContext, input: ReturnType<typeof answers>, prompt: string): Promise<boolean> {
+  ctx.err(`${prompt} [y/N]: `);
+  return /^y(es)?$/i.test((await input.next()).trim());
 }
 
 export const configRemoveCommand: Command = {
@@ -49,16 +57,21 @@ export const configRemoveCommand: Command = {
     const matches = names.filter((n) => globMatch(pattern, n)).sort();
     if (!matches.length) throw new Error(`no contexts matched ${JSON.stringify(pattern)}`);
     let changed = false;
-    for (const name of matches) {
-      if (name === c.config.context) {
-        ctx.err(`skipping removal of current context ${JSON.stringify(name)}, please change it to another before removing\n`);
-        continue;
+    const input = ctx.bool('noconfirm') ? undefined : answers(ctx);
+    try {
+      for (const name of matches) {
+        if (name === c.config.context) {
+          ctx.err(`skipping removal of current context ${JSON.stringify(name)}, please change it to another before removing\n`);
+          continue;
+        }
+        if (input) {
+          if (!(await confirm(ctx, input, `remove context ${JSON.stringify(name)}?`))) continue;
+        } else ctx.err(`removing context ${JSON.stringify(name)}\n`);
+        changed = true;
+        delete c.config.contexts[name];
       }
-      if (!ctx.bool('noconfirm')) {
-        if (!(await confirm(ctx, `remove context ${JSON.stringify(name)}?`))) continue;
-      } else ctx.err(`removing context ${JSON.stringify(name)}\n`);
-      changed = true;
-      delete c.config.contexts[name];
+    } finally {
+      input?.close();
     }
     if (ctx.bool('dry-run') || !changed) return 0;
     await saveTalosconfig(c);

@@ -1,17 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { loadCA } from '../../pki/cert.js';
 import { signCSR } from '../../pki/csr.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../flags.js';
-import { ensureWritable, forceFlag, writeOutput } from './gen-files.js';
+import { ensureWritable, forceFlag, readInput, writeOutput } from './gen-files.js';
 
-function read(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new Error(`error reading ${what}: ${(e as Error).message}`);
-  }
-}
+const read = (path: string, what: string) => readInput(path, what).toString('utf8');
 
 export const genCrtCommand: Command = {
   name: 'crt',

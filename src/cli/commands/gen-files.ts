@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { CommandContext } from '../command.js';
 import type { FlagSpec } from '../flags.js';
@@ -18,4 +18,13 @@ export function writeOutput(path: string, data: string, mode: number): void {
   mkdirSync(dirname(resolve(path)), { recursive: true });
   writeFileSync(path, data, { mode });
   chmodSync(path, mode);
+}
+
+/** Reads an input file; the error names what it is (`error reading CA cert: ...`). */
+export function readInput(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new Error(`error reading ${what}: ${(e as Error).message}`, { cause: e });
+  }
 }
