@@ -1,0 +1,11 @@
+export { Supervisor, apiResponse, type SupervisorOptions } from './supervisor.js';
+export { ServiceRunner, MAX_EVENTS, type ServiceEventRecord, type ServiceUpdate, type ServiceListener } from './service-runner.js';
+export type { ServiceDefinition } from './service.js';
+export { ServiceState, stateName, isDown, type EventSink } from './state.js';
+export { waitForAll, predicateCondition, abortError, type Condition } from './condition.js';
+export { DEFAULT_HEALTH_SETTINGS, HealthState, healthToProto, runHealthChecks, ZERO_TIME, type HealthCheck, type HealthSettings, type HealthStatus } from './health.js';
+export { FunctionRunner, goQuoteList, type Runner, type RunnerHooks } from './runner.js';
+export { ProcessRunner, DEFAULT_PATH, exitText, type ProcessRunnerOptions } from './process-runner.js';
+export { RestartRunner, type RestartOptions, type RestartPolicy } from './restart.js';
+export { Cgroup, CGROUP_ROOT, CGROUP2_SUPER_MAGIC, cgroupUnavailableReason } from './cgroup.js';
+export { SupervisorError, type SupervisorErrorCode } from './errors.js';
