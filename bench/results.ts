@@ -27,7 +27,15 @@ const round = (v: number) => (Math.abs(v) >= 100 ? Math.round(v) : Math.round(v 
 export function record(figures: Figure[]): void {
   mkdirSync(dir, { recursive: true });
   const latestPath = join(dir, 'latest.json');
-  const existing: Figure[] = existsSync(latestPath) ? (JSON.parse(readFileSync(latestPath, 'utf8')) as Figure[]) : [];
+  let existing: Figure[] = [];
+  if (existsSync(latestPath)) {
+    try {
+      existing = JSON.parse(readFileSync(latestPath, 'utf8')) as Figure[];
+    } catch (e) {
+      throw new Error(`${latestPath}: not JSON (${(e as Error).message}); fix or remove it`, { cause: e });
+    }
+    if (!Array.isArray(existing)) throw new Error(`${latestPath}: not a JSON array of figures; fix or remove it`);
+  }
   const names = new Set(figures.map((f) => f.name));
   const merged = [...existing.filter((f) => !names.has(f.name)), ...figures].sort((a, b) => a.name.localeCompare(b.name));
   const text = `${JSON.stringify(merged, null, 2)}\n`;
@@ -42,13 +50,14 @@ export function table(figures: Figure[]): string {
   return `${rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('   ').trimEnd()).join('\n')}\n`;
 }
 
-/** Median and spread (min..max) of repeated measurements. */
+/** The median of repeated measurements. */
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** The p-th percentile (nearest rank) of measurements. */
 export function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;

@@ -92,6 +92,35 @@ class Collection {
   }
 }
 
+/** A bookmark: the store's cookie and a position in its history (8 bytes each, big-endian). */
+function bookmarkOf(cookie: Buffer, pos: number): Uint8Array {
+  const b = Buffer.allocUnsafe(16);
+  cookie.copy(b, 0);
+  b.writeBigInt64BE(BigInt(pos), 8);
+  return b;
+}
+
+/** A stored change as every watcher without a query sees it; the bookmark is built when first asked for. */
+class SharedEvent implements StateEvent {
+  readonly type: ChangeType;
+  readonly resource: Resource;
+  readonly old: Resource | undefined;
+  private mark: Uint8Array | undefined;
+
+  constructor(
+    private readonly st: Stored,
+    private readonly cookie: Buffer,
+  ) {
+    this.type = st.type;
+    this.resource = st.resource;
+    this.old = st.old;
+  }
+
+  get bookmark(): Uint8Array {
+    return (this.mark ??= bookmarkOf(this.cookie, this.st.pos));
+  }
+}
+
 /** Turns a stored change into what one watcher sees (undefined: nothing). */
 type Filter = (st: Stored) => StateEvent | undefined;
 
@@ -277,10 +306,7 @@ export class InMemoryState implements CoreState {
   }
 
   private bookmark(pos: number): Uint8Array {
-    const b = Buffer.allocUnsafe(16);
-    this.cookie.copy(b, 0);
-    b.writeBigInt64BE(BigInt(pos), 8);
-    return b;
+    return bookmarkOf(this.cookie, pos);
   }
 
   /** The position after the bookmarked event; refused when the bookmark is not this store's or has expired. */
@@ -294,20 +320,7 @@ export class InMemoryState implements CoreState {
 
   /** The event every watcher without a query shares, with its bookmark built on first use. */
   private eventOf(st: Stored): StateEvent {
-    if (st.event) return st.event;
-    let mark: Uint8Array | undefined;
-    const make = () => this.bookmark(st.pos);
-    const ev: StateEvent = {
-      type: st.type,
-      resource: st.resource,
-      old: st.old,
-      get bookmark(): Uint8Array {
-        mark ??= make();
-        return mark;
-      },
-    };
-    st.event = ev;
-    return ev;
+    return (st.event ??= new SharedEvent(st, this.cookie));
   }
 
   private readonly sharedResult = (st: Stored): IteratorResult<StateEvent> => {
