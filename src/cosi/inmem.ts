@@ -291,6 +291,11 @@ export class InMemoryState implements CoreState {
     this.now = opts.now ?? (() => new Date());
   }
 
+  /** The collection of a kind if it exists (reads of kinds never written create nothing). */
+  private peek(kind: Kind): Collection | undefined {
+    return this.collections.get(kind.namespace)?.get(kind.type);
+  }
+
   private coll(kind: Kind): Collection {
     let byType = this.collections.get(kind.namespace);
     if (!byType) {
@@ -329,7 +334,7 @@ export class InMemoryState implements CoreState {
   };
 
   async get(ptr: Pointer): Promise<Resource> {
-    const r = this.coll(ptr).items.get(ptr.id);
+    const r = this.peek(ptr)?.items.get(ptr.id);
     if (!r) throw new CosiError('BRONZE_COSI_NOT_FOUND', `resource ${pointerString(ptr)} doesn't exist`);
     return cloneResource(r);
   }
@@ -337,7 +342,9 @@ export class InMemoryState implements CoreState {
   async list(kind: Kind, opts: ListOptions = {}): Promise<Resource[]> {
     const re = compileIDQuery(opts.idQuery);
     const out: Resource[] = [];
-    for (const r of this.coll(kind).items.values()) {
+    const c = this.peek(kind);
+    if (!c) return out;
+    for (const r of c.items.values()) {
       if ((re === undefined || re.test(r.metadata.id)) && matchesLabels(r.metadata.labels, opts.labelQuery)) out.push(cloneResource(r));
     }
     return out.sort(byID);
@@ -374,9 +381,9 @@ export class InMemoryState implements CoreState {
 
   async update(res: Resource, opts: UpdateOptions = {}): Promise<Resource> {
     const m = res.metadata;
-    const c = this.coll(m);
-    const cur = c.items.get(m.id);
-    if (!cur) throw new CosiError('BRONZE_COSI_NOT_FOUND', `resource ${pointerString(m)} doesn't exist`);
+    const c = this.peek(m);
+    const cur = c?.items.get(m.id);
+    if (!c || !cur) throw new CosiError('BRONZE_COSI_NOT_FOUND', `resource ${pointerString(m)} doesn't exist`);
     const cm = cur.metadata;
     const owner = opts.owner ?? '';
     if (owner !== cm.owner) throw new CosiError('BRONZE_COSI_OWNER_CONFLICT', `resource ${pointerString(m)} is owned by "${cm.owner}", not "${owner}"`);
@@ -420,9 +427,9 @@ export class InMemoryState implements CoreState {
   }
 
   async destroy(ptr: Pointer, opts: OwnerOptions = {}): Promise<void> {
-    const c = this.coll(ptr);
-    const cur = c.items.get(ptr.id);
-    if (!cur) throw new CosiError('BRONZE_COSI_NOT_FOUND', `resource ${pointerString(ptr)} doesn't exist`);
+    const c = this.peek(ptr);
+    const cur = c?.items.get(ptr.id);
+    if (!c || !cur) throw new CosiError('BRONZE_COSI_NOT_FOUND', `resource ${pointerString(ptr)} doesn't exist`);
     const owner = opts.owner ?? '';
     if (owner !== cur.metadata.owner) throw new CosiError('BRONZE_COSI_OWNER_CONFLICT', `resource ${pointerString(ptr)} is owned by "${cur.metadata.owner}", not "${owner}"`);
     if (cur.metadata.finalizers.length > 0) {

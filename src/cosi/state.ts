@@ -248,6 +248,8 @@ export class State implements CoreState {
     void (async () => {
       try {
         for await (const ev of w) if (gone(ev)) break;
+      } catch {
+        // a broken watch ends the signal's life as well
       } finally {
         w.close();
         ac.abort(new CosiError('BRONZE_COSI_NOT_FOUND', `resource ${ptr.type}(${ptr.namespace}/${ptr.id}) is being torn down`));
