@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, realpathSync, statfsSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
@@ -309,6 +309,32 @@ describe('netstat', () => {
     } finally {
       client.destroy();
       await new Promise((r) => server.close(r));
+    }
+  });
+
+  test('named network namespaces: sockets of a process in the namespace, tagged with its name', async (t) => {
+    const name = `bronze-ns-${process.pid}`;
+    try {
+      execFileSync('ip', ['netns', 'add', name], { stdio: 'ignore' });
+    } catch {
+      return t.skip('cannot create network namespaces here');
+    }
+    const child = spawn('ip', ['netns', 'exec', name, process.execPath, '-e', "require('net').createServer().listen(4567, '0.0.0.0', () => console.log('ready'))"], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await once(child.stdout!, 'data');
+      const recs = await readNetstat({ tables: ['tcp'], filter: NetstatRequest_Filter.LISTENING, hostNetwork: false, netns: [name], pid: true });
+      const l = recs.find((r) => r.localport === 4567);
+      assert.ok(l, JSON.stringify(recs));
+      assert.equal(l.netns, name);
+      assert.equal(l.process?.name, 'node');
+      const all = await readNetstat({ tables: ['tcp'], allNetns: true, hostNetwork: false });
+      assert.ok(all.some((r) => r.localport === 4567 && r.netns === name));
+      const host = await readNetstat({ tables: ['tcp'], filter: NetstatRequest_Filter.LISTENING });
+      assert.ok(!host.some((r) => r.localport === 4567 && r.netns === ''), 'not in the host namespace');
+    } finally {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+      execFileSync('ip', ['netns', 'delete', name]);
     }
   });
 });
