@@ -30,8 +30,9 @@ const NL = 0x0a;
  */
 export class LogBuffer {
   readonly id: string;
-  private chunks: Buffer[] = [];
-  /** absolute offset of chunks[0][0] */
+  /** ring storage: absolute offset p lives at ring[p % ring.length]; grows from 16 KiB up to capacity */
+  private ring: Buffer;
+  /** absolute offset of the oldest byte held */
   private start = 0;
   /** absolute offset one past the last byte written */
   private end = 0;
@@ -47,6 +48,7 @@ export class LogBuffer {
     this.id = id;
     this.capacity = opts.capacity ?? 1 << 20;
     if (!(this.capacity > 0)) throw new LogsError('BRONZE_LOGS_INVALID_OPTION', `capacity must be positive, got ${opts.capacity}`);
+    this.ring = Buffer.alloc(Math.min(this.capacity, 16 * 1024));
     this.maxFileSize = opts.maxFileSize ?? 10 << 20;
     this.filePath = opts.file;
     if (this.filePath) this.openFile();
@@ -65,19 +67,37 @@ export class LogBuffer {
     });
   }
 
+  /** Copies bytes into the ring at absolute offset `at` (they must fit: length ≤ ring size). */
+  private place(at: number, data: Uint8Array): void {
+    const size = this.ring.length;
+    const pos = at % size;
+    const first = Math.min(data.length, size - pos);
+    this.ring.set(data.subarray(0, first), pos);
+    if (first < data.length) this.ring.set(data.subarray(first), 0);
+  }
+
   /** Appends bytes; never blocks (the file is written asynchronously). */
   write(data: string | Uint8Array): void {
     if (this.closed) throw new LogsError('BRONZE_LOGS_CLOSED', `log ${JSON.stringify(this.id)} is closed`);
-    // a copy: callers may reuse their buffers
-    const copy = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data);
-    if (copy.length === 0) return;
-    this.chunks.push(copy);
-    this.end += copy.length;
-    this.trim();
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    if (bytes.length === 0) return;
+    const needed = this.end - this.start + bytes.length;
+    if (needed > this.ring.length && this.ring.length < this.capacity) {
+      const held = this.slice(this.start);
+      let size = this.ring.length;
+      while (size < needed && size < this.capacity) size *= 2;
+      this.ring = Buffer.alloc(Math.min(size, this.capacity));
+      this.place(this.start, held);
+    }
+    const size = this.ring.length;
+    const kept = bytes.length > size ? bytes.subarray(bytes.length - size) : bytes;
+    this.place(this.end + (bytes.length - kept.length), kept);
+    this.end += bytes.length;
+    this.start = Math.max(this.start, this.end - size);
     if (this.file) {
-      if (this.maxFileSize > 0 && this.fileSize + copy.length > this.maxFileSize && this.fileSize > 0) this.rotate();
-      this.file?.write(copy);
-      this.fileSize += copy.length;
+      if (this.maxFileSize > 0 && this.fileSize + bytes.length > this.maxFileSize && this.fileSize > 0) this.rotate();
+      this.file?.write(Buffer.from(bytes)); // a copy: callers may reuse their buffers
+      this.fileSize += bytes.length;
     }
     const waiters = this.waiters;
     this.waiters = new Set();
@@ -95,39 +115,21 @@ export class LogBuffer {
     this.openFile();
   }
 
-  private trim(): void {
-    while (this.end - this.start > this.capacity) {
-      const first = this.chunks[0];
-      const excess = this.end - this.start - this.capacity;
-      if (first.length <= excess) {
-        this.chunks.shift();
-        this.start += first.length;
-      } else {
-        this.chunks[0] = first.subarray(excess);
-        this.start += excess;
-      }
-    }
-    if (this.chunks.length > 256) this.chunks = [Buffer.concat(this.chunks)]; // keep reads cheap
-  }
-
   /** Oldest and next offsets held. */
   get range(): { start: number; end: number } {
     return { start: this.start, end: this.end };
   }
 
-  /** Bytes in [from, to) that are still held (from is raised to the oldest byte). */
+  /** A copy of the bytes in [from, to) that are still held (from is raised to the oldest byte). */
   slice(from: number, to = this.end): Buffer {
     from = Math.max(from, this.start);
+    to = Math.min(to, this.end);
     if (from >= to) return Buffer.alloc(0);
-    const parts: Buffer[] = [];
-    let off = this.start;
-    for (const c of this.chunks) {
-      const cEnd = off + c.length;
-      if (cEnd > from && off < to) parts.push(c.subarray(Math.max(0, from - off), Math.min(c.length, to - off)));
-      off = cEnd;
-      if (off >= to) break;
-    }
-    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    const size = this.ring.length;
+    const a = from % size;
+    const len = to - from;
+    if (a + len <= size) return Buffer.from(this.ring.subarray(a, a + len));
+    return Buffer.concat([this.ring.subarray(a), this.ring.subarray(0, len - (size - a))]);
   }
 
   /** The offset at which the last `lines` lines begin (a final newline does not open an empty line). */
@@ -183,7 +185,7 @@ export class LogBuffer {
           if (nl >= 0) chunk = chunk.subarray(0, nl + 1);
         }
         pos += chunk.length;
-        yield Buffer.from(chunk);
+        yield chunk;
         continue;
       }
       if (!opts.follow || this.closed) return;
