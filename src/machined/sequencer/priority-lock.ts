@@ -29,6 +29,19 @@ export class PriorityLock {
     return this.running?.sequence ?? 'noop';
   }
 
+  /** Cancels the running sequence (its tasks see their signal abort); it still releases the lock itself. */
+  cancelRunning(): SequenceName | undefined {
+    const running = this.running;
+    if (!running) return undefined;
+    running.ac.abort(new SequencerError('BRONZE_SEQUENCER_CANCELED', `sequence ${running.sequence} canceled`));
+    return running.sequence;
+  }
+
+  /** Resolves when no sequence holds the lock. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running.released;
+  }
+
   async lock(sequence: SequenceName, opts: LockOptions = {}): Promise<Held> {
     const timeout = opts.timeout ?? 60_000;
     const prev = this.acquiring;

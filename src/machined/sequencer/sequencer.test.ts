@@ -73,8 +73,8 @@ describe('sequencer', () => {
     const phases: Phase[] = new PhaseList()
       .append(
         'first',
-        { name: 'a', run: async () => (await bStarted.promise, order.push('a')) },
-        { name: 'b', run: async () => (bStarted.resolve(), order.push('b')) },
+        { name: 'a', run: async () => void (await bStarted.promise, order.push('a')) },
+        { name: 'b', run: async () => void (bStarted.resolve(), order.push('b')) },
       )
       .appendWithDeferredCheck(() => false, 'skipped', { name: 'never', run: async () => void order.push('never') })
       .appendWhen(false, 'absent', { name: 'never2', run: async () => void order.push('never2') })
@@ -165,6 +165,19 @@ describe('sequencer', () => {
     stuck.resolve();
     await assert.rejects(boot, { code: 'BRONZE_SEQUENCER_CANCELED' });
     await seq.run('reboot');
+  });
+
+  test('cancel() aborts the running sequence and waits for it', async () => {
+    const events = new EventStream();
+    const task = blocking('startAllServices');
+    const seq = new Sequencer({ events, definitions: { boot: () => [{ name: 'startEverything', tasks: [task] }] } });
+    assert.equal(await seq.cancel(), undefined);
+    const boot = seq.run('boot');
+    await published(events, 'task:startAllServices:START');
+    assert.equal(await seq.cancel(), 'boot');
+    assert.equal(seq.running, 'noop');
+    await assert.rejects(boot, { code: 'BRONZE_SEQUENCER_CANCELED' });
+    assert.match(log(events).at(-1)!, /^seq:boot:NOOP:CANCELED:sequence failed: error running phase 1 in boot sequence: task 1\/1: failed, sequence boot canceled$/);
   });
 
   test('start() returns an actor id carried by every event of the run', async () => {

@@ -50,6 +50,16 @@ export class Sequencer {
     return this.lock.current;
   }
 
+  /**
+   * Cancels the running sequence, if any, and waits until it has let go of the lock (machined does this before it
+   * exits). Returns the name of the sequence that was canceled.
+   */
+  async cancel(): Promise<SequenceName | undefined> {
+    const canceled = this.lock.cancelRunning();
+    await this.lock.idle();
+    return canceled;
+  }
+
   private publishSequence(sequence: SequenceName, action: SequenceEvent_Action, error?: { code: Code; message: string }): void {
     this.opts.events?.publish('machine.SequenceEvent', { sequence, action, error: error ? { ...error, details: [] } : undefined });
   }
