@@ -48,6 +48,21 @@ export function resourceToProto(r: DeepReadonly<Resource>, def: FilledDefinition
 }
 
 /**
+ * Encoded specs of the snapshots watch events carry: every watcher of a change shares the store's snapshot (which
+ * nobody changes), so its spec is encoded once for all of them.
+ */
+const encoded = new WeakMap<object, { def: FilledDefinition | undefined; spec: { protoSpec: Buffer; yamlSpec: string } }>();
+
+function snapshotToProto(r: DeepReadonly<Resource>, def: FilledDefinition | undefined): PBResource {
+  let e = encoded.get(r);
+  if (!e || e.def !== def) {
+    e = { def, spec: specToProto(r.spec, def) };
+    encoded.set(r, e);
+  }
+  return { metadata: metadataToProto(r.metadata), spec: e.spec };
+}
+
+/**
  * A resource from the wire. Its spec comes from `proto_spec` when the type's definition can decode it, else from
  * `yaml_spec` (YAML-keyed data), else it is undefined (tombstones).
  */
@@ -107,11 +122,11 @@ const typeFromProto = new Map<number, StateEvent['type']>(Object.entries(typeToP
  */
 export function eventToProto(ev: StateEvent, watched: Pointer, def: FilledDefinition | undefined): PBEvent {
   let resource: PBResource | undefined;
-  if (ev.resource) resource = resourceToProto(ev.resource, def);
+  if (ev.resource) resource = snapshotToProto(ev.resource, def);
   else if (ev.type !== 'errored') resource = resourceToProto(tombstoneOf(watched), def);
   return {
     resource,
-    old: ev.old ? resourceToProto(ev.old, def) : undefined,
+    old: ev.old ? snapshotToProto(ev.old, def) : undefined,
     error: ev.error,
     eventType: typeToProto[ev.type],
     bookmark: ev.bookmark ? asBuffer(ev.bookmark) : undefined,
