@@ -26,7 +26,7 @@ const script = (code: string) => [node, '-e', code];
 const FOREVER = 'setInterval(() => {}, 1 << 30);';
 
 /** Resolves when `pred` holds for the service, re-checked on each of its changes; fails after `ms`. */
-function until(svc: ServiceRunner, pred: (s: ServiceRunner) => boolean, ms = 10_000, what = 'condition'): Promise<void> {
+function until(svc: ServiceRunner, pred: (s: ServiceRunner) => boolean, ms = 30_000, what = 'condition'): Promise<void> {
   return new Promise((resolve, reject) => {
     if (pred(svc)) return resolve();
     const timer = setTimeout(() => {
@@ -47,7 +47,7 @@ const hasEvent = (re: RegExp) => (s: ServiceRunner) => s.events().some((e) => re
 const inState = (state: ServiceState) => (s: ServiceRunner) => s.getState() === state;
 
 /** Waits until a log buffer holds a line matching `re`. */
-async function logLine(log: LogBuffer, re: RegExp, ms = 10_000): Promise<string> {
+async function logLine(log: LogBuffer, re: RegExp, ms = 30_000): Promise<string> {
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), ms);
   let text = '';
@@ -106,7 +106,7 @@ describe('supervisor', () => {
     sup.load(processService('web', FOREVER, { dependsOn: ['db', 'cache'] }), processService('db', FOREVER));
     await sup.start('web', 'db');
     const web = sup.get('web');
-    await until(web, hasEvent(/^Waiting for service "cache" to be registered$/), 10_000, 'registration wait');
+    await until(web, hasEvent(/^Waiting for service "cache" to be registered$/), 30_000, 'registration wait');
     assert.equal(web.getState(), ServiceState.Waiting);
     sup.load(processService('cache', FOREVER));
     await sup.start('cache');
@@ -150,7 +150,7 @@ describe('supervisor', () => {
     );
     await sup.start('crashy', 'steady');
     const crashy = sup.get('crashy');
-    await until(crashy, () => sleeps.length >= 6, 20_000, 'six restarts');
+    await until(crashy, () => sleeps.length >= 6, 60_000, 'six restarts');
     await until(sup.get('steady'), inState(ServiceState.Running));
     assert.deepEqual(sleeps.slice(0, 6), [5, 10, 20, 40, 40, 40]);
     assert.ok(
