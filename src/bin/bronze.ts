@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+/**
+ * The node's programs in one bundle: the role comes from the first argument or the program name (`machined`,
+ * `apid`), as Talos's /sbin/init does.
+ */
+import { basename } from 'node:path';
+import pino from 'pino';
+import { runApid } from '../apid/main.js';
+import { quietIPServerNameWarning } from '../client/warnings.js';
+import { startMachined } from '../machined/main.js';
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+}
+
+function required(args: string[], name: string): string {
+  const v = flag(args, name);
+  if (!v) {
+    process.stderr.write(`missing --${name}\n`);
+    process.exit(2);
+  }
+  return v;
+}
+
+async function main(): Promise<number> {
+  quietIPServerNameWarning();
+  const argv = process.argv.slice(2);
+  const prog = basename(process.argv[1] ?? '');
+  const role = ['machined', 'apid'].includes(prog) ? prog : argv.shift();
+  const ac = new AbortController();
+  process.once('SIGTERM', () => ac.abort());
+  process.once('SIGINT', () => ac.abort());
+  switch (role) {
+    case 'apid': {
+      const logger = pino({ level: 'info', base: { service: 'apid' } });
+      await runApid({ stateSocket: required(argv, 'state-socket'), machinedSocket: required(argv, 'machined-socket'), logger, signal: ac.signal });
+      return 0;
+    }
+    case 'machined': {
+      const self = process.argv[1]!;
+      const m = await startMachined({
+        stateDir: required(argv, 'state'),
+        address: required(argv, 'address'),
+        apiPort: flag(argv, 'api-port') ? Number(flag(argv, 'api-port')) : undefined,
+        apidCommand: [process.execPath, ...process.execArgv, self, 'apid'],
+        signal: ac.signal,
+      });
+      await new Promise<void>((resolve) => ac.signal.addEventListener('abort', () => resolve(), { once: true }));
+      await m.stop();
+      return 0;
+    }
+    default:
+      process.stderr.write(`usage: bronze machined|apid [flags] (unknown role ${JSON.stringify(role ?? '')})\n`);
+      return 2;
+  }
+}
+
+process.exitCode = await main();

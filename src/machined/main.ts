@@ -1,0 +1,176 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import pino, { type Logger, multistream } from 'pino';
+import { InspectServiceService } from '../api/gen/inspect/inspect.js';
+import { MachineServiceService } from '../api/gen/machine/machine.js';
+import { loadConfig } from '../config/loader.js';
+import { inspectService } from '../cosi/api/inspect.js';
+import { type RunningStateServer, startStateServer } from '../cosi/api/server.js';
+import { StateService } from '../api/gen/cosi/state.js';
+import { stateService } from '../cosi/api/server.js';
+import { ControllerRuntime } from '../cosi/controller/runtime.js';
+import { readOnlyView } from '../cosi/filter.js';
+import { InMemoryState } from '../cosi/inmem.js';
+import { Registry } from '../cosi/registry.js';
+import { newResource } from '../cosi/resource.js';
+import { State } from '../cosi/state.js';
+import { MachineTypeController } from '../controllers/config/machine-type.js';
+import { ProcessHostnameController } from '../controllers/network/process-hostname.js';
+import { ProcessNodeAddressController } from '../controllers/network/process-node-address.js';
+import { APIServiceConfigController } from '../controllers/runtime/api-service-config.js';
+import { APICertSANsController } from '../controllers/secrets/api-cert-sans.js';
+import { APICertificatesController } from '../controllers/secrets/api-certificates.js';
+import { OSRootController } from '../controllers/secrets/os-root.js';
+import { ActiveID, MachineConfigType } from '../resources/config/machine-config.js';
+import { registerAll } from '../resources/index.js';
+import { HostnameID, type HostnameStatusSpec, HostnameStatusType } from '../resources/network/hostname-status.js';
+import { NodeAddressType } from '../resources/network/node-address.js';
+import { APIServiceConfigType } from '../resources/runtime/api-service-config.js';
+import { ApiCertificatesType } from '../resources/secrets/api-certificates.js';
+import { buildInfo } from '../version.js';
+import { machineService } from './api/machine-service.js';
+import { ConfigStore } from './config-store.js';
+import { EventStream } from './events/index.js';
+import { createLogDestination, LogManager } from './logs/index.js';
+import { ProcessRunner, RestartRunner, Supervisor } from './supervisor/index.js';
+
+export interface MachinedOptions {
+  /** the node's directory: stored config, sockets, logs */
+  stateDir: string;
+  /** the process platform: the node's own loopback address (apid listens on it, port 50000 unless `apiPort`) */
+  address: string;
+  apiPort?: number;
+  /** how to start apid (argv); the bundle's `apid` role */
+  apidCommand: string[];
+  signal: AbortSignal;
+  logger?: Logger;
+}
+
+export interface RunningMachined {
+  state: State;
+  machineSocket: string;
+  /** resolves when apid reports that it serves (its log says so), rejects after `timeoutMs` */
+  apidServing(timeoutMs: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The sockets of a node, under its state directory. */
+export const socketsOf = (stateDir: string) => ({
+  machine: join(stateDir, 'machined', 'machine.sock'),
+  apidState: join(stateDir, 'apid', 'runtime.sock'),
+});
+
+/**
+ * machined on the process platform: the resource store and controllers, the stored machine config, the API on its
+ * unix socket (MachineService, the State API under Talos's policy, InspectService), apid's read-only view of the
+ * state on apid's own socket, and apid itself under the supervisor.
+ */
+export async function startMachined(o: MachinedOptions): Promise<RunningMachined> {
+  const logs = new LogManager({ directory: join(o.stateDir, 'logs') });
+  const logger = o.logger ?? pino({ level: 'info' }, multistream([{ stream: createLogDestination(logs.serviceLog('machined')) }]));
+  const events = new EventStream();
+  const state = new State(new InMemoryState());
+  const registry = new Registry(state);
+  await registerAll(registry);
+
+  const runtime = new ControllerRuntime(state, logger.child({ component: 'controller-runtime' }));
+  const apiListen = `${o.address}:${o.apiPort ?? 50000}`;
+  for (const c of [
+    new MachineTypeController(),
+    new OSRootController(),
+    new APICertSANsController(),
+    new APICertificatesController(),
+    new APIServiceConfigController(apiListen),
+    new ProcessNodeAddressController(o.address),
+    new ProcessHostnameController(o.address),
+  ]) {
+    runtime.register(c);
+  }
+  runtime.start();
+
+  // the stored config becomes the active machine config
+  const store = new ConfigStore(o.stateDir);
+  const text = store.read()?.toString('utf8');
+  if (text !== undefined) {
+    loadConfig(text);
+    await state.create(newResource({ namespace: 'config', type: MachineConfigType, id: ActiveID }, { text }, { annotations: { 'talos.dev/yaml-spec': '1' } }));
+    logger.info({ path: store.path }, 'machine config loaded');
+  } else {
+    logger.warn({ path: store.path }, 'no machine config stored');
+  }
+
+  const sockets = socketsOf(o.stateDir);
+  mkdirSync(join(o.stateDir, 'machined'), { recursive: true, mode: 0o700 });
+  mkdirSync(join(o.stateDir, 'apid'), { recursive: true, mode: 0o700 });
+  const api = new Server({ 'grpc.max_receive_message_length': 32 * 1024 * 1024 });
+  const configured = () => text !== undefined;
+  api.addService(
+    MachineServiceService,
+    machineService({
+      logger: logger.child({ component: 'api' }),
+      build: buildInfo(),
+      platform: { name: 'process', mode: 'container' },
+      configured,
+      hostname: async () => {
+        const h = await state.get({ namespace: 'network', type: HostnameStatusType, id: HostnameID }).catch(() => undefined);
+        return (h?.spec as HostnameStatusSpec | undefined)?.hostname ?? '';
+      },
+      logs,
+      events,
+    }),
+  );
+  api.addService(StateService, stateService({ state, registry, logger, apiPolicy: true }));
+  api.addService(InspectServiceService, inspectService(runtime));
+  await new Promise<void>((resolve, reject) => api.bindAsync(`unix:${sockets.machine}`, ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
+
+  // apid sees only what it needs, read-only
+  const apidView = readOnlyView(state, [
+    { namespace: 'runtime', type: APIServiceConfigType },
+    { namespace: 'secrets', type: ApiCertificatesType },
+    { namespace: 'network', type: NodeAddressType },
+    { namespace: 'network', type: HostnameStatusType },
+  ]);
+  const apidState: RunningStateServer = await startStateServer({ state: apidView, registry, logger, listen: [{ unix: sockets.apidState }] });
+
+  const supervisor = new Supervisor({ events, logger: logger.child({ component: 'supervisor' }) });
+  await supervisor.loadAndStart({
+    id: 'apid',
+    runner: () =>
+      new RestartRunner(
+        new ProcessRunner({
+          id: 'apid',
+          args: [...o.apidCommand, '--state-socket', sockets.apidState, '--machined-socket', sockets.machine],
+          log: logs.serviceLog('apid'),
+          gracefulShutdownTimeout: 5000,
+          logger,
+        }),
+        { policy: 'Forever', initialDelay: 1000 },
+      ),
+  });
+
+  const stop = async () => {
+    await supervisor.shutdown();
+    await apidState.close(1000);
+    await new Promise<void>((r) => api.tryShutdown(() => r()));
+    await runtime.stop();
+    await logs.close();
+  };
+  o.signal.addEventListener('abort', () => void stop(), { once: true });
+  const apidServing = async (timeoutMs: number) => {
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), timeoutMs);
+    try {
+      let text = '';
+      for await (const chunk of logs.serviceLog('apid').read({ follow: true, signal: ac.signal })) {
+        text += chunk.toString('utf8');
+        if (text.includes('apid serving')) return;
+      }
+      throw new Error(`apid did not start serving within ${timeoutMs} ms: ${text.slice(-2000)}`);
+    } finally {
+      clearTimeout(timer);
+      ac.abort();
+    }
+  };
+  return { state, machineSocket: sockets.machine, apidServing, stop };
+}

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import pino from 'pino';
+import { clientOptionsFromContext } from '../../src/client/from-talosconfig.js';
+import { Client } from '../../src/client/client.js';
+import { generateBundle } from '../../src/config/generate/config.js';
+import { ConfigStore } from '../../src/machined/config-store.js';
+import { type RunningMachined, startMachined } from '../../src/machined/main.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+const ADDRESS = '127.77.3.2';
+
+async function freePort(host: string): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, host, r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/**
+ * A whole node on the process platform: machined with a generated control plane config, its controllers issuing
+ * apid's certificates, apid started by the supervisor as a separate process, and the API answering over mTLS with
+ * the talosconfig `gen config` wrote.
+ */
+describe('a process node', () => {
+  let dir: string;
+  let node: RunningMachined;
+  let client: Client;
+  const ac = new AbortController();
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'bronze-node-'));
+    const port = await freePort(ADDRESS);
+    const bundle = await generateBundle({ clusterName: 'demo', endpoint: `https://${ADDRESS}:6443` });
+    new ConfigStore(dir).write(Buffer.from(bundle.controlplane.toString()));
+    node = await startMachined({
+      stateDir: dir,
+      address: ADDRESS,
+      apiPort: port,
+      apidCommand: [process.execPath, '--import', 'tsx', join(root, 'src/bin/bronze.ts'), 'apid'],
+      signal: ac.signal,
+      logger: pino({ level: 'silent' }),
+    });
+    const ctx = bundle.talosconfig.contexts.demo!;
+    client = new Client(clientOptionsFromContext(ctx, { endpoints: [`${ADDRESS}:${port}`] }));
+    await node.apidServing(30_000);
+  });
+
+  after(async () => {
+    client?.close();
+    ac.abort();
+    await node?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers Version over mTLS through apid, with the config loaded', async () => {
+    const v = await client.machine.version({}, { timeout: 10_000 });
+    assert.equal(v.messages.length, 1);
+    assert.deepEqual(v.messages[0]!.platform, { name: 'process', mode: 'container' });
+    assert.equal(v.messages[0]!.features?.rbac, true);
+  });
+
+  it('serves the node hostname and its resources', async () => {
+    assert.equal((await client.machine.hostname({}, { timeout: 10_000 })).messages[0]!.hostname, 'talos-127-77-3-2');
+    const r = await client.cosi.get({ namespace: 'network', type: 'HostnameStatuses.net.talos.dev', id: 'hostname' }, { metadata: {}, timeout: 10_000 });
+    assert.equal(r.resource!.spec!.yamlSpec, 'hostname: talos-127-77-3-2\ndomainname: ""\n');
+    const mt = await client.cosi.get({ namespace: 'config', type: 'MachineTypes.config.talos.dev', id: 'machine-type' }, { timeout: 10_000 });
+    assert.equal(mt.resource!.spec!.yamlSpec, 'controlplane\n');
+  });
+
+  it('keeps its API socket in its state directory', () => {
+    assert.ok(existsSync(join(dir, 'machined', 'machine.sock')));
+    assert.ok(existsSync(join(dir, 'apid', 'runtime.sock')));
+  });
+});
