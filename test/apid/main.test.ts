@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,15 +17,9 @@ import { State } from '../../src/cosi/state.js';
 import { registerAll } from '../../src/resources/index.js';
 import { APIServiceConfigID, APIServiceConfigType } from '../../src/resources/runtime/api-service-config.js';
 import { ApiCertificatesID, ApiCertificatesType } from '../../src/resources/secrets/api-certificates.js';
+import { freePort } from '../helpers/ports.js';
 import { makeTestPKI, type TestPKI } from '../helpers/openssl-pki.js';
 
-async function freePort(host: string): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, host, r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** apid as a process reads its settings and certificates from machined's state and follows their changes. */
 describe('apid main', () => {

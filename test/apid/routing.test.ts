@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -21,6 +20,7 @@ import { Apid } from '../../src/apid/server.js';
 import { Client } from '../../src/client/client.js';
 import { RpcError } from '../../src/client/errors.js';
 import { nodeResults, nodeStream } from '../../src/client/results.js';
+import { freePort } from '../helpers/ports.js';
 import { makeTestPKI, type TestPKI } from '../helpers/openssl-pki.js';
 
 const ADDRS = ['127.77.0.2', '127.77.0.3', '127.77.0.4'];
@@ -43,13 +43,6 @@ async function startBackend(name: string, socket: string): Promise<Server> {
   return s;
 }
 
-async function freePort(host: string): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, host, r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 describe('apid routing on three loopback nodes', () => {
   let pki: TestPKI;

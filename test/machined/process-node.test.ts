@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -8,19 +7,13 @@ import pino from 'pino';
 import { clientOptionsFromContext } from '../../src/client/from-talosconfig.js';
 import { Client } from '../../src/client/client.js';
 import { generateBundle } from '../../src/config/generate/config.js';
+import { freePort } from '../helpers/ports.js';
 import { ConfigStore } from '../../src/machined/config-store.js';
 import { type RunningMachined, startMachined } from '../../src/machined/main.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const ADDRESS = '127.77.3.2';
 
-async function freePort(host: string): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, host, r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /**
  * A whole node on the process platform: machined with a generated control plane config, its controllers issuing
