@@ -100,6 +100,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     logger.warn({ path: store.path }, 'no machine config stored');
   }
 
+  const supervisor = new Supervisor({ events, logger: logger.child({ component: 'supervisor' }) });
   const sockets = socketsOf(o.stateDir);
   mkdirSync(join(o.stateDir, 'machined'), { recursive: true, mode: 0o700 });
   mkdirSync(join(o.stateDir, 'apid'), { recursive: true, mode: 0o700 });
@@ -118,6 +119,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       },
       logs,
       events,
+      services: supervisor,
     }),
   );
   api.addService(StateService, stateService({ state, registry, logger, apiPolicy: true }));
@@ -133,7 +135,6 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   ]);
   const apidState: RunningStateServer = await startStateServer({ state: apidView, registry, logger, listen: [{ unix: sockets.apidState }] });
 
-  const supervisor = new Supervisor({ events, logger: logger.child({ component: 'supervisor' }) });
   await supervisor.loadAndStart({
     id: 'apid',
     runner: () =>

@@ -66,6 +66,14 @@ describe('a process node', () => {
     assert.equal(mt.resource!.spec!.yamlSpec, 'controlplane\n');
   });
 
+  it('lists apid among its services, running, and refuses to restart it over the API', async () => {
+    const s = await client.machine.serviceList({}, { timeout: 10_000 });
+    const apid = s.messages[0]!.services.find((x) => x.id === 'apid');
+    assert.equal(apid?.state, 'Running');
+    assert.ok(apid!.events!.events.some((e) => /Process .* started with PID \d+/.test(e.msg)));
+    await assert.rejects(client.machine.serviceRestart({ id: 'apid' }, { timeout: 10_000 }), /doesn't support restart operation via API/);
+  });
+
   it('keeps its API socket in its state directory', () => {
     assert.ok(existsSync(join(dir, 'machined', 'machine.sock')));
     assert.ok(existsSync(join(dir, 'apid', 'runtime.sock')));

@@ -17,6 +17,7 @@ import type {
   MachineServiceServer,
   NetstatRequest,
   ReadRequest,
+  ServiceInfo,
 } from '../../api/gen/machine/machine.js';
 import { MachineServiceService } from '../../api/gen/machine/machine.js';
 import * as procfs from '../../sys/procfs/index.js';
@@ -42,6 +43,13 @@ export interface MachineServiceDeps {
   events: EventStream;
   /** handlers of later parts of machined (apply, services, reboot ...) override the defaults */
   overrides?: Partial<MachineServiceServer>;
+  /** the service supervisor: ServiceList, ServiceStart/Stop/Restart */
+  services?: {
+    listProto(): ServiceInfo[];
+    apiStart(id: string): Promise<void>;
+    apiStop(id: string): Promise<void>;
+    apiRestart(id: string): Promise<void>;
+  };
   /** the kernel log (metal: /dev/kmsg); undefined where there is none (process platform) */
   dmesg?(req: DmesgRequest, signal: AbortSignal): AsyncIterable<Buffer>;
 }
@@ -218,9 +226,31 @@ export function machineService(d: MachineServiceDeps): MachineServiceServer & Un
       if (!d.dmesg) throw new ApiError(status.UNIMPLEMENTED, 'the kernel log is not available on this platform (a process node has no kernel of its own)');
       for await (const chunk of d.dmesg(req, signal)) yield { metadata: undefined, bytes: chunk };
     }),
+    ...(d.services ? serviceHandlers(log, d.services) : {}),
     ...d.overrides,
   };
   Object.assign(impl, handlers);
   return impl as unknown as MachineServiceServer & UntypedServiceImplementation;
 }
 
+
+/** ServiceList and the API's start/stop/restart of services, with Talos's answers. */
+function serviceHandlers(log: Logger, sv: NonNullable<MachineServiceDeps['services']>): Partial<MachineServiceServer> {
+  const one = <T>(x: T) => ({ messages: [{ metadata: undefined, ...x }] });
+  const act = (op: 'start' | 'stop' | 'restart', fn: (id: string) => Promise<void>) =>
+    unary(log, async (req: { id: string }) => {
+      try {
+        await fn(req.id);
+      } catch (e) {
+        // the supervisor's refusals (unknown service, operation not allowed) are the caller's mistakes
+        throw new ApiError(status.INVALID_ARGUMENT, (e as Error).message);
+      }
+      return one({ resp: `Service ${JSON.stringify(req.id)} ${{ start: 'started', stop: 'stopped', restart: 'restarted' }[op]}` });
+    });
+  return {
+    serviceList: unary(log, async () => one({ services: sv.listProto() })),
+    serviceStart: act('start', (id) => sv.apiStart(id)),
+    serviceStop: act('stop', (id) => sv.apiStop(id)),
+    serviceRestart: act('restart', (id) => sv.apiRestart(id)),
+  };
+}
