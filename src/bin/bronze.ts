@@ -8,6 +8,7 @@ import pino from 'pino';
 import { runApid } from '../apid/main.js';
 import { quietIPServerNameWarning } from '../client/warnings.js';
 import { startMachined } from '../machined/main.js';
+import { runTrustd } from '../trustd/main.js';
 
 function flag(args: string[], name: string): string | undefined {
   const i = args.indexOf(`--${name}`);
@@ -27,7 +28,7 @@ async function main(): Promise<number> {
   quietIPServerNameWarning();
   const argv = process.argv.slice(2);
   const prog = basename(process.argv[1] ?? '');
-  const role = ['machined', 'apid'].includes(prog) ? prog : argv.shift();
+  const role = ['machined', 'apid', 'trustd'].includes(prog) ? prog : argv.shift();
   const ac = new AbortController();
   process.once('SIGTERM', () => ac.abort());
   process.once('SIGINT', () => ac.abort());
@@ -37,6 +38,11 @@ async function main(): Promise<number> {
       await runApid({ stateSocket: required(argv, 'state-socket'), machinedSocket: required(argv, 'machined-socket'), logger, signal: ac.signal });
       return 0;
     }
+    case 'trustd': {
+      const logger = pino({ level: 'info', base: { service: 'trustd' } });
+      await runTrustd({ stateSocket: required(argv, 'state-socket'), listen: required(argv, 'listen'), logger, signal: ac.signal, onServing: (port) => logger.info({ port }, 'trustd serving') });
+      return 0;
+    }
     case 'machined': {
       const self = process.argv[1]!;
       const m = await startMachined({
@@ -44,6 +50,8 @@ async function main(): Promise<number> {
         address: required(argv, 'address'),
         apiPort: flag(argv, 'api-port') ? Number(flag(argv, 'api-port')) : undefined,
         apidCommand: [process.execPath, ...process.execArgv, self, 'apid'],
+        trustdCommand: [process.execPath, ...process.execArgv, self, 'trustd'],
+        trustdPort: flag(argv, 'trustd-port') ? Number(flag(argv, 'trustd-port')) : undefined,
         signal: ac.signal,
       });
       await new Promise<void>((resolve) => ac.signal.addEventListener('abort', () => resolve(), { once: true }));
@@ -51,7 +59,7 @@ async function main(): Promise<number> {
       return 0;
     }
     default:
-      process.stderr.write(`usage: bronze machined|apid [flags] (unknown role ${JSON.stringify(role ?? '')})\n`);
+      process.stderr.write(`usage: bronze machined|apid|trustd [flags] (unknown role ${JSON.stringify(role ?? '')})\n`);
       return 2;
   }
 }

@@ -22,6 +22,10 @@ import { APIServiceConfigController } from '../controllers/runtime/api-service-c
 import { APICertSANsController } from '../controllers/secrets/api-cert-sans.js';
 import { APICertificatesController } from '../controllers/secrets/api-certificates.js';
 import { OSRootController } from '../controllers/secrets/os-root.js';
+import { TrustdCertificatesController } from '../controllers/secrets/trustd-certificates.js';
+import { isControlPlane, type MachineTypeName } from '../resources/config/machine-type.js';
+import { OSRootType } from '../resources/secrets/os-root.js';
+import { TrustdCertificatesType } from '../resources/secrets/trustd-certificates.js';
 import { ActiveID, MachineConfigType } from '../resources/config/machine-config.js';
 import { registerAll } from '../resources/index.js';
 import { HostnameID, type HostnameStatusSpec, HostnameStatusType } from '../resources/network/hostname-status.js';
@@ -41,6 +45,10 @@ export interface MachinedOptions {
   /** the process platform: the node's own loopback address (apid listens on it, port 50000 unless `apiPort`) */
   address: string;
   apiPort?: number;
+  /** trustd's port on control planes (default 50001) */
+  trustdPort?: number;
+  /** how to start trustd (argv); the bundle's `trustd` role */
+  trustdCommand?: string[];
   /** how to start apid (argv); the bundle's `apid` role */
   apidCommand: string[];
   signal: AbortSignal;
@@ -50,8 +58,8 @@ export interface MachinedOptions {
 export interface RunningMachined {
   state: State;
   machineSocket: string;
-  /** resolves when apid reports that it serves (its log says so), rejects after `timeoutMs` */
-  apidServing(timeoutMs: number): Promise<void>;
+  /** resolves when a service's log shows `needle` (e.g. apid's "apid serving"), rejects after `timeoutMs` */
+  waitForLog(service: string, needle: string, timeoutMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -59,6 +67,7 @@ export interface RunningMachined {
 export const socketsOf = (stateDir: string) => ({
   machine: join(stateDir, 'machined', 'machine.sock'),
   apidState: join(stateDir, 'apid', 'runtime.sock'),
+  trustdState: join(stateDir, 'trustd', 'runtime.sock'),
 });
 
 /**
@@ -81,6 +90,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     new OSRootController(),
     new APICertSANsController(),
     new APICertificatesController(),
+    new TrustdCertificatesController(),
     new APIServiceConfigController(apiListen),
     new ProcessNodeAddressController(o.address),
     new ProcessHostnameController(o.address),
@@ -92,8 +102,9 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   // the stored config becomes the active machine config
   const store = new ConfigStore(o.stateDir);
   const text = store.read()?.toString('utf8');
+  let machineType: MachineTypeName = 'unknown';
   if (text !== undefined) {
-    loadConfig(text);
+    machineType = (loadConfig(text).machineType || 'unknown') as MachineTypeName;
     await state.create(newResource({ namespace: 'config', type: MachineConfigType, id: ActiveID }, { text }, { annotations: { 'talos.dev/yaml-spec': '1' } }));
     logger.info({ path: store.path }, 'machine config loaded');
   } else {
@@ -104,6 +115,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   const sockets = socketsOf(o.stateDir);
   mkdirSync(join(o.stateDir, 'machined'), { recursive: true, mode: 0o700 });
   mkdirSync(join(o.stateDir, 'apid'), { recursive: true, mode: 0o700 });
+  mkdirSync(join(o.stateDir, 'trustd'), { recursive: true, mode: 0o700 });
   const api = new Server({ 'grpc.max_receive_message_length': 32 * 1024 * 1024 });
   const configured = () => text !== undefined;
   api.addService(
@@ -134,6 +146,12 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     { namespace: 'network', type: HostnameStatusType },
   ]);
   const apidState: RunningStateServer = await startStateServer({ state: apidView, registry, logger, listen: [{ unix: sockets.apidState }] });
+  // trustd reads its certificate, and the OS CA and token it signs with
+  const trustdView = readOnlyView(state, [
+    { namespace: 'secrets', type: TrustdCertificatesType },
+    { namespace: 'secrets', type: OSRootType },
+  ]);
+  const trustdState: RunningStateServer = await startStateServer({ state: trustdView, registry, logger, listen: [{ unix: sockets.trustdState }] });
 
   await supervisor.loadAndStart({
     id: 'apid',
@@ -150,28 +168,46 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       ),
   });
 
+  if (isControlPlane(machineType) && o.trustdCommand) {
+    await supervisor.loadAndStart({
+      id: 'trustd',
+      runner: () =>
+        new RestartRunner(
+          new ProcessRunner({
+            id: 'trustd',
+            args: [...o.trustdCommand!, '--state-socket', sockets.trustdState, '--listen', `${o.address}:${o.trustdPort ?? 50001}`],
+            log: logs.serviceLog('trustd'),
+            gracefulShutdownTimeout: 5000,
+            logger,
+          }),
+          { policy: 'Forever', initialDelay: 1000 },
+        ),
+    });
+  }
+
   const stop = async () => {
     await supervisor.shutdown();
     await apidState.close(1000);
+    await trustdState.close(1000);
     await new Promise<void>((r) => api.tryShutdown(() => r()));
     await runtime.stop();
     await logs.close();
   };
   o.signal.addEventListener('abort', () => void stop(), { once: true });
-  const apidServing = async (timeoutMs: number) => {
+  const waitForLog = async (service: string, needle: string, timeoutMs: number) => {
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(), timeoutMs);
     try {
       let text = '';
-      for await (const chunk of logs.serviceLog('apid').read({ follow: true, signal: ac.signal })) {
+      for await (const chunk of logs.serviceLog(service).read({ follow: true, signal: ac.signal })) {
         text += chunk.toString('utf8');
-        if (text.includes('apid serving')) return;
+        if (text.includes(needle)) return;
       }
-      throw new Error(`apid did not start serving within ${timeoutMs} ms: ${text.slice(-2000)}`);
+      throw new Error(`${service} did not log "${needle}" within ${timeoutMs} ms: ${text.slice(-2000)}`);
     } finally {
       clearTimeout(timer);
       ac.abort();
     }
   };
-  return { state, machineSocket: sockets.machine, apidServing, stop };
+  return { state, machineSocket: sockets.machine, waitForLog, stop };
 }

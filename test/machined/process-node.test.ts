@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { credentials, Metadata } from '@grpc/grpc-js';
+import { SecurityServiceClient } from '../../src/api/gen/security/security.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -24,24 +27,33 @@ describe('a process node', () => {
   let dir: string;
   let node: RunningMachined;
   let client: Client;
+  let trustdPort: number;
+  let token: string;
+  let caPEM: string;
   const ac = new AbortController();
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bronze-node-'));
     const port = await freePort(ADDRESS);
+    trustdPort = await freePort(ADDRESS);
     const bundle = await generateBundle({ clusterName: 'demo', endpoint: `https://${ADDRESS}:6443` });
     new ConfigStore(dir).write(Buffer.from(bundle.controlplane.toString()));
+    token = bundle.controlplane.v1alpha1!.machine!.token as string;
+    caPEM = Buffer.from((bundle.controlplane.v1alpha1!.machine!.ca as { crt: string }).crt, 'base64').toString();
     node = await startMachined({
       stateDir: dir,
       address: ADDRESS,
       apiPort: port,
       apidCommand: [process.execPath, '--import', 'tsx', join(root, 'src/bin/bronze.ts'), 'apid'],
+      trustdCommand: [process.execPath, '--import', 'tsx', join(root, 'src/bin/bronze.ts'), 'trustd'],
+      trustdPort,
       signal: ac.signal,
       logger: pino({ level: 'silent' }),
     });
     const ctx = bundle.talosconfig.contexts.demo!;
     client = new Client(clientOptionsFromContext(ctx, { endpoints: [`${ADDRESS}:${port}`] }));
-    await node.apidServing(30_000);
+    await node.waitForLog('apid', 'apid serving', 30_000);
+    await node.waitForLog('trustd', 'trustd serving', 30_000);
   });
 
   after(async () => {
@@ -72,6 +84,25 @@ describe('a process node', () => {
     assert.equal(apid?.state, 'Running');
     assert.ok(apid!.events!.events.some((e) => /Process .* started with PID \d+/.test(e.msg)));
     await assert.rejects(client.machine.serviceRestart({ id: 'apid' }, { timeout: 10_000 }), /doesn't support restart operation via API/);
+  });
+
+  it('runs trustd, which signs server certificates for token holders', async () => {
+    execFileSync('openssl', ['genpkey', '-algorithm', 'ed25519', '-out', join(dir, 'w.key')]);
+    execFileSync('openssl', ['req', '-new', '-key', join(dir, 'w.key'), '-subj', '/CN=worker-1', '-addext', 'subjectAltName=IP:127.77.3.3', '-out', join(dir, 'w.csr')]);
+    const sec = new SecurityServiceClient(`${ADDRESS}:${trustdPort}`, credentials.createSsl(Buffer.from(caPEM)));
+    try {
+      const md = new Metadata();
+      md.set('token', token);
+      const res = await new Promise<{ ca: Uint8Array; crt: Uint8Array }>((resolve, reject) =>
+        sec.certificate({ csr: readFileSync(join(dir, 'w.csr')) }, md, (e, r) => (e ? reject(e) : resolve(r))),
+      );
+      writeFileSync(join(dir, 'w.crt'), res.crt);
+      writeFileSync(join(dir, 'ca.crt'), caPEM);
+      execFileSync('openssl', ['verify', '-CAfile', join(dir, 'ca.crt'), join(dir, 'w.crt')]);
+      assert.equal(Buffer.from(res.ca).toString(), caPEM);
+    } finally {
+      sec.close();
+    }
   });
 
   it('keeps its API socket in its state directory', () => {

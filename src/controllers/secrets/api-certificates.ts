@@ -42,13 +42,39 @@ function normalizeIP(ip: string): string {
   return `${text.slice(0, r.index)}::${text.slice(r.index! + r[0].length)}`.replace(/^:::/, '::');
 }
 
-/** Whether the current server certificate still serves: right SANs and not past the renewal point. */
-export function needsRenewal(current: ApiCertificatesSpec | undefined, sans: CertSANSpec, now: Date): boolean {
+/** When a certificate should be replaced: half-way through its life. */
+export function renewalTime(b64crt: string): number {
+  const f = certificateFacts(b64crt);
+  return f.notBefore.getTime() + (f.notAfter.getTime() - f.notBefore.getTime()) * RENEW_AFTER;
+}
+
+/** Whether a server certificate still serves: right SANs and not past the renewal point. */
+export function needsRenewal(current: { server?: { crt: string } } | undefined, sans: CertSANSpec, now: Date): boolean {
   if (!current?.server) return true;
   const f = certificateFacts(current.server.crt);
   if (f.ips.join() !== [...sans.ips].sort().join() || f.dns.join() !== [...sans.dnsNames].sort().join()) return true;
-  const renewAt = f.notBefore.getTime() + (f.notAfter.getTime() - f.notBefore.getTime()) * RENEW_AFTER;
-  return now.getTime() >= renewAt;
+  return now.getTime() >= renewalTime(current.server.crt);
+}
+
+/** A timer for the next renewal pass, replaced by each call. */
+export function renewalTimer(schedule: NonNullable<APICertificatesOptions['schedule']> | undefined) {
+  let cancel: (() => void) | undefined;
+  const sched =
+    schedule ??
+    ((ms: number, fn: () => void) => {
+      const t = setTimeout(fn, Math.min(ms, 2 ** 31 - 1));
+      t.unref();
+      return () => clearTimeout(t);
+    });
+  return {
+    set(ms: number, fn: () => void) {
+      cancel?.();
+      cancel = sched(Math.max(0, ms), fn);
+    },
+    cancel() {
+      cancel?.();
+    },
+  };
 }
 
 /**
@@ -58,8 +84,6 @@ export function needsRenewal(current: ApiCertificatesSpec | undefined, sans: Cer
  */
 export class APICertificatesController implements Controller {
   readonly name = 'secrets.APIController';
-  private cancelTimer: (() => void) | undefined;
-
   constructor(private readonly opts: APICertificatesOptions = {}) {}
 
   inputs(): Input[] {
@@ -76,14 +100,8 @@ export class APICertificatesController implements Controller {
 
   async run(r: ControllerAdapter, signal: AbortSignal, log: Logger): Promise<void> {
     const now = this.opts.now ?? (() => new Date());
-    const schedule =
-      this.opts.schedule ??
-      ((ms: number, fn: () => void) => {
-        const t = setTimeout(fn, Math.min(ms, 2 ** 31 - 1));
-        t.unref();
-        return () => clearTimeout(t);
-      });
-    signal.addEventListener('abort', () => this.cancelTimer?.(), { once: true });
+    const timer = renewalTimer(this.opts.schedule);
+    signal.addEventListener('abort', () => timer.cancel(), { once: true });
     const ptr = { namespace: SecretsNamespace, type: ApiCertificatesType, id: ApiCertificatesID };
     for await (const _ of r.events()) {
       const [root, sans, mt] = await Promise.all([
@@ -124,12 +142,7 @@ export class APICertificatesController implements Controller {
       }
       // wake up again when the certificate reaches its renewal point
       const issued = await r.getOptional<ApiCertificatesSpec>(ptr);
-      if (issued?.spec.server) {
-        const f = certificateFacts(issued.spec.server.crt);
-        const renewAt = f.notBefore.getTime() + (f.notAfter.getTime() - f.notBefore.getTime()) * RENEW_AFTER;
-        this.cancelTimer?.();
-        this.cancelTimer = schedule(Math.max(0, renewAt - now().getTime()), () => r.queueReconcile());
-      }
+      if (issued?.spec.server) timer.set(renewalTime(issued.spec.server.crt) - now().getTime(), () => r.queueReconcile());
       r.resetRestartBackoff();
     }
   }
