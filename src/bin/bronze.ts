@@ -35,7 +35,13 @@ async function main(): Promise<number> {
   switch (role) {
     case 'apid': {
       const logger = pino({ level: 'info', base: { service: 'apid' } });
-      await runApid({ stateSocket: required(argv, 'state-socket'), machinedSocket: required(argv, 'machined-socket'), logger, signal: ac.signal });
+      await runApid({
+        stateSocket: required(argv, 'state-socket'),
+        machinedSocket: required(argv, 'machined-socket'),
+        peerPort: flag(argv, 'peer-port') ? Number(flag(argv, 'peer-port')) : undefined,
+        logger,
+        signal: ac.signal,
+      });
       return 0;
     }
     case 'trustd': {

@@ -89,7 +89,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     new MachineTypeController(),
     new OSRootController(),
     new APICertSANsController(),
-    new APICertificatesController(),
+    new APICertificatesController({ trustdPort: o.trustdPort }),
     new TrustdCertificatesController(),
     new APIServiceConfigController(apiListen),
     new ProcessNodeAddressController(o.address),
@@ -159,7 +159,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       new RestartRunner(
         new ProcessRunner({
           id: 'apid',
-          args: [...o.apidCommand, '--state-socket', sockets.apidState, '--machined-socket', sockets.machine],
+          args: [...o.apidCommand, '--state-socket', sockets.apidState, '--machined-socket', sockets.machine, '--peer-port', String(o.apiPort ?? 50000)],
           log: logs.serviceLog('apid'),
           gracefulShutdownTimeout: 5000,
           logger,

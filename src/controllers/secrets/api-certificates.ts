@@ -6,13 +6,15 @@ import { isControlPlane, MachineTypeID, type MachineTypeSpec, MachineTypeType } 
 import { ConfigNamespace, SecretsNamespace } from '../../resources/namespaces.js';
 import { ApiCertificatesID, type ApiCertificatesSpec, ApiCertificatesType } from '../../resources/secrets/api-certificates.js';
 import { CertSANAPIID, type CertSANSpec, CertSANType } from '../../resources/secrets/cert-sans.js';
+import { ActiveID, MachineConfigType, type MachineConfigSpec } from '../../resources/config/machine-config.js';
+import { type WorkerAPICertificatesOptions, workerCertificates } from './api-certificates-worker.js';
 import { OSRootID, type OSRootSpec, OSRootType } from '../../resources/secrets/os-root.js';
 
 /** apid's certificates live a day and are renewed when half of that has passed, or at once when the SANs change. */
 export const API_CERT_VALIDITY_MS = 24 * 3_600_000;
 const RENEW_AFTER = 0.5;
 
-export interface APICertificatesOptions {
+export interface APICertificatesOptions extends WorkerAPICertificatesOptions {
   now?: () => Date;
   /** schedules a wake-up for the next renewal; returns a cancel function (tests inject a clock) */
   schedule?: (ms: number, fn: () => void) => () => void;
@@ -80,7 +82,7 @@ export function renewalTimer(schedule: NonNullable<APICertificatesOptions['sched
 /**
  * apid's certificates on a control plane: a server certificate signed by the OS CA for the node's names and
  * addresses, and a client certificate with the `os:impersonator` role for calling peer apids, both renewed before
- * they expire and whenever the SANs change. (Workers get theirs from trustd.)
+ * they expire and whenever the SANs change. Workers have theirs signed by trustd on a control plane.
  */
 export class APICertificatesController implements Controller {
   readonly name = 'secrets.APIController';
@@ -91,6 +93,7 @@ export class APICertificatesController implements Controller {
       { namespace: SecretsNamespace, type: OSRootType, id: OSRootID, kind: 'weak' },
       { namespace: SecretsNamespace, type: CertSANType, id: CertSANAPIID, kind: 'weak' },
       { namespace: ConfigNamespace, type: MachineTypeType, id: MachineTypeID, kind: 'weak' },
+      { namespace: ConfigNamespace, type: MachineConfigType, id: ActiveID, kind: 'weak' },
     ];
   }
 
@@ -109,10 +112,27 @@ export class APICertificatesController implements Controller {
         r.getOptional<CertSANSpec>({ namespace: SecretsNamespace, type: CertSANType, id: CertSANAPIID }),
         r.getOptional<MachineTypeSpec>({ namespace: ConfigNamespace, type: MachineTypeType, id: MachineTypeID }),
       ]);
-      if (!root?.spec.issuingCA?.key || !sans || !mt || !isControlPlane(mt.spec.type)) continue;
+      if (!root || !sans || !mt) continue;
       const current = await r.getOptional<ApiCertificatesSpec>(ptr);
       const at = now();
-      if (needsRenewal(current?.spec, sans.spec, at)) {
+      if (mt.spec.type === 'worker') {
+        if (needsRenewal(current?.spec, sans.spec, at)) {
+          const cfg = await r.getOptional<MachineConfigSpec>({ namespace: ConfigNamespace, type: MachineConfigType, id: ActiveID });
+          try {
+            const spec = await workerCertificates(cfg?.spec, root.spec, sans.spec, this.opts);
+            await r.modify<ApiCertificatesSpec>(ptr, () => ({ acceptedCAs: [] }), (o) => {
+              o.spec = spec;
+            });
+            log.info('got the apid certificate from trustd');
+          } catch (e) {
+            log.warn({ err: (e as Error).message }, 'trustd could not sign the apid certificate, retrying');
+            timer.set(this.opts.retryMs ?? 5000, () => r.queueReconcile());
+            continue;
+          }
+        }
+      } else if (!root.spec.issuingCA?.key || !isControlPlane(mt.spec.type)) {
+        continue;
+      } else if (needsRenewal(current?.spec, sans.spec, at)) {
         const ca = loadCA(root.spec.issuingCA.crt, root.spec.issuingCA.key, 'OS CA');
         const notAfter = new Date(at.getTime() + API_CERT_VALIDITY_MS);
         const server = await issueKeyPair(ca, {
