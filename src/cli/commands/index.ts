@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { clusterCommand } from './cluster.js';
 import { configCommand } from './config.js';
 import { eventsCommand } from './events.js';
 import { genCommand } from './gen.js';
@@ -16,6 +17,7 @@ import { versionCommand } from './version.js';
 
 /** Every bronzectl command (help lists them sorted by name). */
 export const commands: Command[] = [
+  clusterCommand,
   configCommand,
   dmesgCommand,
   eventsCommand,

@@ -1,0 +1,183 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from '../client/client.js';
+import { clientOptionsFromContext } from '../client/from-talosconfig.js';
+import { loadTalosconfig, mergeTalosconfig, type Talosconfig, writeTalosconfig } from '../client/talosconfig.js';
+import { generateBundle } from '../config/generate/config.js';
+
+export class ProvisionError extends Error {
+  readonly code = 'BRONZE_PROVISION';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProvisionError';
+  }
+}
+
+export interface ClusterNode {
+  name: string;
+  type: 'controlplane' | 'worker';
+  address: string;
+  pid: number;
+  dir: string;
+}
+
+export interface ClusterInfo {
+  name: string;
+  provisioner: 'process';
+  cidr: string;
+  apiPort: number;
+  trustdPort: number;
+  nodes: ClusterNode[];
+}
+
+export interface CreateOptions {
+  name: string;
+  /** where clusters live (each in `<stateDir>/<name>`) */
+  stateDir: string;
+  /** an IPv4 /24 (or larger) range on loopback; nodes take .2, .3, ... */
+  cidr: string;
+  controlplanes: number;
+  workers: number;
+  /** the talosconfig to merge the cluster's context into */
+  talosconfig: string;
+  /** how to run the node program (`bronze`): argv prefix */
+  bronzeCommand: string[];
+  apiPort?: number;
+  trustdPort?: number;
+  waitTimeoutMs?: number;
+  progress?(line: string): void;
+}
+
+/** The node addresses of a CIDR: .2, .3, ... */
+export function nodeAddresses(cidr: string, count: number): string[] {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
+  if (!m) throw new ProvisionError(`--cidr: "${cidr}" is not an IPv4 CIDR such as 127.65.0.0/24`);
+  const octets = m.slice(1, 5).map(Number);
+  const bits = Number(m[5]);
+  if (octets.some((o) => o > 255) || bits > 30) throw new ProvisionError(`--cidr: "${cidr}" is not a usable IPv4 range`);
+  if (octets[0] !== 127) throw new ProvisionError(`--cidr: the process provisioner runs nodes on loopback addresses (127.0.0.0/8), not ${cidr}`);
+  const base = ((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) | octets[3]!) >>> 0;
+  const size = 2 ** (32 - bits);
+  if (count + 2 > size) throw new ProvisionError(`--cidr: ${cidr} has no room for ${count} nodes`);
+  return Array.from({ length: count }, (_, i) => {
+    const a = (base & ~(size - 1)) + 2 + i;
+    return [a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255].join('.');
+  });
+}
+
+const infoPath = (stateDir: string, name: string) => join(stateDir, name, 'cluster.json');
+
+export function readCluster(stateDir: string, name: string): ClusterInfo {
+  const p = infoPath(stateDir, name);
+  if (!existsSync(p)) throw new ProvisionError(`cluster "${name}" not found in ${stateDir}`);
+  return JSON.parse(readFileSync(p, 'utf8')) as ClusterInfo;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Creates a cluster of nodes on this machine: generates the configs as `gen config` does, starts one machined per
+ * node (on its own loopback address, with apid on :apiPort and, on control planes, trustd on :trustdPort), merges a
+ * context into the talosconfig, and waits until every node's API answers.
+ */
+export async function createCluster(o: CreateOptions): Promise<ClusterInfo> {
+  const say = o.progress ?? (() => {});
+  if (o.controlplanes < 1) throw new ProvisionError('--controlplanes: at least one control plane is needed');
+  const clusterDir = join(o.stateDir, o.name);
+  if (existsSync(infoPath(o.stateDir, o.name))) throw new ProvisionError(`cluster "${o.name}" already exists (in ${clusterDir}): destroy it first`);
+  const addresses = nodeAddresses(o.cidr, o.controlplanes + o.workers);
+  const apiPort = o.apiPort ?? 50000;
+  const trustdPort = o.trustdPort ?? 50001;
+  say(`generating PKI and configs for cluster "${o.name}"`);
+  const endpointHost = addresses[0]!;
+  const bundle = await generateBundle({ clusterName: o.name, endpoint: `https://${endpointHost}:6443` });
+  mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
+  const info: ClusterInfo = { name: o.name, provisioner: 'process', cidr: o.cidr, apiPort, trustdPort, nodes: [] };
+  const save = () => writeFileSync(infoPath(o.stateDir, o.name), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+  try {
+    for (const [i, address] of addresses.entries()) {
+      const type = i < o.controlplanes ? 'controlplane' : 'worker';
+      const name = type === 'controlplane' ? `${o.name}-controlplane-${i + 1}` : `${o.name}-worker-${i - o.controlplanes + 1}`;
+      const dir = join(clusterDir, name);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      writeFileSync(join(dir, 'config.yaml'), (type === 'controlplane' ? bundle.controlplane : bundle.worker).toString(), { mode: 0o600 });
+      const out = openSync(join(dir, 'machined.log'), 'a');
+      const child = spawn(o.bronzeCommand[0]!, [...o.bronzeCommand.slice(1), 'machined', '--state', dir, '--address', address, '--api-port', String(apiPort), '--trustd-port', String(trustdPort)], {
+        detached: true,
+        stdio: ['ignore', out, out],
+      });
+      child.unref();
+      if (!child.pid) throw new ProvisionError(`starting ${name} failed`);
+      info.nodes.push({ name, type, address, pid: child.pid, dir });
+      save();
+      say(`started ${name} (${type}) at ${address}, pid ${child.pid}`);
+    }
+
+    const endpoint = apiPort === 50000 ? endpointHost : `${endpointHost}:${apiPort}`;
+    const ctx = bundle.talosconfig.contexts[o.name]!;
+    const fresh: Talosconfig = { context: o.name, contexts: { [o.name]: { ...ctx, endpoints: [endpoint], nodes: addresses } } };
+    const existing = existsSync(o.talosconfig) ? await loadTalosconfig(o.talosconfig) : { context: '', contexts: {} };
+    const renames = mergeTalosconfig(existing, fresh);
+    await writeTalosconfig(o.talosconfig, existing);
+    say(`merged context "${renames[0]?.to ?? o.name}" into ${o.talosconfig}`);
+
+    const deadline = Date.now() + (o.waitTimeoutMs ?? 120_000);
+    for (const n of info.nodes) {
+      const client = new Client(clientOptionsFromContext(ctx, { endpoints: [apiPort === 50000 ? n.address : `${n.address}:${apiPort}`] }));
+      try {
+        for (;;) {
+          if (!alive(n.pid)) throw new ProvisionError(`${n.name} exited; see ${join(n.dir, 'machined.log')}`);
+          try {
+            await client.machine.version({}, { timeout: 5000 });
+            break;
+          } catch (e) {
+            if (Date.now() > deadline) throw new ProvisionError(`${n.name} did not answer in time: ${(e as Error).message}; see ${join(n.dir, 'logs')}`);
+            await new Promise((r) => setTimeout(r, 250));
+          }
+        }
+      } finally {
+        client.close();
+      }
+      say(`${n.name} API is up`);
+    }
+    return info;
+  } catch (e) {
+    await destroyCluster(o.stateDir, o.name).catch(() => {});
+    throw e;
+  }
+}
+
+/** Stops every process of the cluster (SIGTERM, then SIGKILL) and removes its state. */
+export async function destroyCluster(stateDir: string, name: string, progress?: (line: string) => void): Promise<void> {
+  const info = readCluster(stateDir, name);
+  for (const n of info.nodes) {
+    if (!alive(n.pid)) continue;
+    try {
+      process.kill(n.pid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+  }
+  const deadline = Date.now() + 15_000;
+  while (info.nodes.some((n) => alive(n.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  for (const n of info.nodes) {
+    for (const target of [-n.pid, n.pid]) {
+      try {
+        process.kill(target, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    progress?.(`stopped ${n.name}`);
+  }
+  rmSync(join(stateDir, name), { recursive: true, force: true });
+  progress?.(`removed ${join(stateDir, name)}`);
+}
