@@ -55,10 +55,13 @@ const create: Command = {
     ctx.out(`  ./bin/bronzectl --talosconfig ${talosconfig} -n ${info.nodes[0]!.address} get hostname\n`);
     if (!ctx.bool('foreground')) return 0;
     ctx.out('\nPress Ctrl-C to destroy the cluster.\n');
+    // nothing else keeps the process alive while it waits for the signal: a timer does
+    const keepAlive = setInterval(() => {}, 1 << 30);
     await new Promise<void>((resolve) => {
       if (ctx.io.signal.aborted) resolve();
       else ctx.io.signal.addEventListener('abort', () => resolve(), { once: true });
     });
+    clearInterval(keepAlive);
     await destroyCluster(stateDir, name, (line) => ctx.err(`${line}\n`));
     return 0;
   },
