@@ -55,8 +55,8 @@ describe('command dispatch', () => {
     const err = new PassThrough();
     let text = '';
     err.on('data', (d) => (text += d));
-    const code = await run(['cluster', 'create', '--provisioner', 'process'], { stdout: new PassThrough(), stderr: err, stdin: new PassThrough(), env: {}, signal: new AbortController().signal });
+    const code = await run(['frobnicate', 'now', '--provisioner', 'process'], { stdout: new PassThrough(), stderr: err, stdin: new PassThrough(), env: {}, signal: new AbortController().signal });
     assert.equal(code, 1);
-    assert.match(text, /^error: unknown command "cluster" for "bronzectl"\n/);
+    assert.match(text, /^error: unknown command "frobnicate" for "bronzectl"\n/);
   });
 });
