@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import pino, { type Logger, multistream } from 'pino';
@@ -34,6 +34,7 @@ import { APIServiceConfigType } from '../resources/runtime/api-service-config.js
 import { ApiCertificatesType } from '../resources/secrets/api-certificates.js';
 import { buildInfo } from '../version.js';
 import { machineService } from './api/machine-service.js';
+import { ConfigApplier } from './apply.js';
 import { ConfigStore } from './config-store.js';
 import { EventStream } from './events/index.js';
 import { createLogDestination, LogManager } from './logs/index.js';
@@ -112,12 +113,13 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   }
 
   const supervisor = new Supervisor({ events, logger: logger.child({ component: 'supervisor' }) });
+  const applier = new ConfigApplier(state, store, 'container', logger.child({ component: 'apply' }));
   const sockets = socketsOf(o.stateDir);
   mkdirSync(join(o.stateDir, 'machined'), { recursive: true, mode: 0o700 });
   mkdirSync(join(o.stateDir, 'apid'), { recursive: true, mode: 0o700 });
   mkdirSync(join(o.stateDir, 'trustd'), { recursive: true, mode: 0o700 });
   const api = new Server({ 'grpc.max_receive_message_length': 32 * 1024 * 1024 });
-  const configured = () => text !== undefined;
+  const configured = () => existsSync(store.path);
   api.addService(
     MachineServiceService,
     machineService({
@@ -132,6 +134,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       logs,
       events,
       services: supervisor,
+      apply: (req) => applier.apply(req),
     }),
   );
   api.addService(StateService, stateService({ state, registry, logger, apiPolicy: true }));
@@ -190,6 +193,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     await apidState.close(1000);
     await trustdState.close(1000);
     await new Promise<void>((r) => api.tryShutdown(() => r()));
+    applier.close();
     await runtime.stop();
     await logs.close();
   };

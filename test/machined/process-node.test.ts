@@ -105,6 +105,35 @@ describe('a process node', () => {
     }
   });
 
+  it('applies configs: now, dry run, staged, try with rollback; refuses invalid ones naming the path', async () => {
+    const current = readFileSync(join(dir, 'config.yaml'), 'utf8');
+    const renamed = current.replace(/^auto: stable$/m, 'hostname: applied-1');
+    assert.notEqual(renamed, current);
+    const dry = await client.machine.applyConfiguration({ data: Buffer.from(renamed), mode: 2, dryRun: true }, { timeout: 10_000 });
+    assert.match(dry.messages[0]!.modeDetails, /^Dry run summary:\nApplied configuration without a reboot \(skipped in dry-run\)\.\n/);
+    assert.match(dry.messages[0]!.modeDetails, /^-auto: stable\n\+hostname: applied-1$/m);
+    const hostname = async () => (await client.machine.hostname({}, { timeout: 10_000 })).messages[0]!.hostname;
+    assert.equal(await hostname(), 'talos-127-77-3-2');
+    const now = await client.machine.applyConfiguration({ data: Buffer.from(renamed), mode: 1 }, { timeout: 10_000 });
+    assert.equal(now.messages[0]!.mode, 2);
+    assert.equal(now.messages[0]!.modeDetails, 'Applied configuration without a reboot');
+    await node.state.watchFor({ namespace: 'network', type: 'HostnameStatuses.net.talos.dev', id: 'hostname' }, (r) => (r?.spec as { hostname?: string } | undefined)?.hostname === 'applied-1');
+    assert.equal(readFileSync(join(dir, 'config.yaml'), 'utf8'), renamed);
+    // staged: stored for the next boot, the running config is unchanged
+    const staged = renamed.replace('applied-1', 'staged-1');
+    assert.equal((await client.machine.applyConfiguration({ data: Buffer.from(staged), mode: 3 }, { timeout: 10_000 })).messages[0]!.modeDetails, 'Staged configuration to be applied after the next reboot');
+    assert.equal(readFileSync(join(dir, 'config.yaml'), 'utf8'), staged);
+    assert.equal(await hostname(), 'applied-1');
+    // try: applied now, reverted after the timeout
+    const tried = renamed.replace('applied-1', 'tried-1');
+    const t = await client.machine.applyConfiguration({ data: Buffer.from(tried), mode: 4, tryModeTimeout: { seconds: '1', nanos: 0 } }, { timeout: 10_000 });
+    assert.match(t.messages[0]!.modeDetails, /reverted back in 1s$/);
+    await node.state.watchFor({ namespace: 'network', type: 'HostnameStatuses.net.talos.dev', id: 'hostname' }, (r) => (r?.spec as { hostname?: string } | undefined)?.hostname === 'tried-1');
+    await node.state.watchFor({ namespace: 'network', type: 'HostnameStatuses.net.talos.dev', id: 'hostname' }, (r) => (r?.spec as { hostname?: string } | undefined)?.hostname === 'applied-1');
+    await assert.rejects(client.machine.applyConfiguration({ data: Buffer.from('version: v1alpha1\nmachine:\n  typo: 1\n'), mode: 2 }, { timeout: 10_000 }), /InvalidArgument.*machine\.typo/);
+    await assert.rejects(client.machine.applyConfiguration({ data: Buffer.from(renamed), mode: 0 }, { timeout: 10_000 }), /Unimplemented.*reboot/);
+  });
+
   it('keeps its API socket in its state directory', () => {
     assert.ok(existsSync(join(dir, 'machined', 'machine.sock')));
     assert.ok(existsSync(join(dir, 'apid', 'runtime.sock')));

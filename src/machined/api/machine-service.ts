@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import type { Data } from '../../api/gen/common/common.js';
 import { ContainerDriver } from '../../api/gen/common/common.js';
 import type {
+  ApplyConfiguration,
+  ApplyConfigurationRequest,
   CopyRequest,
   DiskUsageInfo,
   DiskUsageRequest,
@@ -50,6 +52,8 @@ export interface MachineServiceDeps {
     apiStop(id: string): Promise<void>;
     apiRestart(id: string): Promise<void>;
   };
+  /** ApplyConfiguration (a ConfigApplier); its errors carry a gRPC code as `grpcCode` */
+  apply?(req: ApplyConfigurationRequest): Promise<ApplyConfiguration>;
   /** the kernel log (metal: /dev/kmsg); undefined where there is none (process platform) */
   dmesg?(req: DmesgRequest, signal: AbortSignal): AsyncIterable<Buffer>;
 }
@@ -80,7 +84,7 @@ const unary =
   };
 
 function toGrpc(e: unknown): GrpcError {
-  if (e instanceof ApiError) return { code: e.grpcCode, details: e.message };
+  if (e instanceof Error && typeof (e as { grpcCode?: unknown }).grpcCode === 'number') return { code: (e as unknown as { grpcCode: status }).grpcCode, details: e.message };
   const code = (e as NodeJS.ErrnoException)?.code;
   if (code === 'ENOENT') return { code: status.NOT_FOUND, details: (e as Error).message };
   if (code === 'EACCES' || code === 'EPERM') return { code: status.PERMISSION_DENIED, details: (e as Error).message };
@@ -227,6 +231,7 @@ export function machineService(d: MachineServiceDeps): MachineServiceServer & Un
       for await (const chunk of d.dmesg(req, signal)) yield { metadata: undefined, bytes: chunk };
     }),
     ...(d.services ? serviceHandlers(log, d.services) : {}),
+    ...(d.apply ? { applyConfiguration: unary(log, async (req: ApplyConfigurationRequest) => ({ messages: [await d.apply!(req)] })) } : {}),
     ...d.overrides,
   };
   Object.assign(impl, handlers);

@@ -1,0 +1,175 @@
+import { status } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { type ApplyConfiguration, type ApplyConfigurationRequest, ApplyConfigurationRequest_Mode as Mode } from '../api/gen/machine/machine.js';
+import { ConfigError, formatIssue } from '../config/errors.js';
+import { loadConfig } from '../config/loader.js';
+import { type ModeName, validateConfig } from '../config/validate.js';
+import { newResource } from '../cosi/resource.js';
+import type { State } from '../cosi/state.js';
+import { ActiveID, MachineConfigType, type MachineConfigSpec } from '../resources/config/machine-config.js';
+import type { ConfigStore } from './config-store.js';
+
+export class ApplyError extends Error {
+  constructor(
+    readonly grpcCode: status,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApplyError';
+  }
+}
+
+const DEFAULT_TRY_TIMEOUT_MS = 60_000;
+const activePtr = { namespace: 'config', type: MachineConfigType, id: ActiveID };
+
+/** A unified diff of two texts, line by line (longest common subsequence), as the dry-run summary shows it. */
+export function lineDiff(a: string, b: string): string {
+  const x = a.split('\n');
+  const y = b.split('\n');
+  const n = x.length;
+  const m = y.length;
+  const lcs = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
+  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i]![j] = x[i] === y[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < n || j < m) {
+    if (i < n && j < m && x[i] === y[j]) {
+      i++;
+      j++;
+    } else if (i < n && (j === m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) out.push(`-${x[i++]}`);
+    else out.push(`+${y[j++]}`);
+  }
+  return out.join('\n');
+}
+
+const goDuration = (ms: number) => {
+  const s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const mm = Math.floor((s % 3600) / 60);
+  const ss = s % 60;
+  return h ? `${h}h${mm}m${ss}s` : mm ? `${mm}m${ss}s` : `${ss}s`;
+};
+
+/**
+ * ApplyConfiguration as machined serves it: one apply at a time; the config is loaded and validated (errors name
+ * their path); NO_REBOOT and AUTO apply it now and store it (atomically), STAGED stores it for the next boot, TRY
+ * applies it now and goes back to the previous config after the timeout unless another apply comes first; a dry run
+ * answers with the diff and changes nothing.
+ */
+export class ConfigApplier {
+  private busy = false;
+  private tryTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly state: State,
+    private readonly store: ConfigStore,
+    private readonly mode: ModeName,
+    private readonly logger: Logger,
+  ) {}
+
+  private async active(): Promise<string | undefined> {
+    try {
+      return ((await this.state.get(activePtr)).spec as MachineConfigSpec).text;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async setActive(text: string): Promise<void> {
+    const cur = await this.active();
+    if (cur === undefined) await this.state.create(newResource(activePtr, { text }, { annotations: { 'talos.dev/yaml-spec': '1' } }));
+    else if (cur !== text) await this.state.updateWithConflicts(activePtr, (r) => {
+      (r.spec as MachineConfigSpec).text = text;
+    });
+  }
+
+  async apply(req: ApplyConfigurationRequest): Promise<ApplyConfiguration> {
+    if (this.busy) throw new ApplyError(status.FAILED_PRECONDITION, 'another apply configuration is already in progress');
+    this.busy = true;
+    try {
+      return await this.applyOnce(req);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async applyOnce(req: ApplyConfigurationRequest): Promise<ApplyConfiguration> {
+    const text = Buffer.from(req.data).toString('utf8');
+    let warnings: string[];
+    try {
+      const cfg = loadConfig(text);
+      if (!cfg.v1alpha1) throw new ApplyError(status.INVALID_ARGUMENT, "the applied machine configuration doesn't contain v1alpha1 config, did you mean to patch the machine config instead?");
+      const result = validateConfig(cfg, this.mode, { installed: true });
+      if (result.errors.length) throw new ApplyError(status.INVALID_ARGUMENT, result.errors.map(formatIssue).join('; '));
+      warnings = result.warnings.map(formatIssue);
+      const current = await this.active();
+      const curType = current ? loadConfig(current).machineType : undefined;
+      if (curType && curType !== cfg.machineType && req.mode !== Mode.STAGED) {
+        throw new ApplyError(status.INVALID_ARGUMENT, `the machine type cannot change without a reboot (${curType} → ${cfg.machineType}): use --mode staged`);
+      }
+    } catch (e) {
+      if (e instanceof ApplyError) throw e;
+      if (e instanceof ConfigError) throw new ApplyError(status.INVALID_ARGUMENT, e.message);
+      throw e;
+    }
+
+    let mode = req.mode;
+    let details: string;
+    switch (mode) {
+      case Mode.REBOOT:
+        throw new ApplyError(status.UNIMPLEMENTED, 'applying with a reboot is not available on this node yet: use --mode no-reboot or staged');
+      case Mode.AUTO:
+      case Mode.NO_REBOOT:
+      case Mode.TRY:
+        mode = mode === Mode.AUTO ? Mode.NO_REBOOT : mode;
+        details = 'Applied configuration without a reboot';
+        break;
+      case Mode.STAGED:
+        details = 'Staged configuration to be applied after the next reboot';
+        break;
+      default:
+        throw new ApplyError(status.INVALID_ARGUMENT, `incorrect mode '${String(req.mode)}' specified for the apply config call`);
+    }
+
+    if (req.dryRun) {
+      const diff = lineDiff((await this.active()) ?? '', text);
+      return { metadata: undefined, warnings: [], mode, modeDetails: `Dry run summary:\n${details} (skipped in dry-run).\n${diff.trim() === '' || !/^[+-]/m.test(diff) ? 'No changes.' : diff}` };
+    }
+
+    // any apply but TRY ends a running try
+    if (this.tryTimer) {
+      clearTimeout(this.tryTimer);
+      this.tryTimer = undefined;
+    }
+    switch (mode) {
+      case Mode.NO_REBOOT:
+        this.store.write(Buffer.from(text));
+        await this.setActive(text);
+        break;
+      case Mode.STAGED:
+        this.store.write(Buffer.from(text));
+        break;
+      case Mode.TRY: {
+        const timeout = req.tryModeTimeout ? Number(req.tryModeTimeout.seconds) * 1000 + req.tryModeTimeout.nanos / 1e6 : DEFAULT_TRY_TIMEOUT_MS;
+        const previous = await this.active();
+        details += `\nThe config is applied in 'try' mode and will be automatically reverted back in ${goDuration(timeout)}`;
+        await this.setActive(text);
+        this.tryTimer = setTimeout(() => {
+          this.tryTimer = undefined;
+          if (previous === undefined) return;
+          this.logger.info('try mode timeout: going back to the previous config');
+          void this.setActive(previous).catch((e: unknown) => this.logger.error({ err: (e as Error).message }, 'reverting the config failed'));
+        }, timeout);
+        this.tryTimer.unref();
+        break;
+      }
+    }
+    this.logger.info({ mode: Mode[mode] }, 'apply config request');
+    return { metadata: undefined, warnings, mode, modeDetails: details };
+  }
+
+  close(): void {
+    if (this.tryTimer) clearTimeout(this.tryTimer);
+  }
+}
