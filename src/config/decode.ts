@@ -108,6 +108,18 @@ export function parseGoDuration(text: string): number | undefined {
   return sign * total;
 }
 
+/** A duration as Go prints it, rounded to seconds: `1h2m3s`, `4m0s`, `5s`. */
+export function goDuration(ms: number): string {
+  let s = Math.max(0, Math.round(ms / 1000));
+  const h = Math.floor(s / 3600);
+  s -= h * 3600;
+  const m = Math.floor(s / 60);
+  s -= m * 60;
+  if (h > 0) return `${h}h${m}m${s}s`;
+  if (m > 0) return `${m}m${s}s`;
+  return `${s}s`;
+}
+
 /** Converts any YAML node to plain JS (aliases resolved within the budget; map keys as strings). */
 export function toPlain(ctx: DecodeContext, node: unknown, path: string): unknown {
   const n = deref(ctx, node, path);

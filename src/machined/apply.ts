@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { type ApplyConfiguration, type ApplyConfigurationRequest, ApplyConfigurationRequest_Mode as Mode } from '../api/gen/machine/machine.js';
+import { goDuration } from '../config/decode.js';
 import { ConfigError, formatIssue } from '../config/errors.js';
 import { loadConfig } from '../config/loader.js';
 import { type ModeName, validateConfig } from '../config/validate.js';
@@ -42,14 +43,6 @@ export function lineDiff(a: string, b: string): string {
   }
   return out.join('\n');
 }
-
-const goDuration = (ms: number) => {
-  const s = Math.round(ms / 1000);
-  const h = Math.floor(s / 3600);
-  const mm = Math.floor((s % 3600) / 60);
-  const ss = s % 60;
-  return h ? `${h}h${mm}m${ss}s` : mm ? `${mm}m${ss}s` : `${ss}s`;
-};
 
 /**
  * ApplyConfiguration as machined serves it: one apply at a time; the config is loaded and validated (errors name
@@ -97,13 +90,13 @@ export class ConfigApplier {
   private async applyOnce(req: ApplyConfigurationRequest): Promise<ApplyConfiguration> {
     const text = Buffer.from(req.data).toString('utf8');
     let warnings: string[];
+    const current = await this.active();
     try {
       const cfg = loadConfig(text);
       if (!cfg.v1alpha1) throw new ApplyError(status.INVALID_ARGUMENT, "the applied machine configuration doesn't contain v1alpha1 config, did you mean to patch the machine config instead?");
       const result = validateConfig(cfg, this.mode, { installed: true });
       if (result.errors.length) throw new ApplyError(status.INVALID_ARGUMENT, result.errors.map(formatIssue).join('; '));
       warnings = result.warnings.map(formatIssue);
-      const current = await this.active();
       const curType = current ? loadConfig(current).machineType : undefined;
       if (curType && curType !== cfg.machineType && req.mode !== Mode.STAGED) {
         throw new ApplyError(status.INVALID_ARGUMENT, `the machine type cannot change without a reboot (${curType} → ${cfg.machineType}): use --mode staged`);
@@ -133,11 +126,11 @@ export class ConfigApplier {
     }
 
     if (req.dryRun) {
-      const diff = lineDiff((await this.active()) ?? '', text);
-      return { metadata: undefined, warnings: [], mode, modeDetails: `Dry run summary:\n${details} (skipped in dry-run).\n${diff.trim() === '' || !/^[+-]/m.test(diff) ? 'No changes.' : diff}` };
+      const diff = lineDiff(current ?? '', text);
+      return { metadata: undefined, warnings: [], mode, modeDetails: `Dry run summary:\n${details} (skipped in dry-run).\n${diff === '' ? 'No changes.' : diff}` };
     }
 
-    // any apply but TRY ends a running try
+    // a new apply ends a running try (a new TRY starts its own timer below)
     if (this.tryTimer) {
       clearTimeout(this.tryTimer);
       this.tryTimer = undefined;
@@ -152,14 +145,13 @@ export class ConfigApplier {
         break;
       case Mode.TRY: {
         const timeout = req.tryModeTimeout ? Number(req.tryModeTimeout.seconds) * 1000 + req.tryModeTimeout.nanos / 1e6 : DEFAULT_TRY_TIMEOUT_MS;
-        const previous = await this.active();
         details += `\nThe config is applied in 'try' mode and will be automatically reverted back in ${goDuration(timeout)}`;
         await this.setActive(text);
         this.tryTimer = setTimeout(() => {
           this.tryTimer = undefined;
-          if (previous === undefined) return;
+          if (current === undefined) return;
           this.logger.info('try mode timeout: going back to the previous config');
-          void this.setActive(previous).catch((e: unknown) => this.logger.error({ err: (e as Error).message }, 'reverting the config failed'));
+          void this.setActive(current).catch((e: unknown) => this.logger.error({ err: (e as Error).message }, 'reverting the config failed'));
         }, timeout);
         this.tryTimer.unref();
         break;

@@ -2,7 +2,8 @@ import { ServiceList, type ServiceInfo } from '../../api/gen/machine/machine.js'
 import type { Command, CommandContext } from '../command.js';
 import { defaultNode, perNode, withClient } from '../connection.js';
 import { UsageError } from '../flags.js';
-import { goDuration, outputFlag, outputFormat, printStructured } from '../output/format.js';
+import { goDuration } from '../../config/decode.js';
+import { outputFlag, outputFormat, printStructured } from '../output/format.js';
 import { tabulate } from '../output/tabwriter.js';
 
 const health = (s: ServiceInfo) => (s.health?.unknown ? '?' : s.health?.healthy ? 'OK' : 'Fail');
