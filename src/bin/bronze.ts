@@ -8,6 +8,7 @@ import pino from 'pino';
 import { runApid } from '../apid/main.js';
 import { quietIPServerNameWarning } from '../client/warnings.js';
 import { startMachined } from '../machined/main.js';
+import { RebootCommand } from '../machined/sequencer/index.js';
 import { runTrustd } from '../trustd/main.js';
 
 function flag(args: string[], name: string): string | undefined {
@@ -50,19 +51,24 @@ async function main(): Promise<number> {
       return 0;
     }
     case 'machined': {
+      // the process platform: a reboot restarts machined (and so the node's services) in this process, as PID 1
+      // restarts it on metal; a shutdown or a reset without reboot ends the process
       const self = process.argv[1]!;
-      const m = await startMachined({
-        stateDir: required(argv, 'state'),
-        address: required(argv, 'address'),
-        apiPort: flag(argv, 'api-port') ? Number(flag(argv, 'api-port')) : undefined,
-        apidCommand: [process.execPath, ...process.execArgv, self, 'apid'],
-        trustdCommand: [process.execPath, ...process.execArgv, self, 'trustd'],
-        trustdPort: flag(argv, 'trustd-port') ? Number(flag(argv, 'trustd-port')) : undefined,
-        signal: ac.signal,
-      });
-      await new Promise<void>((resolve) => ac.signal.addEventListener('abort', () => resolve(), { once: true }));
-      await m.stop();
-      return 0;
+      const aborted = new Promise<'signal'>((resolve) => ac.signal.addEventListener('abort', () => resolve('signal'), { once: true }));
+      for (;;) {
+        const m = await startMachined({
+          stateDir: required(argv, 'state'),
+          address: required(argv, 'address'),
+          apiPort: flag(argv, 'api-port') ? Number(flag(argv, 'api-port')) : undefined,
+          apidCommand: [process.execPath, ...process.execArgv, self, 'apid'],
+          trustdCommand: [process.execPath, ...process.execArgv, self, 'trustd'],
+          trustdPort: flag(argv, 'trustd-port') ? Number(flag(argv, 'trustd-port')) : undefined,
+          signal: ac.signal,
+        });
+        const outcome = await Promise.race([aborted, m.ended]);
+        await m.stop();
+        if (outcome !== RebootCommand.RESTART && outcome !== RebootCommand.KEXEC) return 0;
+      }
     }
     default:
       process.stderr.write(`usage: bronze machined|apid|trustd [flags] (unknown role ${JSON.stringify(role ?? '')})\n`);

@@ -46,9 +46,10 @@ export function lineDiff(a: string, b: string): string {
 
 /**
  * ApplyConfiguration as machined serves it: one apply at a time; the config is loaded and validated (errors name
- * their path); NO_REBOOT and AUTO apply it now and store it (atomically), STAGED stores it for the next boot, TRY
- * applies it now and goes back to the previous config after the timeout unless another apply comes first; a dry run
- * answers with the diff and changes nothing.
+ * their path); NO_REBOOT applies it now and stores it (atomically), STAGED stores it for the next boot, REBOOT stores
+ * it and reboots, AUTO applies it now unless the change needs a reboot (a new machine type), TRY applies it now and
+ * goes back to the previous config after the timeout unless another apply comes first; a dry run answers with the
+ * diff and changes nothing. While the node waits for its first config (maintenance), REBOOT means NO_REBOOT.
  */
 export class ConfigApplier {
   private busy = false;
@@ -59,6 +60,12 @@ export class ConfigApplier {
     private readonly store: ConfigStore,
     private readonly mode: ModeName,
     private readonly logger: Logger,
+    private readonly node: {
+      /** starts the reboot sequence (in the background) after a REBOOT apply stored the config */
+      reboot?(): void;
+      /** the node waits for its first config (maintenance): REBOOT then means NO_REBOOT */
+      inMaintenance?(): boolean;
+    } = {},
   ) {}
 
   private async active(): Promise<string | undefined> {
@@ -91,6 +98,8 @@ export class ConfigApplier {
     const text = Buffer.from(req.data).toString('utf8');
     let warnings: string[];
     const current = await this.active();
+    const maintenance = this.node.inMaintenance?.() ?? false;
+    let immediate: string | undefined;
     try {
       const cfg = loadConfig(text);
       if (!cfg.v1alpha1) throw new ApplyError(status.INVALID_ARGUMENT, "the applied machine configuration doesn't contain v1alpha1 config, did you mean to patch the machine config instead?");
@@ -98,25 +107,37 @@ export class ConfigApplier {
       if (result.errors.length) throw new ApplyError(status.INVALID_ARGUMENT, result.errors.map(formatIssue).join('; '));
       warnings = result.warnings.map(formatIssue);
       const curType = current ? loadConfig(current).machineType : undefined;
-      if (curType && curType !== cfg.machineType && req.mode !== Mode.STAGED) {
-        throw new ApplyError(status.INVALID_ARGUMENT, `the machine type cannot change without a reboot (${curType} → ${cfg.machineType}): use --mode staged`);
-      }
+      if (curType && curType !== cfg.machineType) immediate = `the machine type cannot change without a reboot (${curType} → ${cfg.machineType})`;
     } catch (e) {
       if (e instanceof ApplyError) throw e;
       if (e instanceof ConfigError) throw new ApplyError(status.INVALID_ARGUMENT, e.message);
       throw e;
     }
 
-    let mode = req.mode;
+    let mode = maintenance && req.mode === Mode.REBOOT ? Mode.NO_REBOOT : req.mode;
     let details: string;
+    let modeErr = '';
     switch (mode) {
       case Mode.REBOOT:
-        throw new ApplyError(status.UNIMPLEMENTED, 'applying with a reboot is not available on this node yet: use --mode no-reboot or staged');
-      case Mode.AUTO:
+        if (!this.node.reboot) throw new ApplyError(status.UNIMPLEMENTED, 'applying with a reboot is not available on this node: use --mode no-reboot or staged');
+        details = 'Applied configuration with a reboot';
+        break;
       case Mode.NO_REBOOT:
       case Mode.TRY:
-        mode = mode === Mode.AUTO ? Mode.NO_REBOOT : mode;
+        if (immediate !== undefined && !maintenance) throw new ApplyError(status.INVALID_ARGUMENT, `${immediate}: use --mode staged or reboot`);
         details = 'Applied configuration without a reboot';
+        break;
+      case Mode.AUTO:
+        if (immediate !== undefined && !maintenance && this.node.reboot) {
+          mode = Mode.REBOOT;
+          details = 'Applied configuration with a reboot';
+          modeErr = `: ${immediate}`;
+        } else if (immediate !== undefined && !maintenance) {
+          throw new ApplyError(status.INVALID_ARGUMENT, `${immediate}: use --mode staged`);
+        } else {
+          mode = Mode.NO_REBOOT;
+          details = 'Applied configuration without a reboot';
+        }
         break;
       case Mode.STAGED:
         details = 'Staged configuration to be applied after the next reboot';
@@ -143,6 +164,10 @@ export class ConfigApplier {
       case Mode.STAGED:
         this.store.write(Buffer.from(text));
         break;
+      case Mode.REBOOT:
+        this.store.write(Buffer.from(text));
+        this.node.reboot!();
+        break;
       case Mode.TRY: {
         const timeout = req.tryModeTimeout ? Number(req.tryModeTimeout.seconds) * 1000 + req.tryModeTimeout.nanos / 1e6 : DEFAULT_TRY_TIMEOUT_MS;
         details += `\nThe config is applied in 'try' mode and will be automatically reverted back in ${goDuration(timeout)}`;
@@ -158,7 +183,7 @@ export class ConfigApplier {
       }
     }
     this.logger.info({ mode: Mode[mode] }, 'apply config request');
-    return { metadata: undefined, warnings, mode, modeDetails: details };
+    return { metadata: undefined, warnings, mode, modeDetails: details + modeErr };
   }
 
   close(): void {

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import pino, { type Logger, multistream } from 'pino';
@@ -39,6 +40,9 @@ import { ConfigStore } from './config-store.js';
 import { EventStream } from './events/index.js';
 import { createLogDestination, LogManager } from './logs/index.js';
 import { ProcessRunner, RestartRunner, Supervisor } from './supervisor/index.js';
+import { RebootCommand, RebootRequested, Sequencer, standardSequences, type TaskSet } from './sequencer/index.js';
+import { TaskEvent_Action, type RebootRequest, type ResetRequest, type ShutdownRequest } from '../api/gen/machine/machine.js';
+import { resetTargets, wipeVolumes } from './volumes.js';
 
 export interface MachinedOptions {
   /** the node's directory: stored config, sockets, logs */
@@ -59,6 +63,14 @@ export interface MachinedOptions {
 export interface RunningMachined {
   state: State;
   machineSocket: string;
+  sequencer: Sequencer;
+  /**
+   * Resolves when a reboot, shutdown or reset sequence has brought the node down, with the reboot(2) command to carry
+   * out (RebootCommand): PID 1 does it on metal; on the process platform RESTART starts machined again.
+   */
+  ended: Promise<number>;
+  /** resolves once the boot sequence has finished (rejects if it failed or was canceled) */
+  booted: Promise<void>;
   /** resolves when a service's log shows `needle` (e.g. apid's "apid serving"), rejects after `timeoutMs` */
   waitForLog(service: string, needle: string, timeoutMs: number): Promise<void>;
   stop(): Promise<void>;
@@ -100,26 +112,39 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   }
   runtime.start();
 
-  // the stored config becomes the active machine config
   const store = new ConfigStore(o.stateDir);
-  const text = store.read()?.toString('utf8');
-  let machineType: MachineTypeName = 'unknown';
-  if (text !== undefined) {
-    machineType = (loadConfig(text).machineType || 'unknown') as MachineTypeName;
-    await state.create(newResource({ namespace: 'config', type: MachineConfigType, id: ActiveID }, { text }, { annotations: { 'talos.dev/yaml-spec': '1' } }));
-    logger.info({ path: store.path }, 'machine config loaded');
-  } else {
-    logger.warn({ path: store.path }, 'no machine config stored');
-  }
-
+  // every start of machined on the process platform is a boot of the node
+  const bootId = randomUUID();
+  const activePtr = { namespace: 'config', type: MachineConfigType, id: ActiveID };
+  const activeConfig = async () => ((await state.get(activePtr).catch(() => undefined))?.spec as { text?: string } | undefined)?.text;
   const supervisor = new Supervisor({ events, logger: logger.child({ component: 'supervisor' }) });
-  const applier = new ConfigApplier(state, store, 'container', logger.child({ component: 'apply' }));
+  let maintenance = false;
+  let endRun!: (cmd: number) => void;
+  const ended = new Promise<number>((resolve) => (endRun = resolve));
+  const sequencerLog = logger.child({ component: 'sequencer' });
+  const sequencer: Sequencer = new Sequencer({
+    events,
+    logger: sequencerLog,
+    definitions: standardSequences({ mode: 'process', tasks: processTasks(), nodeRegistered: () => false }),
+  });
+  const applier = new ConfigApplier(state, store, 'container', logger.child({ component: 'apply' }), {
+    reboot: () => void sequencer.start('reboot', { mode: 0 }, { takeover: true }),
+    inMaintenance: () => maintenance,
+  });
   const sockets = socketsOf(o.stateDir);
   mkdirSync(join(o.stateDir, 'machined'), { recursive: true, mode: 0o700 });
   mkdirSync(join(o.stateDir, 'apid'), { recursive: true, mode: 0o700 });
   mkdirSync(join(o.stateDir, 'trustd'), { recursive: true, mode: 0o700 });
   const api = new Server({ 'grpc.max_receive_message_length': 32 * 1024 * 1024 });
   const configured = () => existsSync(store.path);
+  const lifecycle = {
+    reboot: (req: RebootRequest) => sequencer.start('reboot', req).actorId,
+    shutdown: (req: ShutdownRequest) => sequencer.start('shutdown', req, { takeover: true }).actorId,
+    reset: (req: ResetRequest) => {
+      resetTargets(req);
+      return sequencer.start('reset', req).actorId;
+    },
+  };
   api.addService(
     MachineServiceService,
     machineService({
@@ -135,10 +160,13 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       events,
       services: supervisor,
       apply: (req) => applier.apply(req),
+      lifecycle,
+      nodeFiles: { '/proc/sys/kernel/random/boot_id': () => Buffer.from(`${bootId}\n`) },
     }),
   );
   api.addService(StateService, stateService({ state, registry, logger, apiPolicy: true }));
   api.addService(InspectServiceService, inspectService(runtime));
+  rmSync(sockets.machine, { force: true });
   await new Promise<void>((resolve, reject) => api.bindAsync(`unix:${sockets.machine}`, ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
 
   // apid sees only what it needs, read-only
@@ -156,39 +184,75 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   ]);
   const trustdState: RunningStateServer = await startStateServer({ state: trustdView, registry, logger, listen: [{ unix: sockets.trustdState }] });
 
-  await supervisor.loadAndStart({
-    id: 'apid',
+  const service = (id: string, args: string[]) => ({
+    id,
     runner: () =>
-      new RestartRunner(
-        new ProcessRunner({
-          id: 'apid',
-          args: [...o.apidCommand, '--state-socket', sockets.apidState, '--machined-socket', sockets.machine, '--peer-port', String(o.apiPort ?? 50000)],
-          log: logs.serviceLog('apid'),
-          gracefulShutdownTimeout: 5000,
-          logger,
-        }),
-        { policy: 'Forever', initialDelay: 1000 },
-      ),
+      new RestartRunner(new ProcessRunner({ id, args, log: logs.serviceLog(id), gracefulShutdownTimeout: 5000, logger }), { policy: 'Forever', initialDelay: 1000 }),
   });
 
-  if (isControlPlane(machineType) && o.trustdCommand) {
-    await supervisor.loadAndStart({
-      id: 'trustd',
-      runner: () =>
-        new RestartRunner(
-          new ProcessRunner({
-            id: 'trustd',
-            args: [...o.trustdCommand!, '--state-socket', sockets.trustdState, '--listen', `${o.address}:${o.trustdPort ?? 50001}`],
-            log: logs.serviceLog('trustd'),
-            gracefulShutdownTimeout: 5000,
-            logger,
-          }),
-          { policy: 'Forever', initialDelay: 1000 },
-        ),
-    });
+  /** The tasks of the process platform's sequences. */
+  function processTasks(): TaskSet {
+    return {
+      startApid: async () => {
+        await supervisor.loadAndStart(service('apid', [...o.apidCommand, '--state-socket', sockets.apidState, '--machined-socket', sockets.machine, '--peer-port', String(o.apiPort ?? 50000)]));
+      },
+      loadConfig: async ({ signal }) => {
+        const text = store.read()?.toString('utf8');
+        if (text !== undefined) {
+          loadConfig(text);
+          await state.create(newResource(activePtr, { text }, { annotations: { 'talos.dev/yaml-spec': '1' } }));
+          logger.info({ path: store.path }, 'machine config loaded');
+          return;
+        }
+        // nothing stored: wait in maintenance until ApplyConfiguration brings a config
+        logger.warn({ path: store.path }, 'no machine config stored: waiting for one to be applied (maintenance)');
+        maintenance = true;
+        events.publish('machine.TaskEvent', { task: 'runningMaintenance', action: TaskEvent_Action.START });
+        try {
+          await state.watchFor(activePtr, (r) => r !== undefined, signal);
+        } finally {
+          maintenance = false;
+          events.publish('machine.TaskEvent', { task: 'runningMaintenance', action: TaskEvent_Action.STOP });
+        }
+        logger.info('machine config applied in maintenance');
+      },
+      startAllServices: async () => {
+        const text = await activeConfig();
+        const machineType = ((text !== undefined ? loadConfig(text).machineType : '') || 'unknown') as MachineTypeName;
+        if (isControlPlane(machineType) && o.trustdCommand) {
+          await supervisor.loadAndStart(service('trustd', [...o.trustdCommand, '--state-socket', sockets.trustdState, '--listen', `${o.address}:${o.trustdPort ?? 50001}`]));
+        }
+      },
+      stopAllServices: async () => {
+        await supervisor.shutdown();
+      },
+      resetSystemDisk: async () => {
+        logger.info({ wiped: await wipeVolumes(o.stateDir, resetTargets({ mode: 0, systemPartitionsToWipe: [], userDisksToWipe: [] })) }, 'reset: system volumes wiped');
+      },
+      resetSystemDiskSpec: async ({ data }) => {
+        const req = data as ResetRequest;
+        logger.info({ wiped: await wipeVolumes(o.stateDir, resetTargets(req)) }, 'reset: volumes wiped');
+      },
+      reboot: async () => {
+        endRun(RebootCommand.RESTART);
+        throw new RebootRequested(RebootCommand.RESTART);
+      },
+      shutdown: async () => {
+        endRun(RebootCommand.POWER_OFF);
+        throw new RebootRequested(RebootCommand.POWER_OFF);
+      },
+    };
   }
 
-  const stop = async () => {
+  const booted = (async () => {
+    await sequencer.run('initialize');
+    await sequencer.run('boot');
+  })();
+  booted.catch((e: unknown) => sequencerLog.warn({ err: (e as Error).message }, 'boot did not finish'));
+
+  let stopping: Promise<void> | undefined;
+  const stopOnce = async () => {
+    await sequencer.cancel();
     await supervisor.shutdown();
     await apidState.close(1000);
     await trustdState.close(1000);
@@ -197,6 +261,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     await runtime.stop();
     await logs.close();
   };
+  const stop = () => (stopping ??= stopOnce());
   o.signal.addEventListener('abort', () => void stop(), { once: true });
   const waitForLog = async (service: string, needle: string, timeoutMs: number) => {
     const ac = new AbortController();
@@ -213,5 +278,5 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       ac.abort();
     }
   };
-  return { state, machineSocket: sockets.machine, waitForLog, stop };
+  return { state, machineSocket: sockets.machine, sequencer, ended, booted, waitForLog, stop };
 }

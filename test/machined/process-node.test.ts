@@ -131,7 +131,9 @@ describe('a process node', () => {
     await node.state.watchFor({ namespace: 'network', type: 'HostnameStatuses.net.talos.dev', id: 'hostname' }, (r) => (r?.spec as { hostname?: string } | undefined)?.hostname === 'tried-1');
     await node.state.watchFor({ namespace: 'network', type: 'HostnameStatuses.net.talos.dev', id: 'hostname' }, (r) => (r?.spec as { hostname?: string } | undefined)?.hostname === 'applied-1');
     await assert.rejects(client.machine.applyConfiguration({ data: Buffer.from('version: v1alpha1\nmachine:\n  typo: 1\n'), mode: 2 }, { timeout: 10_000 }), /InvalidArgument.*machine\.typo/);
-    await assert.rejects(client.machine.applyConfiguration({ data: Buffer.from(renamed), mode: 0 }, { timeout: 10_000 }), /Unimplemented.*reboot/);
+    const rebootDry = await client.machine.applyConfiguration({ data: Buffer.from(renamed), mode: 0, dryRun: true }, { timeout: 10_000 });
+    assert.equal(rebootDry.messages[0]!.mode, 0);
+    assert.match(rebootDry.messages[0]!.modeDetails, /^Dry run summary:\nApplied configuration with a reboot \(skipped in dry-run\)\.\nNo changes\.$/);
   });
 
   it('keeps its API socket in its state directory', () => {

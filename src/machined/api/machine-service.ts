@@ -19,7 +19,10 @@ import type {
   MachineServiceServer,
   NetstatRequest,
   ReadRequest,
+  RebootRequest,
+  ResetRequest,
   ServiceInfo,
+  ShutdownRequest,
 } from '../../api/gen/machine/machine.js';
 import { MachineServiceService } from '../../api/gen/machine/machine.js';
 import * as procfs from '../../sys/procfs/index.js';
@@ -54,6 +57,17 @@ export interface MachineServiceDeps {
   };
   /** ApplyConfiguration (a ConfigApplier); its errors carry a gRPC code as `grpcCode` */
   apply?(req: ApplyConfigurationRequest): Promise<ApplyConfiguration>;
+  /** Reboot, Shutdown and Reset: each validates, starts its sequence in the background and returns its actor id */
+  lifecycle?: {
+    reboot(req: RebootRequest): string;
+    shutdown(req: ShutdownRequest): string;
+    reset(req: ResetRequest): string;
+  };
+  /**
+   * Files whose content belongs to the node rather than to the machine it runs on (the process platform: its own
+   * boot id, which changes with every reboot of the node, as talosctl's reboot tracking expects); Read serves these
+   */
+  nodeFiles?: Record<string, () => Buffer>;
   /** the kernel log (metal: /dev/kmsg); undefined where there is none (process platform) */
   dmesg?(req: DmesgRequest, signal: AbortSignal): AsyncIterable<Buffer>;
 }
@@ -198,8 +212,9 @@ export function machineService(d: MachineServiceDeps): MachineServiceServer & Un
     diskUsage: stream<DiskUsageRequest, DiskUsageInfo>(log, (req, signal) => diskUsage(req, signal)),
     read: stream<ReadRequest, Data>(log, async function* (req, signal) {
       let data: Buffer;
+      const own = d.nodeFiles?.[req.path];
       try {
-        data = await readFile(req.path, { signal });
+        data = own ? own() : await readFile(req.path, { signal });
       } catch (e) {
         throw new ApiError((e as NodeJS.ErrnoException).code === 'ENOENT' ? status.NOT_FOUND : status.INVALID_ARGUMENT, goPathError('open', req.path, e));
       }
@@ -231,6 +246,7 @@ export function machineService(d: MachineServiceDeps): MachineServiceServer & Un
       for await (const chunk of d.dmesg(req, signal)) yield { metadata: undefined, bytes: chunk };
     }),
     ...(d.services ? serviceHandlers(log, d.services) : {}),
+    ...(d.lifecycle ? lifecycleHandlers(log, d.lifecycle) : {}),
     ...(d.apply ? { applyConfiguration: unary(log, async (req: ApplyConfigurationRequest) => ({ messages: [await d.apply!(req)] })) } : {}),
     ...d.overrides,
   };
@@ -257,5 +273,27 @@ function serviceHandlers(log: Logger, sv: NonNullable<MachineServiceDeps['servic
     serviceStart: act('start', (id) => sv.apiStart(id)),
     serviceStop: act('stop', (id) => sv.apiStop(id)),
     serviceRestart: act('restart', (id) => sv.apiRestart(id)),
+  };
+}
+
+/** Reboot, Shutdown and Reset: the sequence runs in the background; the answer carries its actor id at once. */
+function lifecycleHandlers(log: Logger, lc: NonNullable<MachineServiceDeps['lifecycle']>): Partial<MachineServiceServer> {
+  const one = (actorId: string) => ({ messages: [{ metadata: undefined, actorId }] });
+  return {
+    reboot: unary(log, async (req: RebootRequest) => {
+      const actorId = lc.reboot(req);
+      log.info({ actorId }, 'reboot via API received');
+      return one(actorId);
+    }),
+    shutdown: unary(log, async (req: ShutdownRequest) => {
+      const actorId = lc.shutdown(req);
+      log.info({ actorId }, 'shutdown via API received');
+      return one(actorId);
+    }),
+    reset: unary(log, async (req: ResetRequest) => {
+      const actorId = lc.reset(req);
+      log.info({ actorId }, 'reset request received');
+      return one(actorId);
+    }),
   };
 }

@@ -25,8 +25,11 @@ export type TaskSet = Partial<Record<TaskName, TaskFn<unknown>>>;
 
 /** Runtime facts the sequences branch on; checks marked "deferred" are evaluated when their phase is reached. */
 export interface SequenceEnvironment {
-  /** `container` is Talos's container mode, which the process platform follows; `metal` covers metal and cloud */
-  mode: 'metal' | 'container';
+  /**
+   * `metal` covers metal and cloud; `container` is Talos's container mode; `process` is the process platform, which
+   * runs container mode's sequences except that reset wipes the node's state directory and honours `reboot`
+   */
+  mode: 'metal' | 'container' | 'process';
   tasks: TaskSet;
   /** deferred: the system disk holds an installed system */
   installed?: () => boolean;
@@ -62,7 +65,7 @@ function task(env: SequenceEnvironment, name: TaskName): Task<unknown> | undefin
 function stopAll(env: SequenceEnvironment, kexec: boolean): PhaseList<unknown> {
   const t = (n: TaskName) => task(env, n);
   const list = new PhaseList<unknown>();
-  if (env.mode === 'container') return list.append('stopEverything', t('stopAllServices'));
+  if (env.mode !== 'metal') return list.append('stopEverything', t('stopAllServices'));
   return list
     .append('denyNewServices', t('denyNewServices'))
     .append('stopServices', t('stopServicesForUpgrade'))
@@ -80,7 +83,7 @@ const always = () => true;
 export function initializeSequence(env: SequenceEnvironment): Phase<unknown>[] {
   const t = (n: TaskName) => task(env, n);
   const list = new PhaseList<unknown>();
-  if (env.mode === 'container') {
+  if (env.mode !== 'metal') {
     return list.append('machined', t('startApid'), t('startMachined'), t('startContainerd')).append('config', t('loadConfig')).phases;
   }
   const never = () => false;
@@ -98,7 +101,7 @@ export function initializeSequence(env: SequenceEnvironment): Phase<unknown>[] {
 
 export function bootSequence(env: SequenceEnvironment): Phase<unknown>[] {
   const t = (n: TaskName) => task(env, n);
-  const container = env.mode === 'container';
+  const container = env.mode !== 'metal';
   return new PhaseList<unknown>()
     .append('memorySizeCheck', t('memorySizeCheck'))
     .append('diskSizeCheck', t('diskSizeCheck'))
@@ -116,7 +119,7 @@ export function rebootSequence(env: SequenceEnvironment, req: Pick<RebootRequest
   const t = (n: TaskName) => task(env, n);
   const list = new PhaseList<unknown>();
   if (req.mode === RebootRequest_Mode.FORCE) return list.append('reboot', t('reboot')).phases;
-  const kexec = env.mode !== 'container' && (env.kexecEnabled?.(req.mode) ?? false);
+  const kexec = env.mode === 'metal' && (env.kexecEnabled?.(req.mode) ?? false);
   return list
     .append('cleanup', t('stopAllPods'))
     .append('dbus', t('stopDBus'))
@@ -140,6 +143,12 @@ export function resetSequence(env: SequenceEnvironment, req: Pick<ResetRequest, 
   const t = (n: TaskName) => task(env, n);
   const list = new PhaseList<unknown>();
   if (env.mode === 'container') return list.appendList(stopAll(env, false)).append('shutdown', t('shutdown')).phases;
+  if (env.mode === 'process') {
+    list.appendList(stopAll(env, false));
+    if (req.systemPartitionsToWipe.length === 0 && req.mode !== ResetRequest_WipeMode.USER_DISKS) list.append('reset', t('resetSystemDisk'));
+    else if (req.systemPartitionsToWipe.length > 0) list.append('resetSpec', t('resetSystemDiskSpec'));
+    return (req.reboot ? list.append('reboot', t('reboot')) : list.append('shutdown', t('shutdown'))).phases;
+  }
   const registered = env.nodeRegistered?.() ?? true;
   const kexec = !(env.resetWipesBoot?.(req as ResetRequest) ?? true) && (env.kexecEnabled?.(RebootRequest_Mode.DEFAULT) ?? false);
   list

@@ -222,7 +222,19 @@ describe('standard sequences', () => {
   const all: TaskSet = Object.fromEntries(TASK_NAMES.map((n) => [n, async () => {}]));
   const shape = (phases: Phase[]) => phases.map((p) => `${p.name}[${p.tasks.map((t) => t.name).join(',')}]`);
 
-  test('container mode (process platform)', () => {
+  test('process platform: container sequences, but reset wipes the state directory and honours reboot', () => {
+    const defs = standardSequences({ mode: 'process', tasks: all });
+    assert.deepEqual(shape(defs.initialize!(undefined)), ['machined[startApid,startMachined,startContainerd]', 'config[loadConfig]']);
+    assert.deepEqual(shape(defs.reboot!({ mode: RebootRequest_Mode.DEFAULT })), ['cleanup[stopAllPods]', 'dbus[stopDBus]', 'stopEverything[stopAllServices]', 'reboot[reboot]']);
+    assert.deepEqual(shape(defs.shutdown!({ force: false })).slice(-2), ['stopEverything[stopAllServices]', 'shutdown[shutdown]']);
+    assert.deepEqual(shape(defs.reset!(ResetRequest.fromPartial({ reboot: true }))), ['stopEverything[stopAllServices]', 'reset[resetSystemDisk]', 'reboot[reboot]']);
+    assert.deepEqual(shape(defs.reset!(ResetRequest.fromPartial({ systemPartitionsToWipe: [{ label: 'STATE', wipe: true }] }))), [
+      'stopEverything[stopAllServices]', 'resetSpec[resetSystemDiskSpec]', 'shutdown[shutdown]',
+    ]);
+    assert.deepEqual(shape(defs.reset!(ResetRequest.fromPartial({ mode: ResetRequest_WipeMode.USER_DISKS }))), ['stopEverything[stopAllServices]', 'shutdown[shutdown]']);
+  });
+
+  test('container mode', () => {
     const defs = standardSequences({ mode: 'container', tasks: all });
     assert.deepEqual(shape(defs.initialize!(undefined)), ['machined[startApid,startMachined,startContainerd]', 'config[loadConfig]']);
     assert.deepEqual(shape(defs.reboot!({ mode: RebootRequest_Mode.DEFAULT })), ['cleanup[stopAllPods]', 'dbus[stopDBus]', 'stopEverything[stopAllServices]', 'reboot[reboot]']);
