@@ -20,6 +20,9 @@ import { MachineTypeController } from '../controllers/config/machine-type.js';
 import { ProcessHostnameController } from '../controllers/network/process-hostname.js';
 import { ProcessNodeAddressController } from '../controllers/network/process-node-address.js';
 import { APIServiceConfigController } from '../controllers/runtime/api-service-config.js';
+import { MachineStatusController } from '../controllers/runtime/machine-status.js';
+import { MachineStatusPublisherController } from '../controllers/runtime/machine-status-publisher.js';
+import { ServiceController } from '../controllers/v1alpha1/service.js';
 import { APICertSANsController } from '../controllers/secrets/api-cert-sans.js';
 import { APICertificatesController } from '../controllers/secrets/api-certificates.js';
 import { OSRootController } from '../controllers/secrets/os-root.js';
@@ -39,7 +42,7 @@ import { ConfigApplier } from './apply.js';
 import { ConfigStore } from './config-store.js';
 import { EventStream } from './events/index.js';
 import { createLogDestination, LogManager } from './logs/index.js';
-import { ProcessRunner, RestartRunner, Supervisor } from './supervisor/index.js';
+import { FunctionRunner, ProcessRunner, RestartRunner, Supervisor } from './supervisor/index.js';
 import { RebootCommand, RebootRequested, Sequencer, standardSequences, type TaskSet } from './sequencer/index.js';
 import { TaskEvent_Action, type RebootRequest, type ResetRequest, type ShutdownRequest } from '../api/gen/machine/machine.js';
 import { resetTargets, wipeVolumes } from './volumes.js';
@@ -107,6 +110,9 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     new APIServiceConfigController(apiListen),
     new ProcessNodeAddressController(o.address),
     new ProcessHostnameController(o.address),
+    new ServiceController(events),
+    new MachineStatusController(events),
+    new MachineStatusPublisherController(events),
   ]) {
     runtime.register(c);
   }
@@ -135,7 +141,6 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   mkdirSync(join(o.stateDir, 'machined'), { recursive: true, mode: 0o700 });
   mkdirSync(join(o.stateDir, 'apid'), { recursive: true, mode: 0o700 });
   mkdirSync(join(o.stateDir, 'trustd'), { recursive: true, mode: 0o700 });
-  const api = new Server({ 'grpc.max_receive_message_length': 32 * 1024 * 1024 });
   const configured = () => existsSync(store.path);
   const lifecycle = {
     reboot: (req: RebootRequest) => sequencer.start('reboot', req).actorId,
@@ -145,9 +150,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       return sequencer.start('reset', req).actorId;
     },
   };
-  api.addService(
-    MachineServiceService,
-    machineService({
+  const machineAPI = machineService({
       logger: logger.child({ component: 'api' }),
       build: buildInfo(),
       platform: { name: 'process', mode: 'container' },
@@ -162,12 +165,34 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       apply: (req) => applier.apply(req),
       lifecycle,
       nodeFiles: { '/proc/sys/kernel/random/boot_id': () => Buffer.from(`${bootId}\n`) },
-    }),
-  );
-  api.addService(StateService, stateService({ state, registry, logger, apiPolicy: true }));
-  api.addService(InspectServiceService, inspectService(runtime));
-  rmSync(sockets.machine, { force: true });
-  await new Promise<void>((resolve, reject) => api.bindAsync(`unix:${sockets.machine}`, ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
+  });
+  const stateAPI = stateService({ state, registry, logger, apiPolicy: true });
+  const inspectAPI = inspectService(runtime);
+  let apiServing!: () => void;
+  const apiUp = new Promise<void>((resolve) => (apiServing = resolve));
+  /** machined's own service: its API on the unix socket, served while the service runs */
+  const serveAPI = async (signal: AbortSignal) => {
+    const api = new Server({ 'grpc.max_receive_message_length': 32 * 1024 * 1024 });
+    api.addService(MachineServiceService, machineAPI);
+    api.addService(StateService, stateAPI);
+    api.addService(InspectServiceService, inspectAPI);
+    rmSync(sockets.machine, { force: true });
+    await new Promise<void>((resolve, reject) => api.bindAsync(`unix:${sockets.machine}`, ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
+    logger.info({ socket: sockets.machine }, 'machined API serving');
+    apiServing();
+    await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+    // calls in flight (followed logs, events) get a moment to end, then the rest is cut
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        api.forceShutdown();
+        resolve();
+      }, 2000);
+      api.tryShutdown(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  };
 
   // apid sees only what it needs, read-only
   const apidView = readOnlyView(state, [
@@ -193,6 +218,18 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   /** The tasks of the process platform's sequences. */
   function processTasks(): TaskSet {
     return {
+      startMachined: async ({ signal }) => {
+        await supervisor.loadAndStart({ id: 'machined', runner: () => new FunctionRunner('machined', serveAPI) });
+        await new Promise<void>((resolve, reject) => {
+          const onAbort = () => reject(new Error('starting machined: canceled'));
+          if (signal.aborted) onAbort();
+          signal.addEventListener('abort', onAbort, { once: true });
+          void apiUp.then(() => {
+            signal.removeEventListener('abort', onAbort);
+            resolve();
+          });
+        });
+      },
       startApid: async () => {
         await supervisor.loadAndStart(service('apid', [...o.apidCommand, '--state-socket', sockets.apidState, '--machined-socket', sockets.machine, '--peer-port', String(o.apiPort ?? 50000)]));
       },
@@ -249,6 +286,8 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     await sequencer.run('boot');
   })();
   booted.catch((e: unknown) => sequencerLog.warn({ err: (e as Error).message }, 'boot did not finish'));
+  // the API is up (or the boot failed before it could be) when startMachined returns
+  await Promise.race([apiUp, booted.catch(() => undefined)]);
 
   let stopping: Promise<void> | undefined;
   const stopOnce = async () => {
@@ -256,7 +295,6 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     await supervisor.shutdown();
     await apidState.close(1000);
     await trustdState.close(1000);
-    await new Promise<void>((r) => api.tryShutdown(() => r()));
     applier.close();
     await runtime.stop();
     await logs.close();

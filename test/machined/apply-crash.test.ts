@@ -85,9 +85,9 @@ describe('kill -9 of machined during ApplyConfiguration', () => {
       const sock = join(dir, 'machined', 'machine.sock');
       let client: Client | undefined;
       try {
-        // machined runs its sequences once its API is bound (the socket of the killed one may still be on disk)
+        // machined logs when its API listens (the socket of the killed one may still be on disk)
         const log = join(dir, 'logs', 'machined.log');
-        const starts = () => (existsSync(log) ? (readFileSync(log, 'utf8').match(/initialize sequence: \d+ phase/g) ?? []).length : 0);
+        const starts = () => (existsSync(log) ? (readFileSync(log, 'utf8').match(/machined API serving/g) ?? []).length : 0);
         await when(dir, () => starts() >= round, 30_000, 'machined start');
         // a channel made before the socket listened would back off; this one connects at once
         client = new Client({ endpoints: [`unix://${sock}`], tls: {} });

@@ -92,7 +92,7 @@ describe('reboot, reset and shutdown of a process node', () => {
     assert.notEqual(after, before);
     assert.equal(node.exitCode, null);
     const services = await client.machine.serviceList({}, { timeout: 10_000 });
-    assert.deepEqual(services.messages[0]!.services.map((s) => [s.id, s.state]).sort(), [['apid', 'Running'], ['trustd', 'Running']]);
+    assert.deepEqual(services.messages[0]!.services.map((s) => [s.id, s.state]).sort(), [['apid', 'Running'], ['machined', 'Running'], ['trustd', 'Running']]);
   });
 
   it('applies a config with a reboot: stored, then the node boots with it', { timeout: 90_000 }, async () => {
@@ -128,8 +128,11 @@ describe('reboot, reset and shutdown of a process node', () => {
 
   it('shuts down: the program ends and takes its services with it', { timeout: 60_000 }, async () => {
     const services = (await client.machine.serviceList({}, { timeout: 10_000 })).messages[0]!.services;
-    const pids = services.map((s) => Number(/started with PID (\d+)/.exec(s.events!.events.map((e) => e.msg).join('\n'))?.[1]));
-    assert.equal(pids.length, 2);
+    const pids = services.flatMap((s) => {
+      const m = /started with PID (\d+)/.exec(s.events!.events.map((e) => e.msg).join('\n'));
+      return m ? [Number(m[1])] : [];
+    });
+    assert.equal(pids.length, 2, 'apid and trustd run as processes (machined serves in its own)');
     const r = await client.machine.shutdown({ force: false }, { timeout: 10_000 });
     assert.match(r.messages[0]!.actorId, UUID);
     assert.equal(await exited, 0);

@@ -136,6 +136,19 @@ describe('a process node', () => {
     assert.match(rebootDry.messages[0]!.modeDetails, /^Dry run summary:\nApplied configuration with a reboot \(skipped in dry-run\)\.\nNo changes\.$/);
   });
 
+  it('reports its machine status: running, and what keeps it from being ready', async () => {
+    await node.booted;
+    const ptr = { namespace: 'runtime', type: 'MachineStatuses.runtime.talos.dev', id: 'machine' };
+    const ms = (await node.state.watchFor(ptr, (r) => (r?.spec as { stage?: string } | undefined)?.stage === 'running'))!.spec as { status: { ready: boolean; unmetConditions: { name: string; reason: string }[] } };
+    assert.equal(ms.status.ready, false);
+    // no kubelet or etcd on this node yet; apid, machined and trustd run
+    assert.deepEqual(ms.status.unmetConditions.find((c) => c.name === 'services'), { name: 'services', reason: 'kubelet not running, etcd not running' });
+    const r = await client.cosi.get(ptr, { timeout: 10_000 });
+    assert.match(r.resource!.spec!.yamlSpec, /^stage: running\nstatus:\n {4}ready: false\n {4}unmetConditions:\n {8}- name: time\n {10}reason: /);
+    const svc = await client.cosi.get({ namespace: 'runtime', type: 'Services.v1alpha1.talos.dev', id: 'apid' }, { timeout: 10_000 });
+    assert.equal(svc.resource!.spec!.yamlSpec, 'running: true\nhealthy: false\nunknown: true\n');
+  });
+
   it('keeps its API socket in its state directory', () => {
     assert.ok(existsSync(join(dir, 'machined', 'machine.sock')));
     assert.ok(existsSync(join(dir, 'apid', 'runtime.sock')));

@@ -38,7 +38,8 @@ export function specToProto(spec: unknown, def: FilledDefinition | undefined): {
   const yamlValue = def?.toYAML ? def.toYAML(spec as never) : spec;
   return {
     protoSpec: def?.toProto ? asBuffer(def.toProto(spec as never)) : EMPTY,
-    yamlSpec: stringify(yamlValue, { lineWidth: 0 }),
+    // Go's YAML encoder (what Talos marshals specs with) indents by four spaces
+    yamlSpec: stringify(yamlValue, { lineWidth: 0, indent: 4 }),
   };
 }
 
