@@ -46,6 +46,7 @@ import { FunctionRunner, ProcessRunner, RestartRunner, Supervisor } from './supe
 import { RebootCommand, RebootRequested, Sequencer, standardSequences, type TaskSet } from './sequencer/index.js';
 import { TaskEvent_Action, type RebootRequest, type ResetRequest, type ShutdownRequest } from '../api/gen/machine/machine.js';
 import { resetTargets, wipeVolumes } from './volumes.js';
+import { containerdService, criService, type ServiceContext, which } from './services/index.js';
 
 export interface MachinedOptions {
   /** the node's directory: stored config, sockets, logs */
@@ -209,6 +210,13 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   ]);
   const trustdState: RunningStateServer = await startStateServer({ state: trustdView, registry, logger, listen: [{ unix: sockets.trustdState }] });
 
+  const serviceContext: ServiceContext = {
+    state,
+    logs,
+    logger,
+    paths: { systemRun: join(o.stateDir, 'system', 'run'), systemVar: join(o.stateDir, 'system', 'var'), run: join(o.stateDir, 'run'), etc: join(o.stateDir, 'etc'), var: join(o.stateDir, 'var') },
+    which,
+  };
   const service = (id: string, args: string[]) => ({
     id,
     runner: () =>
@@ -253,12 +261,20 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
         }
         logger.info('machine config applied in maintenance');
       },
-      startAllServices: async () => {
+      startContainerd: async () => {
+        await supervisor.loadAndStart(containerdService(serviceContext));
+      },
+      startAllServices: async ({ signal }) => {
         const text = await activeConfig();
         const machineType = ((text !== undefined ? loadConfig(text).machineType : '') || 'unknown') as MachineTypeName;
+        // etcd and the kubelet join once their integration exists on this platform (their definitions are in services/)
+        await supervisor.loadAndStart(criService(serviceContext));
         if (isControlPlane(machineType) && o.trustdCommand) {
           await supervisor.loadAndStart(service('trustd', [...o.trustdCommand, '--state-socket', sockets.trustdState, '--listen', `${o.address}:${o.trustdPort ?? 50001}`]));
         }
+        const ids = supervisor.list().map((s) => s.id);
+        logger.info({ services: ids }, `waiting for ${ids.length} services`);
+        await supervisor.waitUp(ids, signal);
       },
       stopAllServices: async () => {
         await supervisor.shutdown();
