@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import pino, { type Logger, multistream } from 'pino';
+import pino, { type DestinationStream, multistream } from 'pino';
 import { InspectServiceService } from '../api/gen/inspect/inspect.js';
 import { MachineServiceService } from '../api/gen/machine/machine.js';
 import { loadConfig } from '../config/loader.js';
@@ -61,7 +61,8 @@ export interface MachinedOptions {
   /** how to start apid (argv); the bundle's `apid` role */
   apidCommand: string[];
   signal: AbortSignal;
-  logger?: Logger;
+  /** another destination for machined's log, besides its own service log (`logs machined`) */
+  logStream?: DestinationStream;
 }
 
 export interface RunningMachined {
@@ -94,7 +95,7 @@ export const socketsOf = (stateDir: string) => ({
  */
 export async function startMachined(o: MachinedOptions): Promise<RunningMachined> {
   const logs = new LogManager({ directory: join(o.stateDir, 'logs') });
-  const logger = o.logger ?? pino({ level: 'info' }, multistream([{ stream: createLogDestination(logs.serviceLog('machined')) }]));
+  const logger = pino({ level: 'info' }, multistream([{ stream: createLogDestination(logs.serviceLog('machined')) }, ...(o.logStream ? [{ stream: o.logStream }] : [])]));
   const events = new EventStream();
   const state = new State(new InMemoryState());
   const registry = new Registry(state);

@@ -3,7 +3,6 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pino from 'pino';
 import { Client } from '../../src/client/client.js';
 import { clientOptionsFromContext } from '../../src/client/from-talosconfig.js';
 import { nodeResults } from '../../src/client/results.js';
@@ -40,7 +39,7 @@ describe('a process cluster of a control plane and a worker', () => {
       mkdirSync(stateDir);
       new ConfigStore(stateDir).write(Buffer.from(config.toString()));
       nodes.push(
-        await startMachined({ stateDir, address, apiPort, trustdPort, apidCommand: cmd('apid'), trustdCommand: cmd('trustd'), signal: ac.signal, logger: pino({ level: 'silent' }) }),
+        await startMachined({ stateDir, address, apiPort, trustdPort, apidCommand: cmd('apid'), trustdCommand: cmd('trustd'), signal: ac.signal }),
       );
     }
     await nodes[0]!.waitForLog('apid', 'apid serving', 30_000);

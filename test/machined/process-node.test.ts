@@ -6,7 +6,6 @@ import { SecurityServiceClient } from '../../src/api/gen/security/security.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pino from 'pino';
 import { clientOptionsFromContext } from '../../src/client/from-talosconfig.js';
 import { Client } from '../../src/client/client.js';
 import { generateBundle } from '../../src/config/generate/config.js';
@@ -48,7 +47,6 @@ describe('a process node', () => {
       trustdCommand: [process.execPath, '--import', 'tsx', join(root, 'src/bin/bronze.ts'), 'trustd'],
       trustdPort,
       signal: ac.signal,
-      logger: pino({ level: 'silent' }),
     });
     const ctx = bundle.talosconfig.contexts.demo!;
     client = new Client(clientOptionsFromContext(ctx, { endpoints: [`${ADDRESS}:${port}`] }));

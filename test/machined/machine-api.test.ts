@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { status } from '@grpc/grpc-js';
+import { SequenceEvent } from '../../src/api/gen/machine/machine.js';
+import { Client } from '../../src/client/client.js';
+import { RpcError } from '../../src/client/errors.js';
+import { clientOptionsFromContext } from '../../src/client/from-talosconfig.js';
+import { generateBundle } from '../../src/config/generate/config.js';
+import { ConfigStore } from '../../src/machined/config-store.js';
+import { type RunningMachined, startMachined } from '../../src/machined/main.js';
+import { freePort } from '../helpers/ports.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+const ADDRESS = '127.77.7.2';
+const cmd = (role: string) => [process.execPath, '--import', 'tsx', join(root, 'src/bin/bronze.ts'), role];
+
+const collect = async (stream: AsyncIterable<{ bytes: Uint8Array }>) => {
+  const chunks: Buffer[] = [];
+  for await (const d of stream) chunks.push(Buffer.from(d.bytes));
+  return Buffer.concat(chunks);
+};
+const rpcError = (code: status, re: RegExp) => (e: unknown) => e instanceof RpcError && e.grpcCode === code && re.test(e.details);
+
+/**
+ * Every MachineService RPC machined implements, called over mTLS through apid on a control plane node of the process
+ * platform, each answer checked against what the machine really has.
+ */
+describe('the MachineService of a process node, through apid', () => {
+  let dir: string;
+  let node: RunningMachined;
+  let client: Client;
+  const ac = new AbortController();
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'bronze-api-'));
+    const apiPort = await freePort(ADDRESS);
+    const bundle = await generateBundle({ clusterName: 'api', endpoint: `https://${ADDRESS}:6443` });
+    new ConfigStore(dir).write(Buffer.from(bundle.controlplane.toString()));
+    node = await startMachined({ stateDir: dir, address: ADDRESS, apiPort, trustdPort: await freePort(ADDRESS), apidCommand: cmd('apid'), trustdCommand: cmd('trustd'), signal: ac.signal });
+    client = new Client(clientOptionsFromContext(bundle.talosconfig.contexts.api!, { endpoints: [`${ADDRESS}:${apiPort}`] }));
+    await node.waitForLog('apid', 'apid serving', 30_000);
+    await node.booted;
+  });
+
+  after(async () => {
+    client?.close();
+    ac.abort();
+    await node?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('Version, Hostname: the build and the node name, one message each', async () => {
+    const v = await client.machine.version({}, { timeout: 10_000 });
+    assert.equal(v.messages.length, 1);
+    assert.equal(v.messages[0]!.version!.os, 'linux');
+    assert.equal(v.messages[0]!.version!.arch, process.arch === 'x64' ? 'amd64' : process.arch);
+    assert.deepEqual(v.messages[0]!.platform, { name: 'process', mode: 'container' });
+    assert.equal((await client.machine.hostname({}, { timeout: 10_000 })).messages[0]!.hostname, 'talos-127-77-7-2');
+  });
+
+  it('Memory, CPUInfo, CPUFreqStats, LoadAvg, SystemStat: what /proc says', async () => {
+    const mem = (await client.machine.memory({}, { timeout: 10_000 })).messages[0]!.meminfo!;
+    assert.equal(mem.memtotal, /^MemTotal:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'))![1]);
+    const cpu = (await client.machine.cpuInfo({}, { timeout: 10_000 })).messages[0]!.cpuInfo;
+    assert.equal(cpu.length, cpus().length);
+    assert.equal(cpu[0]!.modelName, /^model name\s*: (.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '');
+    assert.equal((await client.machine.cpuFreqStats({}, { timeout: 10_000 })).messages.length, 1);
+    const load = (await client.machine.loadAvg({}, { timeout: 10_000 })).messages[0]!;
+    assert.ok(load.load1 >= 0 && load.load15 >= 0);
+    const stat = (await client.machine.systemStat({}, { timeout: 10_000 })).messages[0]!;
+    assert.equal(stat.bootTime, /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))![1]);
+  });
+
+  it('Processes, Mounts, DiskStats, NetworkDeviceStats, Netstat: the live system', async () => {
+    const procs = (await client.machine.processes({}, { timeout: 10_000 })).messages[0]!.processes;
+    const self = procs.find((p) => p.pid === process.pid);
+    assert.ok(self, 'machined (this process) is listed');
+    assert.equal(self.executable, readFileSync(`/proc/${process.pid}/cmdline`, 'utf8').split('\0')[0] === process.execPath ? process.execPath : self.executable);
+    const mounts = (await client.machine.mounts({}, { timeout: 10_000 })).messages[0]!.stats;
+    assert.ok(mounts.some((m) => m.mountedOn === '/'));
+    assert.equal((await client.machine.diskStats({}, { timeout: 10_000 })).messages.length, 1);
+    const net = (await client.machine.networkDeviceStats({}, { timeout: 10_000 })).messages[0]!;
+    assert.ok(net.devices.some((d) => d.name === 'lo'));
+    // apid listens on the node's address
+    const ns = (await client.machine.netstat({ l4proto: { tcp: true }, filter: 2 }, { timeout: 10_000 })).messages[0]!.connectrecord;
+    assert.ok(ns.some((r) => r.localip === ADDRESS && r.state === 10), JSON.stringify(ns.slice(0, 3)));
+  });
+
+  it('List, Read, Copy, DiskUsage: the node’s files', async () => {
+    const names: string[] = [];
+    for await (const f of client.machine.list({ root: dir }, { timeout: 10_000 })) names.push(f.relativeName);
+    assert.ok(names.includes('config.yaml') && names.includes('machined'), names.join(' '));
+    const text = await collect(client.machine.read({ path: join(dir, 'config.yaml') }, { timeout: 10_000 }));
+    assert.deepEqual(text, readFileSync(join(dir, 'config.yaml')));
+    const tree = join(dir, 'var', 'tree');
+    execFileSync('mkdir', ['-p', join(tree, 'sub')]);
+    writeFileSync(join(tree, 'a.txt'), 'alpha\n');
+    writeFileSync(join(tree, 'sub', 'b.bin'), Buffer.alloc(70_000, 7));
+    writeFileSync(join(dir, 'copy.tgz'), await collect(client.machine.copy({ rootPath: tree }, { timeout: 10_000 })));
+    assert.deepEqual(execFileSync('tar', ['tzf', join(dir, 'copy.tgz')], { encoding: 'utf8' }).trim().split('\n').sort(), ['a.txt', 'sub/', 'sub/b.bin']);
+    const usage: Record<string, string> = {};
+    for await (const u of client.machine.diskUsage({ paths: [tree], all: true, recursionDepth: 0, threshold: '0' }, { timeout: 10_000 })) usage[u.relativeName || u.name] = u.size;
+    assert.equal(usage['sub/b.bin'], String(statSync(join(tree, 'sub', 'b.bin')).size));
+  });
+
+  it('Logs, LogsContainers, Events: machined’s own log, the services’ logs, the boot’s events', async () => {
+    const ids = (await client.machine.logsContainers({}, { timeout: 10_000 })).messages[0]!.ids;
+    assert.ok(['apid', 'machined', 'trustd'].every((id) => ids.includes(id)), ids.join(' '));
+    const machinedLog = (await collect(client.machine.logs({ namespace: 'system', id: 'machined', tailLines: -1 }, { timeout: 10_000 }))).toString();
+    assert.match(machinedLog, /boot sequence: done/);
+    const tail = (await collect(client.machine.logs({ namespace: 'system', id: 'apid', tailLines: 1 }, { timeout: 10_000 }))).toString();
+    assert.equal(tail.split('\n').filter(Boolean).length, 1);
+    const sequences: string[] = [];
+    const events = new AbortController();
+    for await (const e of client.machine.events({ tailEvents: -1 }, { signal: events.signal, timeout: 10_000 })) {
+      if (e.data?.typeUrl.endsWith('machine.SequenceEvent')) {
+        const s = SequenceEvent.decode(e.data.value);
+        sequences.push(`${s.sequence}:${s.action}`);
+        if (s.sequence === 'boot' && s.action === 2) break;
+      }
+    }
+    events.abort();
+    assert.deepEqual(sequences, ['initialize:1', 'initialize:2', 'boot:1', 'boot:2']);
+  });
+
+  it('ServiceList, ServiceStart/Stop/Restart: Talos’s rules', async () => {
+    const services = (await client.machine.serviceList({}, { timeout: 10_000 })).messages[0]!.services;
+    assert.deepEqual(services.map((s) => s.id), ['apid', 'containerd', 'cri', 'machined', 'trustd']);
+    await assert.rejects(client.machine.serviceStop({ id: 'apid' }, { timeout: 10_000 }), /doesn't support stop operation via API/);
+    await assert.rejects(client.machine.serviceStart({ id: 'nope' }, { timeout: 10_000 }), /service "nope" not defined/);
+  });
+
+  it('Dmesg and the parts of later issues answer Unimplemented, naming what is missing', async () => {
+    await assert.rejects(collect(client.machine.dmesg({}, { timeout: 10_000 })), rpcError(status.UNIMPLEMENTED, /kernel log is not available/));
+    await assert.rejects(client.machine.etcdMemberList({}, { timeout: 10_000 }), rpcError(status.UNIMPLEMENTED, /EtcdMemberList is not implemented: etcd/));
+  });
+});
