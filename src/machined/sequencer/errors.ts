@@ -55,3 +55,21 @@ export class RebootRequested extends Error {
 export function isRebootRequested(e: unknown): e is RebootRequested {
   return e instanceof RebootRequested;
 }
+
+/**
+ * machined's exit status for PID 1 (initramfs/init.c), which turns it into the reboot(2) call: 0 powers off, 10
+ * reboots, 11 restarts machined, 12 halts. A kexec reboot is a reboot for PID 1 (the kernel was loaded already).
+ */
+export function pid1ExitStatus(cmd: number): number {
+  switch (cmd) {
+    case RebootCommand.POWER_OFF:
+      return 0;
+    case RebootCommand.HALT:
+      return 12;
+    default:
+      return 10;
+  }
+}
+
+/** The exit status asking PID 1 to start machined again without a reboot. */
+export const PID1_RESTART_MACHINED = 11;

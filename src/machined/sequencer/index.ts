@@ -3,4 +3,4 @@ export { PhaseList, type Phase, type Task, type TaskFn, type TaskContext } from 
 export { PriorityLock, type LockOptions, type Held } from './priority-lock.js';
 export { SEQUENCES, canTakeOver, parseSequence, type SequenceName } from './sequence.js';
 export { standardSequences, initializeSequence, bootSequence, rebootSequence, shutdownSequence, resetSequence, TASK_NAMES, type TaskName, type TaskSet, type SequenceEnvironment } from './definitions.js';
-export { SequencerError, RebootRequested, RebootCommand, isRebootRequested, type SequencerErrorCode } from './errors.js';
+export { SequencerError, RebootRequested, RebootCommand, isRebootRequested, pid1ExitStatus, PID1_RESTART_MACHINED, type SequencerErrorCode } from './errors.js';

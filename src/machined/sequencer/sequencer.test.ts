@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { Code } from '../../api/gen/common/common.js';
 import { RebootRequest_Mode, ResetRequest, ResetRequest_WipeMode, SequenceEvent, type PhaseEvent, type TaskEvent } from '../../api/gen/machine/machine.js';
 import { EventStream, type StoredEvent } from '../events/index.js';
 import {
   PhaseList,
+  PID1_RESTART_MACHINED,
+  pid1ExitStatus,
   RebootCommand,
   RebootRequested,
   Sequencer,
@@ -294,5 +297,18 @@ describe('standard sequences', () => {
     assert.ok(log(events).includes('task:stopAllServices:START'));
     assert.ok(log(events).includes('phase:cleanup:START'));
     assert.ok(!log(events).includes('task:stopAllPods:START'));
+  });
+});
+
+describe('the end of a sequence, for PID 1', () => {
+  test('exit statuses match what initramfs/init.c does with them', () => {
+    const source = readFileSync(new URL('../../../initramfs/init.c', import.meta.url), 'utf8');
+    const codes = Object.fromEntries([...source.matchAll(/EXIT_(POWEROFF|REBOOT|RESTART|HALT) = (\d+)/g)].map((m) => [m[1], Number(m[2])]));
+    assert.deepEqual(codes, { POWEROFF: 0, REBOOT: 10, RESTART: 11, HALT: 12 });
+    assert.equal(pid1ExitStatus(RebootCommand.POWER_OFF), codes.POWEROFF);
+    assert.equal(pid1ExitStatus(RebootCommand.RESTART), codes.REBOOT);
+    assert.equal(pid1ExitStatus(RebootCommand.KEXEC), codes.REBOOT);
+    assert.equal(pid1ExitStatus(RebootCommand.HALT), codes.HALT);
+    assert.equal(PID1_RESTART_MACHINED, codes.RESTART);
   });
 });
