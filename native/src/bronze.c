@@ -8,6 +8,7 @@
 #include <node_api.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 
 static const char *errno_name(int e) {
@@ -65,9 +66,25 @@ static napi_value bind_to_device(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* setParentDeathSignal(signal: number): the kernel sends this signal to the process when the thread that started it
+ * ends (PR_SET_PDEATHSIG); 0 clears it. */
+static napi_value set_parent_death_signal(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t sig;
+  if (argc != 1 || napi_get_value_int32(env, argv[0], &sig) != napi_ok || sig < 0 || sig > 64) {
+    napi_throw_type_error(env, "EINVAL", "setParentDeathSignal(signal) takes a signal number (0-64)");
+    return NULL;
+  }
+  if (prctl(PR_SET_PDEATHSIG, (unsigned long)sig, 0, 0, 0) != 0) return throw_errno(env, "prctl(PR_SET_PDEATHSIG)", errno);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"bindToDevice", NULL, bind_to_device, NULL, NULL, NULL, napi_default, NULL},
+      {"setParentDeathSignal", NULL, set_parent_death_signal, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

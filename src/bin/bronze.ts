@@ -9,6 +9,7 @@ import { runApid } from '../apid/main.js';
 import { quietIPServerNameWarning } from '../client/warnings.js';
 import { startMachined } from '../machined/main.js';
 import { RebootCommand } from '../machined/sequencer/index.js';
+import { dieWithSupervisor, watchLifeline } from '../sys/lifeline.js';
 import { runTrustd } from '../trustd/main.js';
 
 function flag(args: string[], name: string): string | undefined {
@@ -33,6 +34,13 @@ async function main(): Promise<number> {
   const ac = new AbortController();
   process.once('SIGTERM', () => ac.abort());
   process.once('SIGINT', () => ac.abort());
+  // a service of machined ends with it, even when machined was killed outright: the kernel kills it (when the native
+  // addon is there), and the lifeline pipe lets it stop cleanly otherwise
+  dieWithSupervisor();
+  watchLifeline(() => {
+    ac.abort();
+    setTimeout(() => process.exit(1), 5000).unref();
+  });
   switch (role) {
     case 'apid': {
       const logger = pino({ level: 'info', base: { service: 'apid' } });

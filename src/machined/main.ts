@@ -221,7 +221,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   const service = (id: string, args: string[]) => ({
     id,
     runner: () =>
-      new RestartRunner(new ProcessRunner({ id, args, log: logs.serviceLog(id), gracefulShutdownTimeout: 5000, logger }), { policy: 'Forever', initialDelay: 1000 }),
+      new RestartRunner(new ProcessRunner({ id, args, log: logs.serviceLog(id), gracefulShutdownTimeout: 5000, logger, lifeline: true }), { policy: 'Forever', initialDelay: 1000 }),
   });
 
   /** The tasks of the process platform's sequences. */

@@ -6,6 +6,8 @@ import type { Socket } from 'node:dgram';
 export interface NativeAddon {
   /** SO_BINDTODEVICE: the socket sends and receives only on that link */
   bindToDevice(fd: number, ifname: string): void;
+  /** PR_SET_PDEATHSIG: the kernel signals this process when the thread that started it ends (0 clears it) */
+  setParentDeathSignal(signal: number): void;
 }
 
 export class NativeUnavailableError extends Error {

@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
+import { LIFELINE_ENV, SUPERVISOR_PID_ENV } from '../../sys/lifeline.js';
 import type { LogBuffer } from '../logs/index.js';
 import { Cgroup, CGROUP_ROOT, cgroupUnavailableReason } from './cgroup.js';
 import { SupervisorError, messageOf } from './errors.js';
@@ -33,6 +35,11 @@ export interface ProcessRunnerOptions {
   cgroup?: { path: string; root?: string };
   /** /proc/<pid>/oom_score_adj */
   oomScoreAdj?: number;
+  /**
+   * Give the process a lifeline: fd 3 is the read end of a pipe whose write end only machined holds, so the process
+   * sees end-of-file when machined is gone, even after a SIGKILL (our own programs exit then; see `watchLifeline`)
+   */
+  lifeline?: boolean;
   logger?: Logger;
 }
 
@@ -94,7 +101,7 @@ export class ProcessRunner implements Runner {
   private env(): NodeJS.ProcessEnv {
     const base: NodeJS.ProcessEnv = this.opts.inheritEnv === false ? {} : { ...process.env };
     if (!base.PATH) base.PATH = DEFAULT_PATH;
-    return { ...base, ...this.opts.env };
+    return { ...base, ...this.opts.env, ...(this.opts.lifeline ? { [LIFELINE_ENV]: '3', [SUPERVISOR_PID_ENV]: String(process.pid) } : {}) };
   }
 
   private async prepareCgroup(): Promise<Cgroup | undefined> {
@@ -137,7 +144,7 @@ export class ProcessRunner implements Runner {
       env: this.env(),
       uid: this.opts.uid,
       gid: this.opts.gid,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: this.opts.lifeline ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
@@ -212,6 +219,7 @@ export class ProcessRunner implements Runner {
     drain.abort();
     child.stdout!.destroy();
     child.stderr!.destroy();
+    (child.stdio[3] as Readable | null | undefined)?.destroy();
     if (partial.trim() !== '') lastLine = partial;
     await cgroup?.remove().catch((e) => hooks.sink(ServiceState.Stopping, `Failed to remove cgroup for ${this}, ${messageOf(e)}`));
     hooks.pid?.(undefined);
