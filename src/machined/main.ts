@@ -38,6 +38,7 @@ import { APIServiceConfigType } from '../resources/runtime/api-service-config.js
 import { ApiCertificatesType } from '../resources/secrets/api-certificates.js';
 import { buildInfo } from '../version.js';
 import { machineService } from './api/machine-service.js';
+import { acquireConfig, type ConfigSource } from './acquire.js';
 import { ConfigApplier } from './apply.js';
 import { ConfigStore } from './config-store.js';
 import { EventStream } from './events/index.js';
@@ -243,14 +244,16 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
         await supervisor.loadAndStart(service('apid', [...o.apidCommand, '--state-socket', sockets.apidState, '--machined-socket', sockets.machine, '--peer-port', String(o.apiPort ?? 50000)]));
       },
       loadConfig: async ({ signal }) => {
-        const text = store.read()?.toString('utf8');
-        if (text !== undefined) {
-          loadConfig(text);
-          await state.create(newResource(activePtr, { text }, { annotations: { 'talos.dev/yaml-spec': '1' } }));
-          logger.info({ path: store.path }, 'machine config loaded');
+        // the process platform's only source is its state directory (what STATE is on metal)
+        const sources: ConfigSource[] = [{ name: 'disk', load: async () => store.read() }];
+        const got = await acquireConfig(sources, { signal, logger });
+        if (got.kind === 'config') {
+          if (got.source !== 'disk') store.write(Buffer.from(got.text));
+          await state.create(newResource(activePtr, { text: got.text }, { annotations: { 'talos.dev/yaml-spec': '1' } }));
+          logger.info({ path: store.path, source: got.source }, 'machine config loaded');
           return;
         }
-        // nothing stored: wait in maintenance until ApplyConfiguration brings a config
+        // nothing usable: wait in maintenance until ApplyConfiguration brings a config
         logger.warn({ path: store.path }, 'no machine config stored: waiting for one to be applied (maintenance)');
         maintenance = true;
         events.publish('machine.TaskEvent', { task: 'runningMaintenance', action: TaskEvent_Action.START });

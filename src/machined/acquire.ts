@@ -1,0 +1,68 @@
+import type { Logger } from 'pino';
+import { loadConfig } from '../config/loader.js';
+
+/** Where a machine config can come from, in Talos's order (disk, cmdline-early, platform, cmdline-late). */
+export interface ConfigSource {
+  name: 'disk' | 'embedded' | 'cmdline-early' | 'platform' | 'cmdline-late';
+  /** the config's bytes, or undefined when this source has none; throws when it has one that cannot be read */
+  load(signal: AbortSignal): Promise<Buffer | undefined>;
+}
+
+export type AcquireResult =
+  /** a complete config (it has the v1alpha1 document) */
+  | { kind: 'config'; text: string; source: ConfigSource['name'] }
+  /** nothing usable: the node waits in maintenance for ApplyConfiguration (`partial` holds what was found, if any) */
+  | { kind: 'maintenance'; partial?: { text: string; source: ConfigSource['name'] } };
+
+export class ConfigAcquireError extends Error {
+  constructor(
+    readonly code: 'BRONZE_ACQUIRE_INVALID' | 'BRONZE_ACQUIRE_SOURCE',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ConfigAcquireError';
+  }
+}
+
+/**
+ * Tries the sources in order; the first one with a complete config wins. A config without the v1alpha1 document
+ * (e.g. only a SideroLink document) is kept as partial and the search goes on; when nothing complete is found the
+ * result is maintenance. A source that fails is reported through `onError` (Talos's ConfigLoadErrorEvent) and
+ * skipped; a config that does not load is an error naming its source.
+ */
+export async function acquireConfig(
+  sources: readonly ConfigSource[],
+  opts: { signal: AbortSignal; logger?: Logger; onError?: (source: ConfigSource['name'], err: Error) => void },
+): Promise<AcquireResult> {
+  let partial: { text: string; source: ConfigSource['name'] } | undefined;
+  for (const source of sources) {
+    let bytes: Buffer | undefined;
+    try {
+      bytes = await source.load(opts.signal);
+    } catch (e) {
+      if (opts.signal.aborted) throw e;
+      const err = new ConfigAcquireError('BRONZE_ACQUIRE_SOURCE', `loading the config from ${source.name}: ${(e as Error).message}`, { cause: e });
+      opts.logger?.warn({ source: source.name, err: err.message }, 'config source failed');
+      opts.onError?.(source.name, err);
+      continue;
+    }
+    if (bytes === undefined || bytes.length === 0) continue;
+    const text = bytes.toString('utf8');
+    let complete: boolean;
+    try {
+      complete = loadConfig(text).v1alpha1 !== undefined;
+    } catch (e) {
+      const err = new ConfigAcquireError('BRONZE_ACQUIRE_INVALID', `the config from ${source.name} is invalid: ${(e as Error).message}`, { cause: e });
+      opts.logger?.warn({ source: source.name, err: err.message }, 'config source gave an invalid config');
+      opts.onError?.(source.name, err);
+      continue;
+    }
+    if (complete) {
+      opts.logger?.info({ source: source.name }, 'machine config acquired');
+      return { kind: 'config', text, source: source.name };
+    }
+    partial ??= { text, source: source.name };
+  }
+  return partial ? { kind: 'maintenance', partial } : { kind: 'maintenance' };
+}
