@@ -19,6 +19,10 @@ import { State } from '../cosi/state.js';
 import { MachineTypeController } from '../controllers/config/machine-type.js';
 import { ProcessHostnameController } from '../controllers/network/process-hostname.js';
 import { ProcessNodeAddressController } from '../controllers/network/process-node-address.js';
+import { TimeServerConfigController } from '../controllers/network/time-server-config.js';
+import { TimeServerMergeController } from '../controllers/network/time-server-merge.js';
+import { TimeServerSpecController } from '../controllers/network/time-server-spec.js';
+import { SyncController } from '../controllers/time/time-status.js';
 import { APIServiceConfigController } from '../controllers/runtime/api-service-config.js';
 import { MachineStatusController } from '../controllers/runtime/machine-status.js';
 import { MachineStatusPublisherController } from '../controllers/runtime/machine-status-publisher.js';
@@ -113,6 +117,10 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     new APIServiceConfigController(apiListen),
     new ProcessNodeAddressController(o.address),
     new ProcessHostnameController(o.address),
+    new TimeServerConfigController(),
+    new TimeServerMergeController(),
+    new TimeServerSpecController(),
+    new SyncController({ mode: 'container' }),
     new ServiceController(events),
     new MachineStatusController(events),
     new MachineStatusPublisherController(events),

@@ -142,7 +142,12 @@ describe('a process node', () => {
     // no kubelet or etcd on this node yet; apid, machined and trustd run
     assert.deepEqual(ms.status.unmetConditions.find((c) => c.name === 'services'), { name: 'services', reason: 'kubelet not running, etcd not running' });
     const r = await client.cosi.get(ptr, { timeout: 10_000 });
-    assert.match(r.resource!.spec!.yamlSpec, /^stage: running\nstatus:\n {4}ready: false\n {4}unmetConditions:\n {8}- name: time\n {10}reason: /);
+    assert.match(r.resource!.spec!.yamlSpec, /^stage: running\nstatus:\n {4}ready: false\n {4}unmetConditions:\n {8}- name: network\n {10}reason: /);
+    // the clock is the host's: sync is disabled, the time counts as synced
+    const time = await client.cosi.get({ namespace: 'runtime', type: 'TimeStatuses.v1alpha1.talos.dev', id: 'node' }, { timeout: 10_000 });
+    assert.equal(time.resource!.spec!.yamlSpec, 'synced: true\nepoch: 0\nsyncDisabled: true\n');
+    const servers = await client.cosi.get({ namespace: 'network', type: 'TimeServerStatuses.net.talos.dev', id: 'timeservers' }, { timeout: 10_000 });
+    assert.equal(servers.resource!.spec!.yamlSpec, 'timeServers:\n    - time.cloudflare.com\n');
     const svc = await client.cosi.get({ namespace: 'runtime', type: 'Services.v1alpha1.talos.dev', id: 'apid' }, { timeout: 10_000 });
     assert.equal(svc.resource!.spec!.yamlSpec, 'running: true\nhealthy: false\nunknown: true\n');
   });
