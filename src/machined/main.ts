@@ -23,6 +23,7 @@ import { TimeServerConfigController } from '../controllers/network/time-server-c
 import { TimeServerMergeController } from '../controllers/network/time-server-merge.js';
 import { TimeServerSpecController } from '../controllers/network/time-server-spec.js';
 import { SyncController } from '../controllers/time/time-status.js';
+import { NetworkStatusController } from '../controllers/network/status.js';
 import { APIServiceConfigController } from '../controllers/runtime/api-service-config.js';
 import { MachineStatusController } from '../controllers/runtime/machine-status.js';
 import { MachineStatusPublisherController } from '../controllers/runtime/machine-status-publisher.js';
@@ -121,6 +122,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     new TimeServerMergeController(),
     new TimeServerSpecController(),
     new SyncController({ mode: 'container' }),
+    new NetworkStatusController('container'),
     new ServiceController(events),
     new MachineStatusController(events),
     new MachineStatusPublisherController(events),
