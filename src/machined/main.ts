@@ -24,6 +24,9 @@ import { TimeServerMergeController } from '../controllers/network/time-server-me
 import { TimeServerSpecController } from '../controllers/network/time-server-spec.js';
 import { SyncController } from '../controllers/time/time-status.js';
 import { NetworkStatusController } from '../controllers/network/status.js';
+import { AddressStatusController } from '../controllers/network/address-status.js';
+import { LinkStatusController } from '../controllers/network/link-status.js';
+import { RouteStatusController } from '../controllers/network/route-status.js';
 import { APIServiceConfigController } from '../controllers/runtime/api-service-config.js';
 import { MachineStatusController } from '../controllers/runtime/machine-status.js';
 import { MachineStatusPublisherController } from '../controllers/runtime/machine-status-publisher.js';
@@ -122,6 +125,10 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     new TimeServerMergeController(),
     new TimeServerSpecController(),
     new SyncController({ mode: 'container' }),
+    // the kernel's links, addresses and routes as they are (on the process platform: the host's, which the node uses)
+    new LinkStatusController(),
+    new AddressStatusController(),
+    new RouteStatusController(),
     new NetworkStatusController('container'),
     new ServiceController(events),
     new MachineStatusController(events),

@@ -1,3 +1,5 @@
+import { linkStatusDefinition } from './network/link-status.js';
+import { routeStatusDefinition } from './network/route-status.js';
 import type { ResourceDefinition } from '../cosi/definition.js';
 import type { Registry } from '../cosi/registry.js';
 import { machineConfigDefinition } from './config/machine-config.js';
@@ -44,6 +46,8 @@ export const definitions: readonly ResourceDefinition<never>[] = [
   trustdCertificatesDefinition,
   timeStatusDefinition,
   serviceDefinition,
+  linkStatusDefinition,
+  routeStatusDefinition,
 ] as readonly ResourceDefinition<never>[];
 
 /** Registers Talos's namespaces and resource types in a registry. */

@@ -142,7 +142,10 @@ describe('a process node', () => {
     // no kubelet or etcd on this node yet; apid, machined and trustd run
     assert.deepEqual(ms.status.unmetConditions.find((c) => c.name === 'services'), { name: 'services', reason: 'kubelet not running, etcd not running' });
     const r = await client.cosi.get(ptr, { timeout: 10_000 });
-    assert.match(r.resource!.spec!.yamlSpec, /^stage: running\nstatus:\n {4}ready: false\n {4}unmetConditions:\n {8}- name: network\n {10}reason: "waiting on: connectivity, etc-files"\n/);
+    assert.match(r.resource!.spec!.yamlSpec, /^stage: running\nstatus:\n {4}ready: false\n {4}unmetConditions:\n {8}- name: network\n {10}reason: "waiting on: (connectivity, )?etc-files"\n/);
+    // the links it reports are the kernel's
+    const lo = await client.cosi.get({ namespace: 'network', type: 'LinkStatuses.net.talos.dev', id: 'lo' }, { timeout: 10_000 });
+    assert.match(lo.resource!.spec!.yamlSpec, /^index: 1\ntype: loopback\n/);
     // the clock is the host's: sync is disabled, the time counts as synced
     const time = await client.cosi.get({ namespace: 'runtime', type: 'TimeStatuses.v1alpha1.talos.dev', id: 'node' }, { timeout: 10_000 });
     assert.equal(time.resource!.spec!.yamlSpec, 'synced: true\nepoch: 0\nsyncDisabled: true\n');

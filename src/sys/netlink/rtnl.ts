@@ -15,7 +15,21 @@ export interface LinkInfo {
   /** `veth`, `bridge`, `vlan`, ... for virtual links */
   kind?: string;
   operState: string;
+  /** IFF_* flags as a bit mask */
+  flags: number;
+  /** the carrier is present */
+  carrier: boolean;
+  broadcastAddr: string;
+  queueDisc: string;
+  /** the link this one sits on (IFLA_LINK), 0 for none */
+  linkIndex: number;
+  /** the bond or bridge this link is enslaved to, 0 for none */
+  masterIndex: number;
 }
+
+/** IFF_* link flags by the netlink package's names, in bit order. */
+const IFF = ['up', 'broadcast', 'debug', 'loopback', 'pointopoint', 'notrailers', 'running', 'noarp', 'promisc', 'allmulti', 'master', 'slave', 'multicast', 'portsel', 'automedia', 'dynamic', 'lowerUp', 'dormant', 'echo'];
+const hex = (b: Uint8Array | undefined) => (b ? [...b].map((x) => x.toString(16).padStart(2, '0')).join(':') : '');
 
 export interface AddressInfo {
   linkIndex: number;
@@ -133,6 +147,9 @@ export class Rtnl {
 
   constructor() {
     this.sock = createRtNetlink();
+    // without a listener, a socket error would be thrown inside the addon's callback and abort the process; the
+    // pending request fails on its own
+    this.sock.socket.on('error', () => undefined);
   }
 
   close(): void {
@@ -158,10 +175,16 @@ export class Rtnl {
       up: m.data.flags?.up === true,
       lowerUp: m.data.flags?.lowerUp === true,
       mtu: m.attrs.mtu ?? 0,
-      hardwareAddr: m.attrs.address ? [...m.attrs.address].map((b) => b.toString(16).padStart(2, '0')).join(':') : '',
+      hardwareAddr: hex(m.attrs.address),
       type: String(m.data.type ?? 'unknown').toLowerCase(),
       kind: linkKind(m.attrs.linkinfo),
       operState: OPER_STATES[Number(m.attrs.operstate ?? 0)] ?? 'unknown',
+      flags: IFF.reduce((acc, name, bit) => ((m.data.flags as Record<string, boolean> | undefined)?.[name] ? acc | (1 << bit) : acc), 0),
+      carrier: Boolean(m.attrs.carrier),
+      broadcastAddr: hex(m.attrs.broadcast),
+      queueDisc: m.attrs.qdisc ?? '',
+      linkIndex: Number(m.attrs.link ?? 0),
+      masterIndex: Number(m.attrs.master ?? 0),
     }));
   }
 
@@ -284,3 +307,27 @@ export class Rtnl {
 }
 
 export { bytesIP as formatIP, ipBytes as parseIP };
+
+/**
+ * Calls `changed` whenever the kernel announces a change of links, addresses or routes (rtnetlink multicast groups);
+ * returns the function that stops watching. The watch does not keep the process alive.
+ */
+export function watchNetworkChanges(changed: () => void): () => void {
+  const sock = createRtNetlink();
+  for (const group of ['LINK', 'IPV4_IFADDR', 'IPV6_IFADDR', 'IPV4_ROUTE', 'IPV6_ROUTE'] as const) sock.addMembership(group);
+  // run the callback outside the addon's receive callback: an exception thrown there would abort the process
+  let closed = false;
+  const notify = () => {
+    if (!closed) setImmediate(changed);
+  };
+  sock.on('message', notify);
+  sock.on('invalid', notify);
+  // ENOBUFS (notifications were dropped) and other socket errors: the listener re-reads everything
+  sock.socket.on('error', notify);
+  sock.socket.unref();
+  return () => {
+    if (closed) return;
+    closed = true;
+    sock.socket.close();
+  };
+}
