@@ -1,5 +1,7 @@
 import { linkStatusDefinition } from './network/link-status.js';
 import { routeStatusDefinition } from './network/route-status.js';
+import { linkSpecDefinition } from './network/link-spec.js';
+import { routeSpecDefinition } from './network/route-spec.js';
 import type { ResourceDefinition } from '../cosi/definition.js';
 import type { Registry } from '../cosi/registry.js';
 import { machineConfigDefinition } from './config/machine-config.js';
@@ -48,6 +50,8 @@ export const definitions: readonly ResourceDefinition<never>[] = [
   serviceDefinition,
   linkStatusDefinition,
   routeStatusDefinition,
+  linkSpecDefinition,
+  routeSpecDefinition,
 ] as readonly ResourceDefinition<never>[];
 
 /** Registers Talos's namespaces and resource types in a registry. */

@@ -1,4 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** Why network-namespace tests cannot run here, or undefined when they can (root, iproute2, namespaces allowed). */
 export function netnsUnavailable(): string | undefined {
@@ -48,4 +50,18 @@ export class VethPair {
     spawnSync('ip', ['netns', 'del', this.a]);
     spawnSync('ip', ['netns', 'del', this.b]);
   }
+}
+
+const repo = new URL('../..', import.meta.url).pathname;
+
+/**
+ * Runs a TypeScript module body inside a namespace (with tsx) and returns what it printed, parsed as JSON. The body
+ * may import from the repository with `@/` paths (`import { State } from '@/src/cosi/state.ts'`); pino is at `@/pino`.
+ */
+export function runInNamespace(ns: string, dir: string, body: string, timeoutMs = 40_000): unknown {
+  const script = join(dir, `ns-${Math.random().toString(36).slice(2)}.mts`);
+  const code = body.replace(/from '@\/pino'/g, `from ${JSON.stringify(join(repo, 'node_modules/pino/pino.js'))}`).replace(/from '@\/([^']+)'/g, (_m, p: string) => `from ${JSON.stringify(join(repo, p))}`);
+  writeFileSync(script, code);
+  const out = execFileSync('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', script], { cwd: repo, encoding: 'utf8', timeout: timeoutMs });
+  return out.trim() === '' ? undefined : JSON.parse(out);
 }

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { netnsUnavailable, nsip, VethPair } from '../helpers/netns.js';
+import { netnsUnavailable, nsip, runInNamespace, VethPair } from '../helpers/netns.js';
 
-const root = new URL('../..', import.meta.url).pathname;
 
 /**
  * The link, address and route status controllers inside a network namespace the test creates: they report what the
@@ -26,19 +24,15 @@ describe('network status controllers in a network namespace', { skip: netnsUnava
   });
 
   it('reports links, addresses and routes, and follows kernel changes', () => {
-    const src = (p: string) => JSON.stringify(join(root, p));
-    const script = join(dir, 'controllers.mts');
-    writeFileSync(
-      script,
-      `import { execFileSync } from 'node:child_process';
-      import pino from ${src('node_modules/pino/pino.js')};
-      import { ControllerRuntime } from ${src('src/cosi/controller/runtime.ts')};
-      import { InMemoryState } from ${src('src/cosi/inmem.ts')};
-      import { State } from ${src('src/cosi/state.ts')};
-      import { LinkStatusController } from ${src('src/controllers/network/link-status.ts')};
-      import { AddressStatusController } from ${src('src/controllers/network/address-status.ts')};
-      import { RouteStatusController } from ${src('src/controllers/network/route-status.ts')};
-      import { NetworkStatusController } from ${src('src/controllers/network/status.ts')};
+    const out = runInNamespace(pair.b, dir, `import { execFileSync } from 'node:child_process';
+      import pino from '@/pino';
+      import { ControllerRuntime } from '@/src/cosi/controller/runtime.ts';
+      import { InMemoryState } from '@/src/cosi/inmem.ts';
+      import { State } from '@/src/cosi/state.ts';
+      import { LinkStatusController } from '@/src/controllers/network/link-status.ts';
+      import { AddressStatusController } from '@/src/controllers/network/address-status.ts';
+      import { RouteStatusController } from '@/src/controllers/network/route-status.ts';
+      import { NetworkStatusController } from '@/src/controllers/network/status.ts';
       // the netlink sockets do not keep the process alive (a real node has plenty that do)
       const keepAlive = setInterval(() => {}, 1000);
       const state = new State(new InMemoryState());
@@ -61,9 +55,7 @@ describe('network status controllers in a network namespace', { skip: netnsUnava
       await rt.stop();
       clearInterval(keepAlive);
       console.log(JSON.stringify(out));
-      `,
-    );
-    const out = JSON.parse(execFileSync('ip', ['netns', 'exec', pair.b, process.execPath, '--import', 'tsx', script], { cwd: root, encoding: 'utf8', timeout: 40_000 })) as {
+      `) as {
       eth0: Record<string, unknown>;
       address: Record<string, unknown>;
       route: Record<string, unknown>;

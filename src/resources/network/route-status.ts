@@ -28,7 +28,9 @@ export interface RouteStatusSpec {
   mtu?: number;
 }
 
-const named = (names: Readonly<Record<string, number>>, v: string) => names[v] ?? (Number.isInteger(Number(v)) ? Number(v) : 0);
+/** A table, type or protocol name as its kernel number (numbers written as text pass through). */
+export const routeEnumNumber = (names: Readonly<Record<string, number>>, v: string) => names[v] ?? (Number.isInteger(Number(v)) ? Number(v) : 0);
+const named = routeEnumNumber;
 
 export const routeStatusDefinition = define<RouteStatusSpec, PB>(
   {
