@@ -21,6 +21,7 @@ export { parseContract, type VersionContract } from './generate/contract.js';
 export { generateSecrets, parseSecrets, secretsFromConfig, secretsFromKubernetesPKI, serializeSecrets, validateSecrets, type SecretsBundle } from './generate/secrets.js';
 export { loadConfig, loadEntries, type LoadOptions } from './loader.js';
 export { timeSyncSettings, type TimeSyncSettings } from './time-sync.js';
+export { DEFAULT_ROUTE_METRIC, linkSettings, type LinkRouteSettings, type LinkSettings } from './network-links.js';
 export { applyPatches } from './patch/apply.js';
 export { loadPatch, loadPatches, type Patch } from './patch/load.js';
 export { kinds, type KindSpec } from './schema/kinds.js';

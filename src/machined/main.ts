@@ -27,6 +27,13 @@ import { NetworkStatusController } from '../controllers/network/status.js';
 import { AddressStatusController } from '../controllers/network/address-status.js';
 import { LinkStatusController } from '../controllers/network/link-status.js';
 import { RouteStatusController } from '../controllers/network/route-status.js';
+import { AddressConfigController } from '../controllers/network/address-config.js';
+import { LayeredMergeController } from '../controllers/network/layered-merge.js';
+import { LinkConfigController } from '../controllers/network/link-config.js';
+import { RouteConfigController } from '../controllers/network/route-config.js';
+import { AddressSpecType } from '../resources/network/address-spec.js';
+import { LinkSpecType } from '../resources/network/link-spec.js';
+import { RouteSpecType } from '../resources/network/route-spec.js';
 import { APIServiceConfigController } from '../controllers/runtime/api-service-config.js';
 import { MachineStatusController } from '../controllers/runtime/machine-status.js';
 import { MachineStatusPublisherController } from '../controllers/runtime/machine-status-publisher.js';
@@ -125,6 +132,14 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     new TimeServerMergeController(),
     new TimeServerSpecController(),
     new SyncController({ mode: 'container' }),
+    // what the config asks of the network, layered and merged into specs; the process platform records them (the
+    // host's network is not the node's to change), metal applies them
+    new LinkConfigController(),
+    new AddressConfigController(),
+    new RouteConfigController(),
+    new LayeredMergeController('network.LinkMergeController', LinkSpecType),
+    new LayeredMergeController('network.AddressMergeController', AddressSpecType),
+    new LayeredMergeController('network.RouteMergeController', RouteSpecType),
     // the kernel's links, addresses and routes as they are (on the process platform: the host's, which the node uses)
     new LinkStatusController(),
     new AddressStatusController(),

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import pino from 'pino';
+import { generateBundle } from '../../config/generate/config.js';
+import { ControllerRuntime } from '../../cosi/controller/runtime.js';
+import { InMemoryState } from '../../cosi/inmem.js';
+import { newResource } from '../../cosi/resource.js';
+import { State } from '../../cosi/state.js';
+import { KernelCmdline } from '../../platform/cmdline.js';
+import { ActiveID, MachineConfigType } from '../../resources/config/machine-config.js';
+import { AddressSpecType } from '../../resources/network/address-spec.js';
+import { LinkSpecType } from '../../resources/network/link-spec.js';
+import { RouteSpecType } from '../../resources/network/route-spec.js';
+import { AddressConfigController } from './address-config.js';
+import { LayeredMergeController } from './layered-merge.js';
+import { LinkConfigController } from './link-config.js';
+import { cmdlineAddress } from './network-config.js';
+import { RouteConfigController } from './route-config.js';
+
+describe('network config → merge → specs', async () => {
+  const bundle = await generateBundle({ clusterName: 'net', endpoint: 'https://10.5.0.2:6443' });
+  const config = bundle.worker
+    .toString()
+    .replace(
+      /^machine:\n/m,
+      `machine:\n    network:\n        interfaces:\n            - interface: eth0\n              mtu: 1400\n              addresses: [10.0.0.5/24]\n            - interface: eth1\n              addresses: [192.168.9.2/24]\n              routes:\n                - network: 172.16.0.0/12\n                  gateway: 192.168.9.1\n                  metric: 100\n            - interface: eth3\n              ignore: true\n`,
+    )
+    .concat('---\napiVersion: v1alpha1\nkind: LinkConfig\nname: eth2\nmtu: 9000\naddresses:\n    - address: fd00::2/64\n');
+
+  it('turns ip= netmasks into prefixes', () => {
+    assert.equal(cmdlineAddress({ client: '10.0.0.5', netmask: '255.255.255.0', dns: [], ntp: [] }), '10.0.0.5/24');
+    assert.equal(cmdlineAddress({ client: '10.0.0.5', netmask: '20', dns: [], ntp: [] }), '10.0.0.5/20');
+    assert.equal(cmdlineAddress({ client: '10.0.0.5', dns: [], ntp: [] }), '10.0.0.5/32');
+    assert.equal(cmdlineAddress({ dns: [], ntp: [] }), undefined);
+  });
+
+  it('layers defaults, the kernel command line and the machine config; the config wins and leaving it restores the rest', async () => {
+    const state = new State(new InMemoryState());
+    const rt = new ControllerRuntime(state, pino({ level: 'silent' }), { backoffBaseMs: 10 });
+    const cmdline = new KernelCmdline('ip=10.0.0.5::10.0.0.1:255.255.255.0:node:eth0:off');
+    for (const c of [
+      new LinkConfigController(cmdline),
+      new AddressConfigController(cmdline),
+      new RouteConfigController(cmdline),
+      new LayeredMergeController('network.LinkMergeController', LinkSpecType),
+      new LayeredMergeController('network.AddressMergeController', AddressSpecType),
+      new LayeredMergeController('network.RouteMergeController', RouteSpecType),
+    ]) {
+      rt.register(c);
+    }
+    rt.start();
+    const ids = async (type: string, want: string[]) => {
+      const ac = AbortSignal.timeout(10_000);
+      const w = await state.watchKind({ namespace: 'network', type }, {}, ac);
+      try {
+        let have: string[] = [];
+        for (;;) {
+          have = (await state.list({ namespace: 'network', type })).map((r) => r.metadata.id).sort();
+          if (JSON.stringify(have) === JSON.stringify([...want].sort())) return;
+          const n = await w.next();
+          if (n.done) throw new Error(`${type}: ${JSON.stringify(have)}`);
+        }
+      } finally {
+        w.close();
+      }
+    };
+    const spec = async (type: string, id: string) => (await state.get({ namespace: 'network', type, id })).spec as Record<string, unknown>;
+    const cfgPtr = { namespace: 'config', type: MachineConfigType, id: ActiveID };
+    try {
+      await ids(LinkSpecType, ['eth0', 'lo']);
+      await ids(AddressSpecType, ['eth0/10.0.0.5/24', 'lo/127.0.0.1/8', 'lo/::1/128']);
+      await ids(RouteSpecType, ['inet4/10.0.0.1//1024']);
+      assert.equal((await spec(LinkSpecType, 'eth0')).layer, 'cmdline');
+      assert.deepEqual(await spec(RouteSpecType, 'inet4/10.0.0.1//1024'), { family: 'inet4', dst: '', src: '10.0.0.5', gateway: '10.0.0.1', outLinkName: 'eth0', table: 'main', priority: 1024, scope: 'global', type: 'unicast', flags: '', protocol: 'static', layer: 'cmdline' });
+
+      await state.create(newResource(cfgPtr, { text: config }));
+      await ids(LinkSpecType, ['eth0', 'eth1', 'eth2', 'lo']);
+      await ids(AddressSpecType, ['eth0/10.0.0.5/24', 'eth1/192.168.9.2/24', 'eth2/fd00::2/64', 'lo/127.0.0.1/8', 'lo/::1/128']);
+      await ids(RouteSpecType, ['inet4/10.0.0.1//1024', 'inet4/192.168.9.1/172.16.0.0/12/100']);
+      assert.deepEqual(await spec(LinkSpecType, 'eth0'), { name: 'eth0', logical: false, up: true, mtu: 1400, kind: '', type: 'ether', parentName: '', layer: 'configuration' });
+      assert.equal((await spec(LinkSpecType, 'eth2')).mtu, 9000);
+      assert.equal((await spec(AddressSpecType, 'eth2/fd00::2/64')).family, 'inet6');
+      assert.equal((await spec(AddressSpecType, 'eth0/10.0.0.5/24')).layer, 'configuration');
+
+      await state.destroy(cfgPtr);
+      await ids(LinkSpecType, ['eth0', 'lo']);
+      assert.equal((await spec(LinkSpecType, 'eth0')).layer, 'cmdline');
+      await ids(RouteSpecType, ['inet4/10.0.0.1//1024']);
+    } finally {
+      await rt.stop();
+    }
+  });
+});
