@@ -31,6 +31,13 @@ import { AddressConfigController } from '../controllers/network/address-config.j
 import { LayeredMergeController } from '../controllers/network/layered-merge.js';
 import { LinkConfigController } from '../controllers/network/link-config.js';
 import { RouteConfigController } from '../controllers/network/route-config.js';
+import { ResolverConfigController } from '../controllers/network/resolver-config.js';
+import { ListMergeController } from '../controllers/network/list-merge.js';
+import { ResolverSpecController } from '../controllers/network/resolver-spec.js';
+import { EtcFileController } from '../controllers/network/etc-file.js';
+import { FilesEtcFileController } from '../controllers/files/etc-file.js';
+import { type ResolverSpecSpec, ResolverSpecType } from '../resources/network/resolver-spec.js';
+import { ResolverID } from '../resources/network/resolver-status.js';
 import { AddressSpecType } from '../resources/network/address-spec.js';
 import { LinkSpecType } from '../resources/network/link-spec.js';
 import { RouteSpecType } from '../resources/network/route-spec.js';
@@ -140,6 +147,12 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     new LayeredMergeController('network.LinkMergeController', LinkSpecType),
     new LayeredMergeController('network.AddressMergeController', AddressSpecType),
     new LayeredMergeController('network.RouteMergeController', RouteSpecType),
+    new ResolverConfigController(),
+    new ListMergeController<ResolverSpecSpec>('network.ResolverMergeController', ResolverSpecType, ResolverID, ['dnsServers']),
+    new ResolverSpecController(),
+    // /etc/hosts for the node, written under its state directory (in container mode resolv.conf is the host's)
+    new EtcFileController('container'),
+    new FilesEtcFileController(join(o.stateDir, 'system', 'etc')),
     // the kernel's links, addresses and routes as they are (on the process platform: the host's, which the node uses)
     new LinkStatusController(),
     new AddressStatusController(),

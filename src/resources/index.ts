@@ -2,6 +2,8 @@ import { linkStatusDefinition } from './network/link-status.js';
 import { routeStatusDefinition } from './network/route-status.js';
 import { linkSpecDefinition } from './network/link-spec.js';
 import { routeSpecDefinition } from './network/route-spec.js';
+import { etcFileSpecDefinition } from './files/etc-file-spec.js';
+import { etcFileStatusDefinition } from './files/etc-file-status.js';
 import type { ResourceDefinition } from '../cosi/definition.js';
 import type { Registry } from '../cosi/registry.js';
 import { machineConfigDefinition } from './config/machine-config.js';
@@ -52,6 +54,8 @@ export const definitions: readonly ResourceDefinition<never>[] = [
   routeStatusDefinition,
   linkSpecDefinition,
   routeSpecDefinition,
+  etcFileSpecDefinition,
+  etcFileStatusDefinition,
 ] as readonly ResourceDefinition<never>[];
 
 /** Registers Talos's namespaces and resource types in a registry. */
