@@ -33,6 +33,10 @@ describe('Talos resource definitions', () => {
     assert.equal(aliasOf('machinestatus'), 'MachineStatuses.runtime.talos.dev');
     assert.equal(aliasOf('services'), 'Services.v1alpha1.talos.dev');
     assert.equal(aliasOf('machineconfig'), 'MachineConfigs.config.talos.dev');
+    assert.equal(aliasOf('routes'), 'RouteStatuses.net.talos.dev');
+    assert.equal(aliasOf('links'), 'LinkStatuses.net.talos.dev');
+    assert.equal(aliasOf('apicertificates'), 'ApiCertificates.secrets.talos.dev');
+    assert.equal(aliasOf('etcfilestatus'), 'EtcFileStatuses.files.talos.dev');
     assert.ok(reg.hasNamespace('network-config'));
     assert.equal(reg.definition('OSRootSecrets.secrets.talos.dev')?.sensitive, true);
   });
