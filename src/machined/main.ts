@@ -17,7 +17,10 @@ import { Registry } from '../cosi/registry.js';
 import { newResource } from '../cosi/resource.js';
 import { State } from '../cosi/state.js';
 import { MachineTypeController } from '../controllers/config/machine-type.js';
-import { ProcessHostnameController } from '../controllers/network/process-hostname.js';
+import { NodeIdentityController } from '../controllers/cluster/node-identity.js';
+import { HostnameConfigController } from '../controllers/network/hostname-config.js';
+import { HostnameSpecController } from '../controllers/network/hostname-spec.js';
+import { HostnameSpecType } from '../resources/network/hostname-spec.js';
 import { ProcessNodeAddressController } from '../controllers/network/process-node-address.js';
 import { TimeServerConfigController } from '../controllers/network/time-server-config.js';
 import { TimeServerMergeController } from '../controllers/network/time-server-merge.js';
@@ -134,7 +137,10 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     new TrustdCertificatesController(),
     new APIServiceConfigController(apiListen),
     new ProcessNodeAddressController(o.address),
-    new ProcessHostnameController(o.address),
+    new NodeIdentityController(o.stateDir),
+    new HostnameConfigController(),
+    new LayeredMergeController('network.HostnameMergeController', HostnameSpecType),
+    new HostnameSpecController('container'),
     new TimeServerConfigController(),
     new TimeServerMergeController(),
     new TimeServerSpecController(),

@@ -15,10 +15,10 @@ export class ResetError extends Error {
 
 /**
  * The system volumes of a process node, by Talos's labels: what stands in for each partition under the node's state
- * directory. STATE holds the machine config, META the META key/values, EPHEMERAL the node's /var.
+ * directory. STATE holds the machine config and the node identity, META the META key/values, EPHEMERAL the node's /var.
  */
 export const PROCESS_VOLUMES: Readonly<Record<string, readonly string[]>> = {
-  STATE: ['config.yaml'],
+  STATE: ['config.yaml', 'node-identity.yaml'],
   EPHEMERAL: ['var'],
   META: ['META'],
 };

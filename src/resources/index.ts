@@ -4,6 +4,7 @@ import { linkSpecDefinition } from './network/link-spec.js';
 import { routeSpecDefinition } from './network/route-spec.js';
 import { etcFileSpecDefinition } from './files/etc-file-spec.js';
 import { etcFileStatusDefinition } from './files/etc-file-status.js';
+import { identityDefinition } from './cluster/identity.js';
 import type { ResourceDefinition } from '../cosi/definition.js';
 import type { Registry } from '../cosi/registry.js';
 import { machineConfigDefinition } from './config/machine-config.js';
@@ -56,6 +57,7 @@ export const definitions: readonly ResourceDefinition<never>[] = [
   routeSpecDefinition,
   etcFileSpecDefinition,
   etcFileStatusDefinition,
+  identityDefinition,
 ] as readonly ResourceDefinition<never>[];
 
 /** Registers Talos's namespaces and resource types in a registry. */

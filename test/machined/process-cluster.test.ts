@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,6 +9,8 @@ import { nodeResults } from '../../src/client/results.js';
 import { generateBundle } from '../../src/config/generate/config.js';
 import { ConfigStore } from '../../src/machined/config-store.js';
 import { type RunningMachined, startMachined } from '../../src/machined/main.js';
+import { stableHostname } from '../../src/controllers/network/hostname-config.js';
+import { parse as parseYAML } from 'yaml';
 import { freePort } from '../helpers/ports.js';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -59,7 +61,7 @@ describe('a process cluster of a control plane and a worker', () => {
     assert.deepEqual(r.errors.map((e) => e.message), []);
     assert.deepEqual(r.messages.map((m) => m.node), [CP, WORKER]);
     const h = nodeResults(await client.machine.hostname({}, { nodes: [CP, WORKER], timeout: 15_000 }));
-    assert.deepEqual(h.messages.map((m) => m.value.hostname), ['talos-127-77-4-2', 'talos-127-77-4-3']);
+    assert.deepEqual(h.messages.map((m) => m.value.hostname), ['cp', 'worker'].map((n) => stableHostname((parseYAML(readFileSync(join(dir, n, 'node-identity.yaml'), 'utf8')) as { nodeId: string }).nodeId)));
   });
 
   it('proxies one-to-one to the worker', async () => {

@@ -9,6 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { clientOptionsFromContext } from '../../src/client/from-talosconfig.js';
 import { Client } from '../../src/client/client.js';
 import { generateBundle } from '../../src/config/generate/config.js';
+import { stableHostname } from '../../src/controllers/network/hostname-config.js';
+import { parse as parseYAML } from 'yaml';
 import { freePort } from '../helpers/ports.js';
 import { ConfigStore } from '../../src/machined/config-store.js';
 import { type RunningMachined, startMachined } from '../../src/machined/main.js';
@@ -69,9 +71,10 @@ describe('a process node', () => {
   });
 
   it('serves the node hostname and its resources', async () => {
-    assert.equal((await client.machine.hostname({}, { timeout: 10_000 })).messages[0]!.hostname, 'talos-127-77-3-2');
+    const stable = stableHostname((parseYAML(readFileSync(join(dir, 'node-identity.yaml'), 'utf8')) as { nodeId: string }).nodeId);
+    assert.equal((await client.machine.hostname({}, { timeout: 10_000 })).messages[0]!.hostname, stable);
     const r = await client.cosi.get({ namespace: 'network', type: 'HostnameStatuses.net.talos.dev', id: 'hostname' }, { metadata: {}, timeout: 10_000 });
-    assert.equal(r.resource!.spec!.yamlSpec, 'hostname: talos-127-77-3-2\ndomainname: ""\n');
+    assert.equal(r.resource!.spec!.yamlSpec, `hostname: ${stable}\ndomainname: ""\n`);
     const mt = await client.cosi.get({ namespace: 'config', type: 'MachineTypes.config.talos.dev', id: 'machine-type' }, { timeout: 10_000 });
     assert.equal(mt.resource!.spec!.yamlSpec, 'controlplane\n');
   });
@@ -111,7 +114,7 @@ describe('a process node', () => {
     assert.match(dry.messages[0]!.modeDetails, /^Dry run summary:\nApplied configuration without a reboot \(skipped in dry-run\)\.\n/);
     assert.match(dry.messages[0]!.modeDetails, /^-auto: stable\n\+hostname: applied-1$/m);
     const hostname = async () => (await client.machine.hostname({}, { timeout: 10_000 })).messages[0]!.hostname;
-    assert.equal(await hostname(), 'talos-127-77-3-2');
+    assert.equal(await hostname(), stableHostname((parseYAML(readFileSync(join(dir, 'node-identity.yaml'), 'utf8')) as { nodeId: string }).nodeId));
     const now = await client.machine.applyConfiguration({ data: Buffer.from(renamed), mode: 1 }, { timeout: 10_000 });
     assert.equal(now.messages[0]!.mode, 2);
     assert.equal(now.messages[0]!.modeDetails, 'Applied configuration without a reboot');
