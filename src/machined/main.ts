@@ -48,6 +48,8 @@ import { APIServiceConfigController } from '../controllers/runtime/api-service-c
 import { MachineStatusController } from '../controllers/runtime/machine-status.js';
 import { MachineStatusPublisherController } from '../controllers/runtime/machine-status-publisher.js';
 import { ServiceController } from '../controllers/v1alpha1/service.js';
+import { KernelParamConfigController } from '../controllers/runtime/kernel-param-config.js';
+import { KernelParamSpecController } from '../controllers/runtime/kernel-param-spec.js';
 import { APICertSANsController } from '../controllers/secrets/api-cert-sans.js';
 import { APICertificatesController } from '../controllers/secrets/api-certificates.js';
 import { OSRootController } from '../controllers/secrets/os-root.js';
@@ -164,6 +166,9 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     new AddressStatusController(),
     new RouteStatusController(),
     new NetworkStatusController('container'),
+    // sysctls: the process platform shares the host's kernel, so they are reported, not set
+    new KernelParamConfigController(),
+    new KernelParamSpecController({ apply: false }),
     new ServiceController(events),
     new MachineStatusController(events),
     new MachineStatusPublisherController(events),

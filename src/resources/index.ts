@@ -5,6 +5,7 @@ import { routeSpecDefinition } from './network/route-spec.js';
 import { etcFileSpecDefinition } from './files/etc-file-spec.js';
 import { etcFileStatusDefinition } from './files/etc-file-status.js';
 import { identityDefinition } from './cluster/identity.js';
+import { kernelParamDefaultSpecDefinition, kernelParamSpecDefinition, kernelParamStatusDefinition } from './runtime/kernel-param.js';
 import type { ResourceDefinition } from '../cosi/definition.js';
 import type { Registry } from '../cosi/registry.js';
 import { machineConfigDefinition } from './config/machine-config.js';
@@ -58,6 +59,9 @@ export const definitions: readonly ResourceDefinition<never>[] = [
   etcFileSpecDefinition,
   etcFileStatusDefinition,
   identityDefinition,
+  kernelParamSpecDefinition,
+  kernelParamDefaultSpecDefinition,
+  kernelParamStatusDefinition,
 ] as readonly ResourceDefinition<never>[];
 
 /** Registers Talos's namespaces and resource types in a registry. */
