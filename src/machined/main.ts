@@ -65,6 +65,9 @@ import { APIServiceConfigType } from '../resources/runtime/api-service-config.js
 import { ApiCertificatesType } from '../resources/secrets/api-certificates.js';
 import { buildInfo } from '../version.js';
 import { machineService } from './api/machine-service.js';
+import { adminKubeconfig, kubeconfigArchive } from './api/admin-kubeconfig.js';
+import { generateClientConfiguration } from './api/client-configuration.js';
+import { MachineTypeID, MachineTypeType } from '../resources/config/machine-type.js';
 import { acquireConfig, type ConfigSource } from './acquire.js';
 import { ConfigApplier } from './apply.js';
 import { ConfigStore } from './config-store.js';
@@ -181,6 +184,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   // every start of machined on the process platform is a boot of the node
   const bootId = randomUUID();
   const activePtr = { namespace: 'config', type: MachineConfigType, id: ActiveID };
+  const currentMachineType = async () => ((await state.get({ namespace: 'config', type: MachineTypeType, id: MachineTypeID }).catch(() => undefined))?.spec as { type?: string } | undefined)?.type;
   const activeConfig = async () => ((await state.get(activePtr).catch(() => undefined))?.spec as { text?: string } | undefined)?.text;
   const supervisor = new Supervisor({ events, logger: logger.child({ component: 'supervisor' }) });
   let maintenance = false;
@@ -224,6 +228,14 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       apply: (req) => applier.apply(req),
       lifecycle,
       nodeFiles: { '/proc/sys/kernel/random/boot_id': () => Buffer.from(`${bootId}\n`) },
+      clientConfiguration: async (req) => {
+        const text = await activeConfig();
+        return generateClientConfiguration(text !== undefined ? loadConfig(text) : undefined, await currentMachineType(), req);
+      },
+      kubeconfig: async () => {
+        const text = await activeConfig();
+        return kubeconfigArchive(await adminKubeconfig(text !== undefined ? loadConfig(text) : undefined, await currentMachineType()));
+      },
   });
   const stateAPI = stateService({ state, registry, logger, apiPolicy: true });
   const inspectAPI = inspectService(runtime);

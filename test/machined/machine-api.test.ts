@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,6 +10,7 @@ import { SequenceEvent } from '../../src/api/gen/machine/machine.js';
 import { Client } from '../../src/client/client.js';
 import { RpcError } from '../../src/client/errors.js';
 import { clientOptionsFromContext } from '../../src/client/from-talosconfig.js';
+import { parseTalosconfig } from '../../src/client/talosconfig.js';
 import { generateBundle } from '../../src/config/generate/config.js';
 import { ConfigStore } from '../../src/machined/config-store.js';
 import { type RunningMachined, startMachined } from '../../src/machined/main.js';
@@ -35,12 +37,14 @@ describe('the MachineService of a process node, through apid', () => {
   let dir: string;
   let node: RunningMachined;
   let client: Client;
+  let apiPort: number;
+  let bundle: Awaited<ReturnType<typeof generateBundle>>;
   const ac = new AbortController();
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bronze-api-'));
-    const apiPort = await freePort(ADDRESS);
-    const bundle = await generateBundle({ clusterName: 'api', endpoint: `https://${ADDRESS}:6443` });
+    apiPort = await freePort(ADDRESS);
+    bundle = await generateBundle({ clusterName: 'api', endpoint: `https://${ADDRESS}:6443` });
     new ConfigStore(dir).write(Buffer.from(bundle.controlplane.toString()));
     node = await startMachined({ stateDir: dir, address: ADDRESS, apiPort, trustdPort: await freePort(ADDRESS), apidCommand: cmd('apid'), trustdCommand: cmd('trustd'), signal: ac.signal });
     client = new Client(clientOptionsFromContext(bundle.talosconfig.contexts.api!, { endpoints: [`${ADDRESS}:${apiPort}`] }));
@@ -134,6 +138,47 @@ describe('the MachineService of a process node, through apid', () => {
     assert.deepEqual(services.map((s) => s.id), ['apid', 'containerd', 'cri', 'machined', 'trustd']);
     await assert.rejects(client.machine.serviceStop({ id: 'apid' }, { timeout: 10_000 }), /doesn't support stop operation via API/);
     await assert.rejects(client.machine.serviceStart({ id: 'nope' }, { timeout: 10_000 }), /service "nope" not defined/);
+  });
+
+  it('GenerateClientConfiguration: a talosconfig whose certificate carries the roles asked for', async () => {
+    const r = (await client.machine.generateClientConfiguration({ roles: ['os:reader'], crtTtl: { seconds: '3600', nanos: 0 } }, { timeout: 10_000 })).messages[0]!;
+    const crt = new X509Certificate(Buffer.from(r.crt));
+    assert.ok(crt.verify(new X509Certificate(Buffer.from(r.ca)).publicKey));
+    assert.equal(crt.subject, 'O=os:reader');
+    assert.ok(Math.abs(Date.parse(crt.validTo) - Date.now() - 3_600_000) < 120_000);
+    const tc = parseTalosconfig(Buffer.from(r.talosconfig).toString());
+    assert.equal(tc.context, 'reader@api');
+    // the reader may read, and is refused what only admins may do
+    const reader = new Client(clientOptionsFromContext(tc.contexts['reader@api']!, { endpoints: [`${ADDRESS}:${apiPort}`] }));
+    try {
+      assert.equal((await reader.machine.version({}, { timeout: 10_000 })).messages.length, 1);
+      await assert.rejects(reader.machine.reboot({ mode: 0 }, { timeout: 10_000 }), rpcError(status.PERMISSION_DENIED, /not authorized/));
+    } finally {
+      reader.close();
+    }
+    await assert.rejects(client.machine.generateClientConfiguration({ roles: ['os:admin'], crtTtl: { seconds: '0', nanos: 0 } }, { timeout: 10_000 }), rpcError(status.INVALID_ARGUMENT, /^crt_ttl should be positive$/));
+    const two = parseTalosconfig(Buffer.from((await client.machine.generateClientConfiguration({ roles: ['os:reader', 'os:operator'], crtTtl: { seconds: '60', nanos: 0 } }, { timeout: 10_000 })).messages[0]!.talosconfig).toString());
+    assert.equal(two.context, 'api');
+  });
+
+  it('Kubeconfig: one gzip’d tar holding an admin kubeconfig signed by the cluster CA', async () => {
+    const parts: Buffer[] = [];
+    for await (const d of client.machine.kubeconfig({}, { timeout: 10_000 })) parts.push(Buffer.from(d.bytes));
+    assert.equal(parts.length, 1);
+    writeFileSync(join(dir, 'kc.tgz'), parts[0]!);
+    assert.match(execFileSync('tar', ['tzvf', join(dir, 'kc.tgz')], { encoding: 'utf8' }), /^-rw------- .* kubeconfig\n$/);
+    const kc = parseYAML(execFileSync('tar', ['xzOf', join(dir, 'kc.tgz'), 'kubeconfig'], { encoding: 'utf8' })) as {
+      clusters: { name: string; cluster: { server: string; 'certificate-authority-data': string } }[];
+      users: { name: string; user: { 'client-certificate-data': string } }[];
+      'current-context': string;
+    };
+    assert.equal(kc['current-context'], 'admin@api');
+    assert.deepEqual(kc.clusters.map((c) => [c.name, c.cluster.server]), [['api', `https://${ADDRESS}:6443`]]);
+    const k8sCA = Buffer.from((bundle.controlplane.v1alpha1!.cluster as { ca: { crt: string } }).ca.crt, 'base64');
+    assert.deepEqual(Buffer.from(kc.clusters[0]!.cluster['certificate-authority-data'], 'base64'), k8sCA);
+    const crt = new X509Certificate(Buffer.from(kc.users[0]!.user['client-certificate-data'], 'base64'));
+    assert.ok(crt.verify(new X509Certificate(k8sCA).publicKey));
+    assert.equal(crt.subject, 'O=system:masters\nCN=admin');
   });
 
   it('Dmesg and the parts of later issues answer Unimplemented, naming what is missing', async () => {

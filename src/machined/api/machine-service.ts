@@ -14,6 +14,7 @@ import type {
   Event,
   EventsRequest,
   FileInfo,
+  GenerateClientConfigurationRequest,
   ListRequest,
   LogsRequest,
   MachineServiceServer,
@@ -68,6 +69,10 @@ export interface MachineServiceDeps {
    * boot id, which changes with every reboot of the node, as talosctl's reboot tracking expects); Read serves these
    */
   nodeFiles?: Record<string, () => Buffer>;
+  /** GenerateClientConfiguration (control planes) */
+  clientConfiguration?(req: GenerateClientConfigurationRequest): Promise<{ ca: Buffer; crt: Buffer; key: Buffer; talosconfig: Buffer }>;
+  /** Kubeconfig (control planes): the gzip'd tar holding `kubeconfig` */
+  kubeconfig?(): Promise<Buffer>;
   /** the kernel log (metal: /dev/kmsg); undefined where there is none (process platform) */
   dmesg?(req: DmesgRequest, signal: AbortSignal): AsyncIterable<Buffer>;
 }
@@ -153,7 +158,6 @@ const LATER: Record<string, string> = {
   upgrade: 'upgrades (the installer) are not available yet',
   rollback: 'upgrades (A/B boot) are not available yet',
   packetCapture: 'packet capture is not available yet',
-  kubeconfig: 'Kubernetes is not managed by this node yet',
 };
 
 /**
@@ -247,6 +251,10 @@ export function machineService(d: MachineServiceDeps): MachineServiceServer & Un
     }),
     ...(d.services ? serviceHandlers(log, d.services) : {}),
     ...(d.lifecycle ? lifecycleHandlers(log, d.lifecycle) : {}),
+    ...(d.clientConfiguration ? { generateClientConfiguration: unary(log, async (req: GenerateClientConfigurationRequest) => one(await d.clientConfiguration!(req))) } : {}),
+    ...(d.kubeconfig ? { kubeconfig: stream<unknown, Data>(log, async function* () {
+      yield { metadata: undefined, bytes: await d.kubeconfig!() };
+    }) } : {}),
     ...(d.apply ? { applyConfiguration: unary(log, async (req: ApplyConfigurationRequest) => ({ messages: [await d.apply!(req)] })) } : {}),
     ...d.overrides,
   };
