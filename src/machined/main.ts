@@ -65,6 +65,8 @@ import { APIServiceConfigType } from '../resources/runtime/api-service-config.js
 import { ApiCertificatesType } from '../resources/secrets/api-certificates.js';
 import { buildInfo } from '../version.js';
 import { machineService } from './api/machine-service.js';
+import { MetaStore, metaKeyID } from '../sys/meta/store.js';
+import { MetaKeyType } from '../resources/runtime/meta-key.js';
 import { adminKubeconfig, kubeconfigArchive } from './api/admin-kubeconfig.js';
 import { generateClientConfiguration } from './api/client-configuration.js';
 import { MachineTypeID, MachineTypeType } from '../resources/config/machine-type.js';
@@ -190,6 +192,18 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   let maintenance = false;
   let endRun!: (cmd: number) => void;
   const ended = new Promise<number>((resolve) => (endRun = resolve));
+  // META: the process platform keeps it in its state directory; each tag is mirrored as a MetaKeys resource
+  const metaKey = (tag: number) => ({ namespace: 'runtime', type: MetaKeyType, id: metaKeyID(tag) });
+  const mirrorMeta = async (tag: number, value: Buffer | undefined) => {
+    if (value === undefined) await state.destroy(metaKey(tag)).catch(() => undefined);
+    else {
+      await state.modify(metaKey(tag), () => ({ value: '' }), (r) => {
+        r.spec = { value: value.toString('utf8') };
+      });
+    }
+  };
+  const meta = await MetaStore.open(join(o.stateDir, 'META'), { onChange: (tag, value) => void mirrorMeta(tag, value) });
+  for (const [tag, value] of meta.entries()) await mirrorMeta(tag, value);
   const sequencerLog = logger.child({ component: 'sequencer' });
   const sequencer: Sequencer = new Sequencer({
     events,
@@ -228,6 +242,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       apply: (req) => applier.apply(req),
       lifecycle,
       nodeFiles: { '/proc/sys/kernel/random/boot_id': () => Buffer.from(`${bootId}\n`) },
+      meta,
       clientConfiguration: async (req) => {
         const text = await activeConfig();
         return generateClientConfiguration(text !== undefined ? loadConfig(text) : undefined, await currentMachineType(), req);

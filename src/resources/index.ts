@@ -5,6 +5,7 @@ import { routeSpecDefinition } from './network/route-spec.js';
 import { etcFileSpecDefinition } from './files/etc-file-spec.js';
 import { etcFileStatusDefinition } from './files/etc-file-status.js';
 import { identityDefinition } from './cluster/identity.js';
+import { metaKeyDefinition } from './runtime/meta-key.js';
 import { kernelParamDefaultSpecDefinition, kernelParamSpecDefinition, kernelParamStatusDefinition } from './runtime/kernel-param.js';
 import type { ResourceDefinition } from '../cosi/definition.js';
 import type { Registry } from '../cosi/registry.js';
@@ -62,6 +63,7 @@ export const definitions: readonly ResourceDefinition<never>[] = [
   kernelParamSpecDefinition,
   kernelParamDefaultSpecDefinition,
   kernelParamStatusDefinition,
+  metaKeyDefinition,
 ] as readonly ResourceDefinition<never>[];
 
 /** Registers Talos's namespaces and resource types in a registry. */

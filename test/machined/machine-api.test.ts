@@ -181,6 +181,17 @@ describe('the MachineService of a process node, through apid', () => {
     assert.equal(crt.subject, 'O=system:masters\nCN=admin');
   });
 
+  it('MetaWrite, MetaDelete: META in the state directory, mirrored as MetaKeys', async () => {
+    assert.equal((await client.machine.metaWrite({ key: 0x0c, value: Buffer.from('hello') }, { timeout: 10_000 })).messages.length, 1);
+    const r = await client.cosi.get({ namespace: 'runtime', type: 'MetaKeys.runtime.talos.dev', id: '0x0c' }, { timeout: 10_000 });
+    assert.equal(r.resource!.spec!.yamlSpec, 'value: hello\n');
+    assert.equal(statSync(join(dir, 'META')).size, 512 * 1024);
+    await client.machine.metaDelete({ key: 0x0c }, { timeout: 10_000 });
+    await node.state.watchFor({ namespace: 'runtime', type: 'MetaKeys.runtime.talos.dev', id: '0x0c' }, (x) => x === undefined);
+    await assert.rejects(client.machine.metaDelete({ key: 0x0c }, { timeout: 10_000 }), rpcError(status.NOT_FOUND, /^meta key not found$/));
+    await assert.rejects(client.machine.metaWrite({ key: 300, value: Buffer.from('x') }, { timeout: 10_000 }), rpcError(status.INVALID_ARGUMENT, /^key must be a uint8$/));
+  });
+
   it('Dmesg and the parts of later issues answer Unimplemented, naming what is missing', async () => {
     await assert.rejects(collect(client.machine.dmesg({}, { timeout: 10_000 })), rpcError(status.UNIMPLEMENTED, /kernel log is not available/));
     await assert.rejects(client.machine.etcdMemberList({}, { timeout: 10_000 }), rpcError(status.UNIMPLEMENTED, /EtcdMemberList is not implemented: etcd/));

@@ -17,6 +17,8 @@ import type {
   GenerateClientConfigurationRequest,
   ListRequest,
   LogsRequest,
+  MetaDeleteRequest,
+  MetaWriteRequest,
   MachineServiceServer,
   NetstatRequest,
   ReadRequest,
@@ -73,6 +75,8 @@ export interface MachineServiceDeps {
   clientConfiguration?(req: GenerateClientConfigurationRequest): Promise<{ ca: Buffer; crt: Buffer; key: Buffer; talosconfig: Buffer }>;
   /** Kubeconfig (control planes): the gzip'd tar holding `kubeconfig` */
   kubeconfig?(): Promise<Buffer>;
+  /** MetaWrite / MetaDelete: the META store (its errors carry Talos's gRPC codes) */
+  meta?: { set(tag: number, value: Uint8Array): Promise<void>; delete(tag: number): Promise<void> };
   /** the kernel log (metal: /dev/kmsg); undefined where there is none (process platform) */
   dmesg?(req: DmesgRequest, signal: AbortSignal): AsyncIterable<Buffer>;
 }
@@ -251,6 +255,18 @@ export function machineService(d: MachineServiceDeps): MachineServiceServer & Un
     }),
     ...(d.services ? serviceHandlers(log, d.services) : {}),
     ...(d.lifecycle ? lifecycleHandlers(log, d.lifecycle) : {}),
+    ...(d.meta
+      ? {
+          metaWrite: unary(log, async (req: MetaWriteRequest) => {
+            await d.meta!.set(req.key, req.value);
+            return one({});
+          }),
+          metaDelete: unary(log, async (req: MetaDeleteRequest) => {
+            await d.meta!.delete(req.key);
+            return one({});
+          }),
+        }
+      : {}),
     ...(d.clientConfiguration ? { generateClientConfiguration: unary(log, async (req: GenerateClientConfigurationRequest) => one(await d.clientConfiguration!(req))) } : {}),
     ...(d.kubeconfig ? { kubeconfig: stream<unknown, Data>(log, async function* () {
       yield { metadata: undefined, bytes: await d.kubeconfig!() };
