@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import pino from 'pino';
 import { generateBundle } from '../../config/generate/config.js';
-import { ControllerRuntime } from '../../cosi/controller/runtime.js';
-import { InMemoryState } from '../../cosi/inmem.js';
 import { newResource } from '../../cosi/resource.js';
-import { State } from '../../cosi/state.js';
 import { KernelCmdline } from '../../platform/cmdline.js';
 import { ActiveID, MachineConfigType } from '../../resources/config/machine-config.js';
 import { AddressSpecType } from '../../resources/network/address-spec.js';
 import { LinkSpecType } from '../../resources/network/link-spec.js';
 import { RouteSpecType } from '../../resources/network/route-spec.js';
+import { ControllerTest } from '../ctest.js';
 import { AddressConfigController } from './address-config.js';
 import { LayeredMergeController } from './layered-merge.js';
 import { LinkConfigController } from './link-config.js';
@@ -35,35 +32,17 @@ describe('network config → merge → specs', async () => {
   });
 
   it('layers defaults, the kernel command line and the machine config; the config wins and leaving it restores the rest', async () => {
-    const state = new State(new InMemoryState());
-    const rt = new ControllerRuntime(state, pino({ level: 'silent' }), { backoffBaseMs: 10 });
     const cmdline = new KernelCmdline('ip=10.0.0.5::10.0.0.1:255.255.255.0:node:eth0:off');
-    for (const c of [
+    const t = ControllerTest.start([
       new LinkConfigController(cmdline),
       new AddressConfigController(cmdline),
       new RouteConfigController(cmdline),
       new LayeredMergeController('network.LinkMergeController', LinkSpecType),
       new LayeredMergeController('network.AddressMergeController', AddressSpecType),
       new LayeredMergeController('network.RouteMergeController', RouteSpecType),
-    ]) {
-      rt.register(c);
-    }
-    rt.start();
-    const ids = async (type: string, want: string[]) => {
-      const ac = AbortSignal.timeout(10_000);
-      const w = await state.watchKind({ namespace: 'network', type }, {}, ac);
-      try {
-        let have: string[] = [];
-        for (;;) {
-          have = (await state.list({ namespace: 'network', type })).map((r) => r.metadata.id).sort();
-          if (JSON.stringify(have) === JSON.stringify([...want].sort())) return;
-          const n = await w.next();
-          if (n.done) throw new Error(`${type}: ${JSON.stringify(have)}`);
-        }
-      } finally {
-        w.close();
-      }
-    };
+    ]);
+    const state = t.state;
+    const ids = (type: string, want: string[]) => t.expectIDs({ namespace: 'network', type }, want);
     const spec = async (type: string, id: string) => (await state.get({ namespace: 'network', type, id })).spec as Record<string, unknown>;
     const cfgPtr = { namespace: 'config', type: MachineConfigType, id: ActiveID };
     try {
@@ -87,7 +66,7 @@ describe('network config → merge → specs', async () => {
       assert.equal((await spec(LinkSpecType, 'eth0')).layer, 'cmdline');
       await ids(RouteSpecType, ['inet4/10.0.0.1//1024']);
     } finally {
-      await rt.stop();
+      await t.stop();
     }
   });
 });
