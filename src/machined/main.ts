@@ -45,6 +45,8 @@ import { AddressSpecType } from '../resources/network/address-spec.js';
 import { LinkSpecType } from '../resources/network/link-spec.js';
 import { RouteSpecType } from '../resources/network/route-spec.js';
 import { APIServiceConfigController } from '../controllers/runtime/api-service-config.js';
+import { MaintenanceConfigController } from '../controllers/runtime/maintenance-config.js';
+import { MaintenanceID, MaintenanceServiceRequestType } from '../resources/runtime/maintenance.js';
 import { MachineStatusController } from '../controllers/runtime/machine-status.js';
 import { MachineStatusPublisherController } from '../controllers/runtime/machine-status-publisher.js';
 import { ServiceController } from '../controllers/v1alpha1/service.js';
@@ -143,6 +145,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     new APICertificatesController({ trustdPort: o.trustdPort }),
     new TrustdCertificatesController(),
     new APIServiceConfigController(apiListen),
+    new MaintenanceConfigController(apiListen),
     new ProcessNodeAddressController(o.address),
     new NodeIdentityController(o.stateDir),
     new HostnameConfigController(),
@@ -339,10 +342,13 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
         // nothing usable: wait in maintenance until ApplyConfiguration brings a config
         logger.warn({ path: store.path }, 'no machine config stored: waiting for one to be applied (maintenance)');
         maintenance = true;
+        const request = { namespace: 'runtime', type: MaintenanceServiceRequestType, id: MaintenanceID };
+        await state.create(newResource(request, {}));
         events.publish('machine.TaskEvent', { task: 'runningMaintenance', action: TaskEvent_Action.START });
         try {
           await state.watchFor(activePtr, (r) => r !== undefined, signal);
         } finally {
+          await state.destroy(request).catch(() => undefined);
           maintenance = false;
           events.publish('machine.TaskEvent', { task: 'runningMaintenance', action: TaskEvent_Action.STOP });
         }

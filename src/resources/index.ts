@@ -6,6 +6,7 @@ import { etcFileSpecDefinition } from './files/etc-file-spec.js';
 import { etcFileStatusDefinition } from './files/etc-file-status.js';
 import { identityDefinition } from './cluster/identity.js';
 import { metaKeyDefinition } from './runtime/meta-key.js';
+import { maintenanceServiceConfigDefinition, maintenanceServiceRequestDefinition } from './runtime/maintenance.js';
 import { kernelParamDefaultSpecDefinition, kernelParamSpecDefinition, kernelParamStatusDefinition } from './runtime/kernel-param.js';
 import type { ResourceDefinition } from '../cosi/definition.js';
 import type { Registry } from '../cosi/registry.js';
@@ -64,6 +65,8 @@ export const definitions: readonly ResourceDefinition<never>[] = [
   kernelParamDefaultSpecDefinition,
   kernelParamStatusDefinition,
   metaKeyDefinition,
+  maintenanceServiceConfigDefinition,
+  maintenanceServiceRequestDefinition,
 ] as readonly ResourceDefinition<never>[];
 
 /** Registers Talos's namespaces and resource types in a registry. */

@@ -120,6 +120,10 @@ describe('reboot, reset and shutdown of a process node', () => {
     await waitForFile(dir, machinedLog(), (t) => t.includes('waiting for one to be applied (maintenance)'), 60_000);
     assert.equal(existsSync(join(dir, 'config.yaml')), false);
     // in maintenance the node answers on its own socket; the config it gets is stored and the boot goes on
+    const request = await local.cosi.get({ namespace: 'runtime', type: 'MaintenanceServiceRequests.runtime.talos.dev', id: 'maintenance' }, { timeout: 10_000 });
+    assert.equal(request.resource!.metadata!.id, 'maintenance');
+    const maint = await local.cosi.get({ namespace: 'runtime', type: 'MaintenanceServiceConfigs.runtime.talos.dev', id: 'maintenance' }, { timeout: 10_000 });
+    assert.match(maint.resource!.spec!.yamlSpec, new RegExp(`^listenAddress: ${ADDRESS.replace(/\./g, '\\.')}:\\d+\\nreachableAddresses:\\n {4}- ${ADDRESS.replace(/\./g, '\\.')}\\n$`));
     const v = await local.machine.version({}, { timeout: 10_000 });
     assert.equal(v.messages[0]!.features, undefined);
     const applied = await local.machine.applyConfiguration({ data: Buffer.from(config), mode: 0 }, { timeout: 10_000 });
