@@ -56,6 +56,7 @@ import { APICertSANsController } from '../controllers/secrets/api-cert-sans.js';
 import { APICertificatesController } from '../controllers/secrets/api-certificates.js';
 import { OSRootController } from '../controllers/secrets/os-root.js';
 import { TrustdCertificatesController } from '../controllers/secrets/trustd-certificates.js';
+import { KubernetesRootController } from '../controllers/secrets/kubernetes-root.js';
 import { isControlPlane, type MachineTypeName } from '../resources/config/machine-type.js';
 import { OSRootType } from '../resources/secrets/os-root.js';
 import { TrustdCertificatesType } from '../resources/secrets/trustd-certificates.js';
@@ -144,6 +145,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     new APICertSANsController(),
     new APICertificatesController({ trustdPort: o.trustdPort }),
     new TrustdCertificatesController(),
+    new KubernetesRootController(),
     new APIServiceConfigController(apiListen),
     new MaintenanceConfigController(apiListen),
     new ProcessNodeAddressController(o.address),

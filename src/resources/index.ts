@@ -6,6 +6,8 @@ import { etcFileSpecDefinition } from './files/etc-file-spec.js';
 import { etcFileStatusDefinition } from './files/etc-file-status.js';
 import { identityDefinition } from './cluster/identity.js';
 import { metaKeyDefinition } from './runtime/meta-key.js';
+import { etcdRootDefinition } from './secrets/etcd-root.js';
+import { kubernetesRootDefinition } from './secrets/kubernetes-root.js';
 import { maintenanceServiceConfigDefinition, maintenanceServiceRequestDefinition } from './runtime/maintenance.js';
 import { kernelParamDefaultSpecDefinition, kernelParamSpecDefinition, kernelParamStatusDefinition } from './runtime/kernel-param.js';
 import type { ResourceDefinition } from '../cosi/definition.js';
@@ -67,6 +69,8 @@ export const definitions: readonly ResourceDefinition<never>[] = [
   metaKeyDefinition,
   maintenanceServiceConfigDefinition,
   maintenanceServiceRequestDefinition,
+  etcdRootDefinition,
+  kubernetesRootDefinition,
 ] as readonly ResourceDefinition<never>[];
 
 /** Registers Talos's namespaces and resource types in a registry. */
