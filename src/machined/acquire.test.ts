@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { generateBundle } from '../config/generate/config.js';
-import { acquireConfig, type ConfigSource } from './acquire.js';
+import { createServer } from 'node:http';
+import { acquireConfig, type ConfigSource, metalConfigSource } from './acquire.js';
 
 describe('config acquisition', async () => {
   const bundle = await generateBundle({ clusterName: 'acq', endpoint: 'https://10.5.0.2:6443' });
@@ -36,5 +37,34 @@ describe('config acquisition', async () => {
     assert.equal(errors.length, 2);
     assert.match(errors[0]!, /^disk: the config from disk is invalid: .*machine\.typo/);
     assert.equal(errors[1], 'platform: loading the config from platform: GET http://10.0.2.100/config: 404');
+  });
+
+  it('downloads the talos.config URL on metal, asking for the machine\'s values, after the disk had none', async () => {
+    const asked: string[] = [];
+    let failures = 1;
+    const server = createServer((req, res) => {
+      asked.push(req.url ?? '');
+      if (failures-- > 0) {
+        res.statusCode = 503;
+        res.end('busy');
+        return;
+      }
+      res.end(full);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const platform = metalConfigSource(`http://127.0.0.1:${port}/config?uuid=\${uuid}&mac=\${mac}`, {
+        values: { uuid: () => '4c4c4544-0042', mac: () => '52:54:00:12:34:56' },
+        backoff: { initialMs: 1, maxMs: 5, jitterMs: 0 },
+      });
+      const r = await acquireConfig([source('disk', undefined), platform], { signal });
+      assert.deepEqual(r, { kind: 'config', text: full, source: 'platform' });
+      assert.equal(asked.length, 2, 'retried once after the 503');
+      assert.equal(asked[1], '/config?mac=52%3A54%3A00%3A12%3A34%3A56&uuid=4c4c4544-0042');
+      assert.deepEqual(await acquireConfig([metalConfigSource('none', { values: {} })], { signal }), { kind: 'maintenance' });
+    } finally {
+      server.close();
+    }
   });
 });

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { loadConfig } from '../config/loader.js';
+import { type FetchConfigOptions, loadMetalConfig } from '../platform/config-url.js';
 
 /** Where a machine config can come from, in Talos's order (disk, cmdline-early, platform, cmdline-late). */
 export interface ConfigSource {
@@ -65,4 +66,20 @@ export async function acquireConfig(
     partial ??= { text, source: source.name };
   }
   return partial ? { kind: 'maintenance', partial } : { kind: 'maintenance' };
+}
+
+/**
+ * The metal platform's source: the `talos.config=` kernel parameter (a URL whose query may ask for `${uuid}`,
+ * `${mac}`, `${hostname}`, `${serial}` and `${code}`, downloaded with retries), `none`, or `metal-iso`.
+ */
+export function metalConfigSource(param: string | undefined, opts: Omit<FetchConfigOptions, 'signal'>): ConfigSource {
+  return {
+    name: 'platform',
+    load: async (signal) => {
+      const r = await loadMetalConfig(param, { ...opts, signal });
+      if (r.kind === 'config') return r.data;
+      if (r.kind === 'metal-iso') throw new ConfigAcquireError('BRONZE_ACQUIRE_SOURCE', 'talos.config=metal-iso: reading config.yaml from the metal-iso volume is not supported yet');
+      return undefined;
+    },
+  };
 }

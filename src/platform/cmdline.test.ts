@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { configURLVariables, KernelCmdline, parseIPSetting, substituteConfigURL } from './cmdline.js';
+import { KernelCmdline, parseIPSetting } from './cmdline.js';
 
 describe('KernelCmdline', () => {
   const c = new KernelCmdline(
@@ -48,25 +48,5 @@ describe('KernelCmdline', () => {
     assert.deepEqual(parseIPSetting('eth0:dhcp'), { device: 'eth0', autoconf: 'dhcp', dns: [], ntp: [] });
     assert.deepEqual(parseIPSetting('dhcp'), { autoconf: 'dhcp', dns: [], ntp: [] });
     assert.equal(new KernelCmdline('ip=eth0:dhcp ip=eth1:dhcp').ip.length, 2);
-  });
-});
-
-describe('talos.config URL variables', () => {
-  it('substitutes in query values only, case-insensitively, and fills empty keys', () => {
-    const url = 'http://10.0.2.100:8080/${uuid}/c.yaml?u=${UUID}&m=${mac}&serial=&h=${hostname}&keep=x';
-    assert.deepEqual(configURLVariables(url).sort(), ['hostname', 'mac', 'serial', 'uuid']);
-    const out = substituteConfigURL(url, { uuid: 'abc-1', mac: '52:54:00:12:34:56', serial: 'S1', hostname: 'talos-1' });
-    const u = new URL(out);
-    assert.equal(u.pathname, '/$%7Buuid%7D/c.yaml');
-    assert.equal(u.searchParams.get('u'), 'abc-1');
-    assert.equal(u.searchParams.get('m'), '52:54:00:12:34:56');
-    assert.equal(u.searchParams.get('serial'), 'S1');
-    assert.equal(u.searchParams.get('h'), 'talos-1');
-    assert.equal(u.searchParams.get('keep'), 'x');
-  });
-
-  it('leaves URLs without a query alone', () => {
-    assert.equal(substituteConfigURL('http://x/config.yaml', { uuid: 'a' }), 'http://x/config.yaml');
-    assert.deepEqual(configURLVariables('http://x/config.yaml'), []);
   });
 });

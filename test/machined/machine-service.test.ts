@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +13,7 @@ import { RpcError } from '../../src/client/errors.js';
 import { machineService } from '../../src/machined/api/machine-service.js';
 import { EventStream } from '../../src/machined/events/index.js';
 import { LogManager } from '../../src/machined/logs/index.js';
+import { readKmsg } from '../../src/sys/kmsg.js';
 import { buildInfo } from '../../src/version.js';
 
 /** machined's MachineService on a unix socket, called through the client library. */
@@ -112,5 +113,60 @@ describe('MachineService on machined', () => {
     await assert.rejects(async () => {
       for await (const _ of client.machine.dmesg({}));
     }, (e: unknown) => e instanceof RpcError && e.grpcCode === status.UNIMPLEMENTED && /kernel log is not available/.test(e.details));
+  });
+});
+
+const kmsgUnreadable = (() => {
+  try {
+    closeSync(openSync('/dev/kmsg', constants.O_RDONLY | constants.O_NONBLOCK));
+    return undefined;
+  } catch (e) {
+    return `/dev/kmsg cannot be read here: ${(e as Error).message}`;
+  }
+})();
+
+/** Dmesg as machined serves it on metal: the kernel's log from /dev/kmsg, one formatted record per message. */
+describe('Dmesg from /dev/kmsg', { skip: kmsgUnreadable }, () => {
+  let dir: string;
+  let server: Server;
+  let client: Client;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'bronze-dmesg-'));
+    server = new Server();
+    server.addService(
+      MachineServiceService,
+      machineService({
+        logger: pino({ level: 'silent' }),
+        build: buildInfo(),
+        platform: { name: 'metal', mode: 'metal' },
+        configured: () => true,
+        logs: new LogManager(),
+        events: new EventStream(),
+        dmesg: (req, signal) => readKmsg({ follow: req.follow, tail: req.tail, signal }),
+      }),
+    );
+    await new Promise<void>((resolve, reject) => server.bindAsync(`unix:${join(dir, 'machine.sock')}`, ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
+    client = new Client({ endpoints: [`unix://${join(dir, 'machine.sock')}`], tls: {} });
+  });
+
+  after(async () => {
+    client.close();
+    await new Promise<void>((r) => server.tryShutdown(() => r()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('streams the kernel log as Talos formats it', { timeout: 30_000 }, async () => {
+    const lines: string[] = [];
+    for await (const d of client.machine.dmesg({ follow: false, tail: false }, { timeout: 20_000 })) lines.push(Buffer.from(d.bytes).toString());
+    assert.ok(lines.length > 0, 'the kernel has logged something since boot');
+    assert.match(lines[0]!, /^[a-z0-9]+: {0,6}[a-z]+: \[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z\]: /);
+    // following from the end ends when the caller cancels
+    const ac = new AbortController();
+    const follow = (async () => {
+      for await (const _ of client.machine.dmesg({ follow: true, tail: true }, { signal: ac.signal }));
+    })().catch(() => undefined);
+    ac.abort();
+    await follow;
   });
 });
