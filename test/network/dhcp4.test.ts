@@ -5,10 +5,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
-import { netnsUnavailable, nsip, VethPair } from '../helpers/netns.js';
+import { netnsUnavailable, nsip, runInNamespace, VethPair } from '../helpers/netns.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const skip = netnsUnavailable() ?? (spawnSync('dnsmasq', ['--version']).status === 0 ? undefined : 'dnsmasq is not installed (make deps installs dnsmasq-base)');
+
+/** dnsmasq serving DHCP on `srv0` in namespace `ns` (10.77.0.50-60, router, DNS, NTP, MTU, search domains, a classless route). */
+function startDnsmasq(ns: string, dir: string): ChildProcess {
+  return spawn(
+    'ip',
+    [
+      'netns', 'exec', ns, 'dnsmasq', '--no-daemon', '--port=0', '--interface=srv0', '--bind-interfaces', '--dhcp-authoritative',
+      '--dhcp-range=10.77.0.50,10.77.0.60,255.255.255.0,2m', `--dhcp-leasefile=${join(dir, 'leases')}`, '--pid-file=',
+      '--dhcp-option=option:router,10.77.0.1', '--dhcp-option=option:dns-server,10.77.0.1,10.77.0.2', '--dhcp-option=option:ntp-server,10.77.0.1',
+      '--dhcp-option=option:mtu,1400', '--dhcp-option=option:domain-name,example.test', '--dhcp-option=option:domain-search,example.test,corp.test',
+      '--dhcp-option=121,10.99.0.0/16,10.77.0.1', '--dhcp-host=*:*:*:*:*:*,set:any',
+    ],
+    { stdio: 'ignore' },
+  );
+}
 
 /**
  * The DHCP client inside a network namespace, against dnsmasq serving on the other end of a veth pair: discover,
@@ -23,17 +38,7 @@ describe('DHCPv4 client against dnsmasq', { skip }, () => {
     pair = new VethPair(`bdhcp${process.pid % 10000}`, 'srv0', 'eth0');
     nsip(pair.a, 'addr', 'add', '10.77.0.1/24', 'dev', 'srv0');
     dir = mkdtempSync(join(tmpdir(), 'bronze-dhcp-'));
-    const dnsmasq = spawn(
-      'ip',
-      [
-        'netns', 'exec', pair.a, 'dnsmasq', '--no-daemon', '--port=0', '--interface=srv0', '--bind-interfaces', '--dhcp-authoritative',
-        '--dhcp-range=10.77.0.50,10.77.0.60,255.255.255.0,2m', `--dhcp-leasefile=${join(dir, 'leases')}`, '--pid-file=',
-        '--dhcp-option=option:router,10.77.0.1', '--dhcp-option=option:dns-server,10.77.0.1,10.77.0.2', '--dhcp-option=option:ntp-server,10.77.0.1',
-        '--dhcp-option=option:mtu,1400', '--dhcp-option=option:domain-name,example.test', '--dhcp-option=option:domain-search,example.test,corp.test',
-        '--dhcp-option=121,10.99.0.0/16,10.77.0.1', '--dhcp-host=*:*:*:*:*:*,set:any',
-      ],
-      { stdio: 'ignore' },
-    );
+    const dnsmasq = startDnsmasq(pair.a, dir);
     children.push(dnsmasq);
   });
 
@@ -86,5 +91,77 @@ await client.run(ac.signal, (lease) => {
     const addrs = JSON.parse(nsip(pair.b, '-j', 'addr', 'show', 'dev', 'eth0')) as { addr_info: { local: string; family: string }[] }[];
     assert.ok(addrs[0]!.addr_info.some((a) => a.local === first.address));
     client.kill('SIGTERM');
+  });
+});
+
+/**
+ * The DHCPv4 operator in a namespace against dnsmasq: `ip=eth0:dhcp` makes an OperatorSpec, the operator's lease
+ * becomes specs of the operator layer, and the spec controllers put the address, routes and MTU on the link.
+ */
+describe('DHCPv4 operator against dnsmasq', { skip }, () => {
+  let pair: VethPair;
+  let dir: string;
+  let dnsmasq: ChildProcess;
+
+  before(() => {
+    pair = new VethPair(`bdop${process.pid % 10000}`, 'srv0', 'eth0');
+    nsip(pair.a, 'addr', 'add', '10.77.0.1/24', 'dev', 'srv0');
+    dir = mkdtempSync(join(tmpdir(), 'bronze-dhcpop-'));
+    dnsmasq = startDnsmasq(pair.a, dir);
+  });
+
+  after(() => {
+    dnsmasq?.kill('SIGKILL');
+    pair?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('turns the lease into address, routes, resolvers, time servers and MTU, applied to the link', { timeout: 60_000 }, () => {
+    const out = runInNamespace(
+      pair.b,
+      dir,
+      `import { execFileSync } from 'node:child_process';
+      import { KernelCmdline } from '@/src/platform/cmdline.ts';
+      import { ControllerTest } from '@/src/controllers/ctest.ts';
+      import { LinkStatusController } from '@/src/controllers/network/link-status.ts';
+      import { AddressStatusController } from '@/src/controllers/network/address-status.ts';
+      import { RouteStatusController } from '@/src/controllers/network/route-status.ts';
+      import { OperatorConfigController } from '@/src/controllers/network/operator-config.ts';
+      import { OperatorSpecController } from '@/src/controllers/network/operator-spec.ts';
+      import { LayeredMergeController } from '@/src/controllers/network/layered-merge.ts';
+      import { ListMergeController } from '@/src/controllers/network/list-merge.ts';
+      import { AddressSpecController } from '@/src/controllers/network/address-spec.ts';
+      import { RouteSpecController } from '@/src/controllers/network/route-spec.ts';
+      import { LinkSpecController } from '@/src/controllers/network/link-spec.ts';
+      const keepAlive = setInterval(() => {}, 1000);
+      const cmdline = new KernelCmdline('ip=eth0:dhcp');
+      const t = ControllerTest.start([
+        new LinkStatusController(), new AddressStatusController(), new RouteStatusController(),
+        new OperatorConfigController(cmdline), new LayeredMergeController('network.OperatorMergeController', 'OperatorSpecs.net.talos.dev'),
+        new OperatorSpecController(),
+        new LayeredMergeController('network.AddressMergeController', 'AddressSpecs.net.talos.dev'),
+        new LayeredMergeController('network.RouteMergeController', 'RouteSpecs.net.talos.dev'),
+        new LayeredMergeController('network.LinkMergeController', 'LinkSpecs.net.talos.dev'),
+        new ListMergeController('network.ResolverMergeController', 'ResolverSpecs.net.talos.dev', 'resolvers', ['dnsServers']),
+        new ListMergeController('network.TimeServerMergeController', 'TimeServerSpecs.net.talos.dev', 'timeservers', ['timeServers']),
+        new AddressSpecController(), new RouteSpecController(), new LinkSpecController(),
+      ], { deadlineMs: 30_000 });
+      const net = (type, id) => ({ namespace: 'network', type, id });
+      const resolvers = await t.expect(net('ResolverSpecs.net.talos.dev', 'resolvers'));
+      const timeservers = await t.expect(net('TimeServerSpecs.net.talos.dev', 'timeservers'));
+      await t.expect(net('RouteStatuses.net.talos.dev', 'inet4/10.77.0.1/10.99.0.0/16/1024'));
+      await t.expect(net('LinkStatuses.net.talos.dev', 'eth0'), (s) => s.mtu === 1400);
+      const addr = JSON.parse(execFileSync('ip', ['-j', 'addr', 'show', 'dev', 'eth0'], { encoding: 'utf8' }));
+      const routes = JSON.parse(execFileSync('ip', ['-j', 'route', 'show'], { encoding: 'utf8' }));
+      await t.stop();
+      clearInterval(keepAlive);
+      console.log(JSON.stringify({ resolvers, timeservers, addr, routes }));
+      `,
+    ) as { resolvers: { dnsServers: string[]; searchDomains: string[]; layer: string }; timeservers: { timeServers: string[] }; addr: { mtu: number; addr_info: { local: string; family: string; prefixlen: number }[] }[]; routes: { dst: string; gateway?: string; metric?: number }[] };
+    assert.deepEqual(out.resolvers, { dnsServers: ['10.77.0.1', '10.77.0.2'], layer: 'operator', searchDomains: ['example.test', 'corp.test'] });
+    assert.deepEqual(out.timeservers.timeServers, ['10.77.0.1']);
+    assert.equal(out.addr[0]!.mtu, 1400);
+    assert.ok(out.addr[0]!.addr_info.some((a) => a.family === 'inet' && /^10\.77\.0\.(5\d|60)$/.test(a.local) && a.prefixlen === 24), JSON.stringify(out.addr[0]!.addr_info));
+    assert.ok(out.routes.some((r) => r.dst === '10.99.0.0/16' && r.gateway === '10.77.0.1' && r.metric === 1024), JSON.stringify(out.routes));
   });
 });
