@@ -57,6 +57,7 @@ import { APICertificatesController } from '../controllers/secrets/api-certificat
 import { OSRootController } from '../controllers/secrets/os-root.js';
 import { TrustdCertificatesController } from '../controllers/secrets/trustd-certificates.js';
 import { KubernetesRootController } from '../controllers/secrets/kubernetes-root.js';
+import { EtcdSecretsController } from '../controllers/secrets/etcd-secrets.js';
 import { isControlPlane, type MachineTypeName } from '../resources/config/machine-type.js';
 import { OSRootType } from '../resources/secrets/os-root.js';
 import { TrustdCertificatesType } from '../resources/secrets/trustd-certificates.js';
@@ -146,6 +147,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     new APICertificatesController({ trustdPort: o.trustdPort }),
     new TrustdCertificatesController(),
     new KubernetesRootController(),
+    new EtcdSecretsController(),
     new APIServiceConfigController(apiListen),
     new MaintenanceConfigController(apiListen),
     new ProcessNodeAddressController(o.address),

@@ -7,6 +7,7 @@ import { etcFileStatusDefinition } from './files/etc-file-status.js';
 import { identityDefinition } from './cluster/identity.js';
 import { metaKeyDefinition } from './runtime/meta-key.js';
 import { etcdRootDefinition } from './secrets/etcd-root.js';
+import { etcdSecretsDefinition } from './secrets/etcd-secrets.js';
 import { operatorSpecDefinition } from './network/operator-spec.js';
 import { kubernetesRootDefinition } from './secrets/kubernetes-root.js';
 import { maintenanceServiceConfigDefinition, maintenanceServiceRequestDefinition } from './runtime/maintenance.js';
@@ -73,6 +74,7 @@ export const definitions: readonly ResourceDefinition<never>[] = [
   etcdRootDefinition,
   kubernetesRootDefinition,
   operatorSpecDefinition,
+  etcdSecretsDefinition,
 ] as readonly ResourceDefinition<never>[];
 
 /** Registers Talos's namespaces and resource types in a registry. */
