@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <sys/socket.h>
 
 static const char *errno_name(int e) {
@@ -81,10 +82,33 @@ static napi_value set_parent_death_signal(napi_env env, napi_callback_info info)
   return NULL;
 }
 
+/* stepClock(offsetMs: number): moves CLOCK_REALTIME by offsetMs milliseconds (clock_settime; needs CAP_SYS_TIME). */
+static napi_value step_clock(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  double offset_ms;
+  if (argc != 1 || napi_get_value_double(env, argv[0], &offset_ms) != napi_ok || offset_ms != offset_ms || offset_ms > 1e15 || offset_ms < -1e15) {
+    napi_throw_type_error(env, "EINVAL", "stepClock(offsetMs) takes a finite number of milliseconds");
+    return NULL;
+  }
+  struct timespec now;
+  if (clock_gettime(CLOCK_REALTIME, &now) != 0) return throw_errno(env, "clock_gettime", errno);
+  long long ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec + (long long)(offset_ms * 1e6);
+  struct timespec next = {.tv_sec = ns / 1000000000LL, .tv_nsec = ns % 1000000000LL};
+  if (next.tv_nsec < 0) {
+    next.tv_nsec += 1000000000LL;
+    next.tv_sec -= 1;
+  }
+  if (clock_settime(CLOCK_REALTIME, &next) != 0) return throw_errno(env, "clock_settime", errno);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"bindToDevice", NULL, bind_to_device, NULL, NULL, NULL, napi_default, NULL},
       {"setParentDeathSignal", NULL, set_parent_death_signal, NULL, NULL, NULL, napi_default, NULL},
+      {"stepClock", NULL, step_clock, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

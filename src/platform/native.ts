@@ -8,6 +8,8 @@ export interface NativeAddon {
   bindToDevice(fd: number, ifname: string): void;
   /** PR_SET_PDEATHSIG: the kernel signals this process when the thread that started it ends (0 clears it) */
   setParentDeathSignal(signal: number): void;
+  /** moves the system clock (CLOCK_REALTIME) by this many milliseconds; the time sync steps with it on metal */
+  stepClock(offsetMs: number): void;
 }
 
 export class NativeUnavailableError extends Error {
