@@ -58,3 +58,20 @@ export function linkSettings(cfg: MachineConfig): LinkSettings[] {
   }
   return [...out.values()];
 }
+
+/** Links the config tells the node to leave alone (legacy interfaces with `ignore: true`). */
+export function ignoredLinks(cfg: MachineConfig): string[] {
+  type Iface = { interface?: string; ignore?: boolean };
+  return ((cfg.v1alpha1?.machine?.network as { interfaces?: Iface[] } | undefined)?.interfaces ?? []).filter((i) => i.ignore && i.interface).map((i) => i.interface!);
+}
+
+/**
+ * Whether the node runs DHCP on its physical links by default (Talos's default DHCP operators): when the config
+ * configures no links itself (no legacy interfaces, no link or DHCP documents), or there is no config yet.
+ */
+export function runsDefaultDHCP(cfg: MachineConfig | undefined): boolean {
+  if (!cfg) return true;
+  const ifaces = (cfg.v1alpha1?.machine?.network as { interfaces?: unknown[] } | undefined)?.interfaces ?? [];
+  const docs = ['LinkConfig', 'DHCPv4Config', 'DHCPv6Config', 'BondConfig', 'BridgeConfig', 'VLANConfig', 'LinkAliasConfig'].some((k) => cfg.findAll(k).length > 0);
+  return ifaces.length === 0 && !docs;
+}

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { linkSettings } from '../../config/network-links.js';
 import type { ScopeName } from '../../resources/codec.js';
 import { type AddressSpecSpec, AddressSpecType } from '../../resources/network/address-spec.js';
-import { cmdlineAddress, NetworkConfigController } from './network-config.js';
+import { cmdlineAddress, NetworkConfigController, type NetworkConfigSources } from './network-config.js';
 
 const address = (linkName: string, cidr: string, layer: AddressSpecSpec['layer'], scope: ScopeName = 'global'): { id: string; spec: AddressSpecSpec } => ({
   id: `${linkName}/${cidr}`,
@@ -14,7 +14,7 @@ export class AddressConfigController extends NetworkConfigController<AddressSpec
   readonly name = 'network.AddressConfigController';
   protected readonly type = AddressSpecType;
 
-  protected specs({ cmdline, config }: Parameters<NetworkConfigController<AddressSpecSpec>['specs']>[0]) {
+  protected specs({ cmdline, config }: NetworkConfigSources) {
     const out = [address('lo', '127.0.0.1/8', 'default', 'host'), address('lo', '::1/128', 'default', 'host')];
     for (const s of cmdline) {
       const cidr = cmdlineAddress(s);

@@ -13,6 +13,8 @@ import { LayeredMergeController } from './layered-merge.js';
 import { LinkConfigController } from './link-config.js';
 import { cmdlineAddress } from './network-config.js';
 import { RouteConfigController } from './route-config.js';
+import { OperatorConfigController } from './operator-config.js';
+import { OperatorSpecType } from '../../resources/network/operator-spec.js';
 
 describe('network config → merge → specs', async () => {
   const bundle = await generateBundle({ clusterName: 'net', endpoint: 'https://10.5.0.2:6443' });
@@ -65,6 +67,31 @@ describe('network config → merge → specs', async () => {
       await ids(LinkSpecType, ['eth0', 'lo']);
       assert.equal((await spec(LinkSpecType, 'eth0')).layer, 'cmdline');
       await ids(RouteSpecType, ['inet4/10.0.0.1//1024']);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('without link settings, brings up every physical link that is not ignored and runs DHCP on it', async () => {
+    const cmdline = new KernelCmdline('talos.network.interface.ignore=eth1');
+    const t = ControllerTest.start([
+      new LinkConfigController(cmdline),
+      new OperatorConfigController(cmdline),
+      new LayeredMergeController('network.LinkMergeController', LinkSpecType),
+      new LayeredMergeController('network.OperatorMergeController', OperatorSpecType),
+    ]);
+    const link = (name: string, index: number, kind = '') =>
+      t.create({ namespace: 'network', type: 'LinkStatuses.net.talos.dev', id: name }, { index, type: 'ether', linkIndex: 0, flags: 'UP', hardwareAddr: '', broadcastAddr: '', mtu: 1500, queueDisc: '', masterIndex: 0, operationalState: 'up', kind, slaveKind: '', linkState: true });
+    try {
+      await link('eth0', 2);
+      await link('eth1', 3);
+      await link('veth9', 4, 'veth');
+      await t.expectIDs({ namespace: 'network', type: LinkSpecType }, ['eth0', 'lo']);
+      await t.expectIDs({ namespace: 'network', type: OperatorSpecType }, ['dhcp4/eth0']);
+      // a config that configures links turns the defaults off
+      await t.create({ namespace: 'config', type: MachineConfigType, id: ActiveID }, { text: config });
+      await t.expectIDs({ namespace: 'network', type: OperatorSpecType }, []);
+      await t.expectIDs({ namespace: 'network', type: LinkSpecType }, ['eth0', 'eth1', 'eth2', 'lo']);
     } finally {
       await t.stop();
     }

@@ -1,20 +1,23 @@
 import { DEFAULT_ROUTE_METRIC, linkSettings } from '../../config/network-links.js';
 import { type OperatorSpecSpec, OperatorSpecType } from '../../resources/network/operator-spec.js';
-import { NetworkConfigController } from './network-config.js';
+import { NetworkConfigController, type NetworkConfigSources } from './network-config.js';
 
 const dhcp4 = (link: string, layer: OperatorSpecSpec['layer'], metric = DEFAULT_ROUTE_METRIC, skipHostname = false): { id: string; spec: OperatorSpecSpec } => ({
   id: `dhcp4/${link}`,
   spec: { operator: 'dhcp4', linkName: link, requireUp: true, dhcp4: { routeMetric: metric, skipHostnameRequest: skipHostname }, layer },
 });
 
-/** OperatorSpecs: DHCPv4 on the `ip=<link>:dhcp` link, on legacy interfaces with `dhcp: true` and on DHCPv4Config links. */
+/**
+ * OperatorSpecs: DHCPv4 on every physical link by default (when the config configures no links and the link is not
+ * ignored), on the `ip=<link>:dhcp` link, on legacy interfaces with `dhcp: true` and on DHCPv4Config links.
+ */
 export class OperatorConfigController extends NetworkConfigController<OperatorSpecSpec> {
   readonly name = 'network.OperatorConfigController';
   protected readonly type = OperatorSpecType;
 
-  protected specs({ cmdline, config }: Parameters<NetworkConfigController<OperatorSpecSpec>['specs']>[0]) {
-    const out: { id: string; spec: OperatorSpecSpec }[] = [];
-    for (const s of cmdline) if (s.device && (s.autoconf === 'dhcp' || s.autoconf === 'on' || s.autoconf === 'any')) out.push(dhcp4(s.device, 'cmdline'));
+  protected specs({ cmdline, config, defaultLinks, ignored }: NetworkConfigSources) {
+    const out: { id: string; spec: OperatorSpecSpec }[] = defaultLinks.map((l) => dhcp4(l, 'default'));
+    for (const s of cmdline) if (s.device && !ignored.has(s.device) && (s.autoconf === 'dhcp' || s.autoconf === 'on' || s.autoconf === 'any')) out.push(dhcp4(s.device, 'cmdline'));
     if (config) {
       for (const l of linkSettings(config)) if (l.dhcp) out.push(dhcp4(l.name, 'configuration'));
       for (const d of config.findAll('DHCPv4Config')) {

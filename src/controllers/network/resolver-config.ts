@@ -1,6 +1,6 @@
 import { ResolverID } from '../../resources/network/resolver-status.js';
 import { type ResolverSpecSpec, ResolverSpecType } from '../../resources/network/resolver-spec.js';
-import { NetworkConfigController } from './network-config.js';
+import { NetworkConfigController, type NetworkConfigSources } from './network-config.js';
 
 /** Talos's default resolvers. */
 export const DEFAULT_RESOLVERS = ['1.1.1.1', '8.8.8.8'];
@@ -13,7 +13,7 @@ export class ResolverConfigController extends NetworkConfigController<ResolverSp
   readonly name = 'network.ResolverConfigController';
   protected readonly type = ResolverSpecType;
 
-  protected specs({ cmdline, config }: Parameters<NetworkConfigController<ResolverSpecSpec>['specs']>[0]) {
+  protected specs({ cmdline, config }: NetworkConfigSources) {
     const out: { id: string; spec: ResolverSpecSpec }[] = [{ id: ResolverID, spec: { dnsServers: [...DEFAULT_RESOLVERS], layer: 'default' } }];
     const fromCmdline = cmdline.flatMap((s) => s.dns);
     if (fromCmdline.length > 0) out.push({ id: ResolverID, spec: { dnsServers: fromCmdline, layer: 'cmdline' } });

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { DEFAULT_ROUTE_METRIC, linkSettings } from '../../config/network-links.js';
 import { type RouteSpecSpec, RouteSpecType } from '../../resources/network/route-spec.js';
 import { routeID } from '../../resources/network/route-status.js';
-import { NetworkConfigController } from './network-config.js';
+import { NetworkConfigController, type NetworkConfigSources } from './network-config.js';
 
 function route(r: { destination: string; gateway: string; source: string; metric: number; mtu: number }, link: string, layer: RouteSpecSpec['layer']): { id: string; spec: RouteSpecSpec } {
   const family = isIP((r.gateway || r.destination).split('/')[0]!) === 6 ? 'inet6' : 'inet4';
@@ -29,7 +29,7 @@ export class RouteConfigController extends NetworkConfigController<RouteSpecSpec
   readonly name = 'network.RouteConfigController';
   protected readonly type = RouteSpecType;
 
-  protected specs({ cmdline, config }: Parameters<NetworkConfigController<RouteSpecSpec>['specs']>[0]) {
+  protected specs({ cmdline, config }: NetworkConfigSources) {
     const out: { id: string; spec: RouteSpecSpec }[] = [];
     for (const s of cmdline) {
       if (s.gateway && s.device) out.push(route({ destination: '', gateway: s.gateway, source: s.client ?? '', metric: DEFAULT_ROUTE_METRIC, mtu: 0 }, s.device, 'cmdline'));
