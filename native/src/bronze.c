@@ -11,6 +11,7 @@
 #include <sys/prctl.h>
 #include <time.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 static const char *errno_name(int e) {
   switch (e) {
@@ -104,11 +105,28 @@ static napi_value step_clock(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* slewClock(offsetMs: number): has the kernel move the clock gradually by offsetMs milliseconds (adjtime). */
+static napi_value slew_clock(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  double offset_ms;
+  if (argc != 1 || napi_get_value_double(env, argv[0], &offset_ms) != napi_ok || offset_ms != offset_ms || offset_ms > 2e6 || offset_ms < -2e6) {
+    napi_throw_type_error(env, "EINVAL", "slewClock(offsetMs) takes a number of milliseconds within ±2000 s");
+    return NULL;
+  }
+  long long us = (long long)(offset_ms * 1000);
+  struct timeval delta = {.tv_sec = us / 1000000, .tv_usec = us % 1000000};
+  if (adjtime(&delta, NULL) != 0) return throw_errno(env, "adjtime", errno);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"bindToDevice", NULL, bind_to_device, NULL, NULL, NULL, napi_default, NULL},
       {"setParentDeathSignal", NULL, set_parent_death_signal, NULL, NULL, NULL, napi_default, NULL},
       {"stepClock", NULL, step_clock, NULL, NULL, NULL, napi_default, NULL},
+      {"slewClock", NULL, slew_clock, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -7,6 +7,7 @@ describe('the native addon', () => {
   it('refuses bad arguments with EINVAL, naming the call', () => {
     const n = native();
     assert.throws(() => n.stepClock(Number.NaN), { code: 'EINVAL', message: /stepClock\(offsetMs\)/ });
+    assert.throws(() => n.slewClock(5e6), { code: 'EINVAL', message: /slewClock\(offsetMs\)/ });
     assert.throws(() => n.setParentDeathSignal(99), { code: 'EINVAL', message: /setParentDeathSignal\(signal\)/ });
     assert.throws(() => n.bindToDevice(0, ''), { code: 'EINVAL', message: /ifname/ });
   });

@@ -10,6 +10,8 @@ export interface NativeAddon {
   setParentDeathSignal(signal: number): void;
   /** moves the system clock (CLOCK_REALTIME) by this many milliseconds; the time sync steps with it on metal */
   stepClock(offsetMs: number): void;
+  /** has the kernel move the clock gradually by this many milliseconds (adjtime) */
+  slewClock(offsetMs: number): void;
 }
 
 export class NativeUnavailableError extends Error {

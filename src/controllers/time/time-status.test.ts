@@ -123,4 +123,19 @@ describe('time servers and time sync', async () => {
       await stop();
     }
   });
+
+  it('on metal: a small offset is slewed, not stepped', { timeout: 20_000 }, async () => {
+    responder.silent = false;
+    responder.skewMs = 50;
+    const slews: number[] = [];
+    const { state, stop } = await harness({ mode: 'metal', adjustClock: () => assert.fail('a small offset is not stepped'), slewClock: (ms) => slews.push(ms), query: (server, signal) => querySNTP(server, { port: responder.port, signal, timeoutMs: 1000 }) });
+    try {
+      await state.create(newResource(cfgPtr, { text: withTime('        servers: [127.0.0.1]\n') }));
+      assert.deepEqual(status(await state.watchFor(statusPtr, (r) => status(r)?.synced === true)), { synced: true, epoch: 0, syncDisabled: false });
+      assert.equal(slews.length, 1);
+      assert.ok(Math.abs(slews[0]! - 50) < 40, `slewed by ${slews[0]}`);
+    } finally {
+      await stop();
+    }
+  });
 });

@@ -6,16 +6,22 @@ import { ConfigNamespace, NetworkNamespace, RuntimeNamespace } from '../../resou
 import { TimeServerID, type TimeServerStatusSpec, TimeServerStatusType } from '../../resources/network/time-server-status.js';
 import { TimeStatusID, type TimeStatusSpec, TimeStatusType } from '../../resources/time/time-status.js';
 import { parsedConfig } from '../config/machine-config-cache.js';
+import { native } from '../../platform/native.js';
 import { querySNTP, type SNTPResult } from './sntp-client.js';
 
 /** How long boot waits for the first sync when the config does not say (a server that never answers must not hold boot). */
 export const DEFAULT_BOOT_TIMEOUT_MS = 120_000;
+
+/** The clock of a metal node, through the native addon. */
+export const metalClock = () => ({ adjustClock: (ms: number) => native().stepClock(ms), slewClock: (ms: number) => native().slewClock(ms) });
 
 export interface SyncOptions {
   /** `container` (the process platform): the clock belongs to the host, sync is disabled */
   mode: 'metal' | 'container';
   /** steps the clock by this many milliseconds (metal: clock_settime through the native addon) */
   adjustClock?: (offsetMs: number) => void;
+  /** moves the clock gradually by this many milliseconds, for offsets below the step threshold (metal: adjtime) */
+  slewClock?: (offsetMs: number) => void;
   /** queries one server (tests point it at a loopback responder) */
   query?: (server: string, signal: AbortSignal) => Promise<SNTPResult>;
   /** offsets up to this are left alone, ms (default 128, the NTP step threshold) */
@@ -134,7 +140,13 @@ export class SyncController implements Controller {
       }
       let wait: number;
       if (result) {
-        if (Math.abs(result.offsetMs) > threshold && this.opts.adjustClock) {
+        if (Math.abs(result.offsetMs) <= threshold && Math.abs(result.offsetMs) >= 1 && this.opts.slewClock) {
+          try {
+            this.opts.slewClock(result.offsetMs);
+          } catch (e) {
+            log.error({ err: (e as Error).message }, 'slewing the clock failed');
+          }
+        } else if (Math.abs(result.offsetMs) > threshold && this.opts.adjustClock) {
           try {
             this.opts.adjustClock(result.offsetMs);
             log.info({ server: result.server, offsetMs: result.offsetMs }, 'clock stepped');
