@@ -1,3 +1,4 @@
+import { anyHost } from '../sys/listen.js';
 import {
   type Client,
   type ClientDuplexStream,
@@ -99,7 +100,7 @@ export class Apid {
         this.register(server, info);
       }
     }
-    this.port = await new Promise<number>((resolve, reject) => server.bindAsync(this.opts.listen, this.creds, (e, p) => (e ? reject(e) : resolve(p))));
+    this.port = await new Promise<number>((resolve, reject) => server.bindAsync(anyHost(this.opts.listen), this.creds, (e, p) => (e ? reject(e) : resolve(p))));
     this.server = server;
     this.log.info({ listen: this.opts.listen, port: this.port, maintenance: this.maintenance }, 'apid serving');
     return this.port;

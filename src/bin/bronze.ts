@@ -8,7 +8,8 @@ import pino from 'pino';
 import { runApid } from '../apid/main.js';
 import { quietIPServerNameWarning } from '../client/warnings.js';
 import { startMachined } from '../machined/main.js';
-import { RebootCommand } from '../machined/sequencer/index.js';
+import { pid1ExitStatus, RebootCommand } from '../machined/sequencer/index.js';
+import { KernelCmdline } from '../platform/cmdline.js';
 import { dieWithSupervisor, watchLifeline } from '../sys/lifeline.js';
 import { runTrustd } from '../trustd/main.js';
 
@@ -60,13 +61,17 @@ async function main(): Promise<number> {
     }
     case 'machined': {
       // the process platform: a reboot restarts machined (and so the node's services) in this process, as PID 1
-      // restarts it on metal; a shutdown or a reset without reboot ends the process
+      // restarts it on metal; a shutdown or a reset without reboot ends the process. On metal machined ends with the
+      // exit status PID 1 turns into reboot(2).
       const self = process.argv[1]!;
+      const metal = flag(argv, 'platform') === 'metal';
       const aborted = new Promise<'signal'>((resolve) => ac.signal.addEventListener('abort', () => resolve('signal'), { once: true }));
       for (;;) {
         const m = await startMachined({
-          stateDir: required(argv, 'state'),
-          address: required(argv, 'address'),
+          platform: metal ? 'metal' : 'process',
+          cmdline: flag(argv, 'cmdline') !== undefined ? new KernelCmdline(flag(argv, 'cmdline')!) : undefined,
+          stateDir: metal ? (flag(argv, 'state') ?? '/system/state') : required(argv, 'state'),
+          address: metal ? (flag(argv, 'address') ?? '') : required(argv, 'address'),
           apiPort: flag(argv, 'api-port') ? Number(flag(argv, 'api-port')) : undefined,
           apidCommand: [process.execPath, ...process.execArgv, self, 'apid'],
           trustdCommand: [process.execPath, ...process.execArgv, self, 'trustd'],
@@ -75,6 +80,8 @@ async function main(): Promise<number> {
         });
         const outcome = await Promise.race([aborted, m.ended]);
         await m.stop();
+        if (outcome === 'signal') return 0;
+        if (metal) return pid1ExitStatus(outcome);
         if (outcome !== RebootCommand.RESTART && outcome !== RebootCommand.KEXEC) return 0;
       }
     }

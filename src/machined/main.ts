@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { readFile as readFileAsync } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import pino, { type DestinationStream, multistream } from 'pino';
@@ -25,7 +26,16 @@ import { ProcessNodeAddressController } from '../controllers/network/process-nod
 import { TimeServerConfigController } from '../controllers/network/time-server-config.js';
 import { TimeServerMergeController } from '../controllers/network/time-server-merge.js';
 import { TimeServerSpecController } from '../controllers/network/time-server-spec.js';
-import { SyncController } from '../controllers/time/time-status.js';
+import { metalClock, SyncController } from '../controllers/time/time-status.js';
+import { NodeAddressController } from '../controllers/network/node-address.js';
+import { OperatorConfigController } from '../controllers/network/operator-config.js';
+import { OperatorSpecController } from '../controllers/network/operator-spec.js';
+import { LinkSpecController } from '../controllers/network/link-spec.js';
+import { AddressSpecController } from '../controllers/network/address-spec.js';
+import { RouteSpecController } from '../controllers/network/route-spec.js';
+import { OperatorSpecType } from '../resources/network/operator-spec.js';
+import { KernelCmdline } from '../platform/cmdline.js';
+import { readKmsg } from '../sys/kmsg.js';
 import { NetworkStatusController } from '../controllers/network/status.js';
 import { AddressStatusController } from '../controllers/network/address-status.js';
 import { LinkStatusController } from '../controllers/network/link-status.js';
@@ -40,6 +50,7 @@ import { ResolverSpecController } from '../controllers/network/resolver-spec.js'
 import { EtcFileController } from '../controllers/network/etc-file.js';
 import { FilesEtcFileController } from '../controllers/files/etc-file.js';
 import { type ResolverSpecSpec, ResolverSpecType } from '../resources/network/resolver-spec.js';
+import { type LinkStatusSpec, LinkStatusType } from '../resources/network/link-status.js';
 import { ResolverID } from '../resources/network/resolver-status.js';
 import { AddressSpecType } from '../resources/network/address-spec.js';
 import { LinkSpecType } from '../resources/network/link-spec.js';
@@ -74,7 +85,7 @@ import { MetaKeyType } from '../resources/runtime/meta-key.js';
 import { adminKubeconfig, kubeconfigArchive } from './api/admin-kubeconfig.js';
 import { generateClientConfiguration } from './api/client-configuration.js';
 import { MachineTypeID, MachineTypeType } from '../resources/config/machine-type.js';
-import { acquireConfig, type ConfigSource } from './acquire.js';
+import { acquireConfig, type ConfigSource, metalConfigSource } from './acquire.js';
 import { ConfigApplier } from './apply.js';
 import { ConfigStore } from './config-store.js';
 import { EventStream } from './events/index.js';
@@ -86,9 +97,17 @@ import { resetTargets, wipeVolumes } from './volumes.js';
 import { containerdService, criService, type ServiceContext, which } from './services/index.js';
 
 export interface MachinedOptions {
+  /**
+   * `process` (the default): a node among others on one machine, on its own loopback address, recording its network
+   * specs; `metal`: the machine is the node's: network specs are applied, the clock and sysctls are set, the config
+   * may come from `talos.config=`, the kernel log is served, and reboot or power-off is left to PID 1
+   */
+  platform?: 'process' | 'metal';
+  /** the kernel command line (metal; default /proc/cmdline) */
+  cmdline?: KernelCmdline;
   /** the node's directory: stored config, sockets, logs */
   stateDir: string;
-  /** the process platform: the node's own loopback address (apid listens on it, port 50000 unless `apiPort`) */
+  /** the process platform: the node's own loopback address (apid listens on it, port 50000 unless `apiPort`); empty on metal */
   address: string;
   apiPort?: number;
   /** trustd's port on control planes (default 50001) */
@@ -140,50 +159,81 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
 
   const runtime = new ControllerRuntime(state, logger.child({ component: 'controller-runtime' }));
   const apiListen = `${o.address}:${o.apiPort ?? 50000}`;
+  /** The controllers of every platform. */
+  function commonControllers() {
+    return [
+      new MachineTypeController(),
+      new OSRootController(),
+      new APICertSANsController(),
+      new APICertificatesController({ trustdPort: o.trustdPort }),
+      new TrustdCertificatesController(),
+      new KubernetesRootController(),
+      new EtcdSecretsController(),
+      new APIServiceConfigController(apiListen),
+      new MaintenanceConfigController(apiListen),
+      new NodeIdentityController(o.stateDir),
+      new HostnameConfigController(cmdline),
+      new LayeredMergeController('network.HostnameMergeController', HostnameSpecType),
+      new TimeServerConfigController(cmdline),
+      new TimeServerMergeController(),
+      new TimeServerSpecController(),
+      // what the config asks of the network, layered and merged into specs
+      new LinkConfigController(cmdline),
+      new AddressConfigController(cmdline),
+      new RouteConfigController(cmdline),
+      new LayeredMergeController('network.LinkMergeController', LinkSpecType),
+      new LayeredMergeController('network.AddressMergeController', AddressSpecType),
+      new LayeredMergeController('network.RouteMergeController', RouteSpecType),
+      new ResolverConfigController(cmdline),
+      new ListMergeController<ResolverSpecSpec>('network.ResolverMergeController', ResolverSpecType, ResolverID, ['dnsServers']),
+      new ResolverSpecController(),
+      new FilesEtcFileController(join(o.stateDir, 'system', 'etc')),
+      // the kernel's links, addresses and routes as they are (on the process platform: the host's, which the node uses)
+      new LinkStatusController(),
+      new AddressStatusController(),
+      new RouteStatusController(),
+      new KernelParamConfigController(),
+      new ServiceController(events),
+      new MachineStatusController(events),
+      new MachineStatusPublisherController(events),
+    ];
+  }
+
+  /** The process platform: the host's network and kernel are not the node's to change; its address is its own. */
+  function processControllers() {
+    return [
+      new ProcessNodeAddressController(o.address),
+      new HostnameSpecController('container'),
+      new SyncController({ mode: 'container' }),
+      new EtcFileController('container'),
+      new NetworkStatusController('container'),
+      new KernelParamSpecController({ apply: false }),
+    ];
+  }
+
+  /** Metal: specs are applied to the kernel, DHCP runs, the clock and the sysctls are set. */
+  function metalControllers() {
+    return [
+      new NodeAddressController(),
+      new HostnameSpecController('metal'),
+      new SyncController({ mode: 'metal', ...metalClock() }),
+      new EtcFileController('metal'),
+      new NetworkStatusController('metal'),
+      new KernelParamSpecController({ apply: true }),
+      new OperatorConfigController(cmdline),
+      new LayeredMergeController('network.OperatorMergeController', OperatorSpecType),
+      new OperatorSpecController(),
+      new LinkSpecController(),
+      new AddressSpecController(),
+      new RouteSpecController(),
+    ];
+  }
+
+  const metal = o.platform === 'metal';
+  const cmdline = o.cmdline ?? (metal ? new KernelCmdline(readFileSync('/proc/cmdline', 'utf8').trim()) : undefined);
   for (const c of [
-    new MachineTypeController(),
-    new OSRootController(),
-    new APICertSANsController(),
-    new APICertificatesController({ trustdPort: o.trustdPort }),
-    new TrustdCertificatesController(),
-    new KubernetesRootController(),
-    new EtcdSecretsController(),
-    new APIServiceConfigController(apiListen),
-    new MaintenanceConfigController(apiListen),
-    new ProcessNodeAddressController(o.address),
-    new NodeIdentityController(o.stateDir),
-    new HostnameConfigController(),
-    new LayeredMergeController('network.HostnameMergeController', HostnameSpecType),
-    new HostnameSpecController('container'),
-    new TimeServerConfigController(),
-    new TimeServerMergeController(),
-    new TimeServerSpecController(),
-    new SyncController({ mode: 'container' }),
-    // what the config asks of the network, layered and merged into specs; the process platform records them (the
-    // host's network is not the node's to change), metal applies them
-    new LinkConfigController(),
-    new AddressConfigController(),
-    new RouteConfigController(),
-    new LayeredMergeController('network.LinkMergeController', LinkSpecType),
-    new LayeredMergeController('network.AddressMergeController', AddressSpecType),
-    new LayeredMergeController('network.RouteMergeController', RouteSpecType),
-    new ResolverConfigController(),
-    new ListMergeController<ResolverSpecSpec>('network.ResolverMergeController', ResolverSpecType, ResolverID, ['dnsServers']),
-    new ResolverSpecController(),
-    // /etc/hosts for the node, written under its state directory (in container mode resolv.conf is the host's)
-    new EtcFileController('container'),
-    new FilesEtcFileController(join(o.stateDir, 'system', 'etc')),
-    // the kernel's links, addresses and routes as they are (on the process platform: the host's, which the node uses)
-    new LinkStatusController(),
-    new AddressStatusController(),
-    new RouteStatusController(),
-    new NetworkStatusController('container'),
-    // sysctls: the process platform shares the host's kernel, so they are reported, not set
-    new KernelParamConfigController(),
-    new KernelParamSpecController({ apply: false }),
-    new ServiceController(events),
-    new MachineStatusController(events),
-    new MachineStatusPublisherController(events),
+    ...commonControllers(),
+    ...(metal ? metalControllers() : processControllers()),
   ]) {
     runtime.register(c);
   }
@@ -215,7 +265,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   const sequencer: Sequencer = new Sequencer({
     events,
     logger: sequencerLog,
-    definitions: standardSequences({ mode: 'process', tasks: processTasks(), nodeRegistered: () => false }),
+    definitions: standardSequences({ mode: metal ? 'metal' : 'process', tasks: nodeTasks(), nodeRegistered: () => false }),
   });
   const applier = new ConfigApplier(state, store, 'container', logger.child({ component: 'apply' }), {
     reboot: () => void sequencer.start('reboot', { mode: 0 }, { takeover: true }),
@@ -237,7 +287,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   const machineAPI = machineService({
       logger: logger.child({ component: 'api' }),
       build: buildInfo(),
-      platform: { name: 'process', mode: 'container' },
+      platform: metal ? { name: 'metal', mode: 'metal' } : { name: 'process', mode: 'container' },
       configured,
       hostname: async () => {
         const h = await state.get({ namespace: 'network', type: HostnameStatusType, id: HostnameID }).catch(() => undefined);
@@ -248,7 +298,9 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       services: supervisor,
       apply: (req) => applier.apply(req),
       lifecycle,
-      nodeFiles: { '/proc/sys/kernel/random/boot_id': () => Buffer.from(`${bootId}\n`) },
+      // a process node's boot id is its own; on metal it is the kernel's
+      nodeFiles: metal ? undefined : { '/proc/sys/kernel/random/boot_id': () => Buffer.from(`${bootId}\n`) },
+      dmesg: metal ? (req, signal) => readKmsg({ follow: req.follow, tail: req.tail, signal }) : undefined,
       meta,
       clientConfiguration: async (req) => {
         const text = await activeConfig();
@@ -315,8 +367,8 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       new RestartRunner(new ProcessRunner({ id, args, log: logs.serviceLog(id), gracefulShutdownTimeout: 5000, logger, lifeline: true }), { policy: 'Forever', initialDelay: 1000 }),
   });
 
-  /** The tasks of the process platform's sequences. */
-  function processTasks(): TaskSet {
+  /** The tasks of the node's sequences. */
+  function nodeTasks(): TaskSet {
     return {
       startMachined: async ({ signal }) => {
         await supervisor.loadAndStart({ id: 'machined', runner: () => new FunctionRunner('machined', serveAPI) });
@@ -334,8 +386,9 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
         await supervisor.loadAndStart(service('apid', [...o.apidCommand, '--state-socket', sockets.apidState, '--machined-socket', sockets.machine, '--peer-port', String(o.apiPort ?? 50000)]));
       },
       loadConfig: async ({ signal }) => {
-        // the process platform's only source is its state directory (what STATE is on metal)
+        // the state directory is STATE; metal also looks at talos.config=
         const sources: ConfigSource[] = [{ name: 'disk', load: async () => store.read() }];
+        if (metal) sources.push(metalConfigSource(cmdline?.configURL, { values: configURLValues(), onAttemptError: (e, n) => logger.warn({ attempt: n, err: e.message }, 'downloading the config failed') }));
         const got = await acquireConfig(sources, { signal, logger });
         if (got.kind === 'config') {
           if (got.source !== 'disk') store.write(Buffer.from(got.text));
@@ -391,6 +444,28 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
         endRun(RebootCommand.POWER_OFF);
         throw new RebootRequested(RebootCommand.POWER_OFF);
       },
+    };
+  }
+
+  /** What a talos.config URL may ask for: the SMBIOS UUID and serial, the first link's MAC, the hostname, META's code. */
+  function configURLValues() {
+    const dmi = (f: string) => async () => {
+      try {
+        return (await readFileAsync(`/sys/class/dmi/id/${f}`, 'utf8')).trim();
+      } catch {
+        return '';
+      }
+    };
+    return {
+      uuid: dmi('product_uuid'),
+      serial: dmi('product_serial'),
+      mac: async () => {
+        const links = await state.list({ namespace: 'network', type: LinkStatusType });
+        const first = links.map((l) => l.spec as LinkStatusSpec).filter((l) => l.type === 'ether' && l.kind === '' && l.flags.split(',').includes('UP')).sort((a, b) => a.index - b.index)[0];
+        return first?.hardwareAddr ?? '';
+      },
+      hostname: async () => ((await state.get({ namespace: 'network', type: HostnameStatusType, id: HostnameID }).catch(() => undefined))?.spec as HostnameStatusSpec | undefined)?.hostname ?? '',
+      code: () => meta.get(0x0b)?.toString('utf8') ?? '',
     };
   }
 

@@ -1,3 +1,4 @@
+import { anyHost } from '../sys/listen.js';
 import 'reflect-metadata';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type handleUnaryCall, Server, type ServerUnaryCall, status } from '@grpc/grpc-js';
@@ -92,7 +93,7 @@ export class Trustd {
       );
     };
     server.addService(SecurityServiceService, { certificate });
-    this.port = await new Promise<number>((resolve, reject) => server.bindAsync(this.opts.listen, this.creds, (e, p) => (e ? reject(e) : resolve(p))));
+    this.port = await new Promise<number>((resolve, reject) => server.bindAsync(anyHost(this.opts.listen), this.creds, (e, p) => (e ? reject(e) : resolve(p))));
     this.server = server;
     this.opts.logger.info({ listen: this.opts.listen, port: this.port }, 'trustd serving');
     return this.port;
