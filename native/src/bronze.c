@@ -8,6 +8,7 @@
 #include <node_api.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <time.h>
 #include <sys/socket.h>
@@ -24,6 +25,8 @@ static const char *errno_name(int e) {
   case EBUSY: return "EBUSY";
   case ENOTSOCK: return "ENOTSOCK";
   case ENOPROTOOPT: return "ENOPROTOOPT";
+  case ENOTDIR: return "ENOTDIR";
+  case EEXIST: return "EEXIST";
   default: return "EUNKNOWN";
   }
 }
@@ -121,12 +124,59 @@ static napi_value slew_clock(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static int get_string(napi_env env, napi_value v, char *buf, size_t size) {
+  size_t len = 0;
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) return -1;
+  if (t == napi_null || t == napi_undefined) {
+    buf[0] = 0;
+    return 1;
+  }
+  if (napi_get_value_string_utf8(env, v, buf, size, &len) != napi_ok || len >= size - 1) return -1;
+  return 0;
+}
+
+/* mount(source, target, fstype, flags, data): mount(2); null strings are passed as NULL. */
+static napi_value do_mount(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char source[4096], target[4096], fstype[256], data[4096];
+  int64_t flags = 0;
+  int ns, nf, nd;
+  if (argc != 5 || (ns = get_string(env, argv[0], source, sizeof source)) < 0 || get_string(env, argv[1], target, sizeof target) != 0 ||
+      (nf = get_string(env, argv[2], fstype, sizeof fstype)) < 0 || napi_get_value_int64(env, argv[3], &flags) != napi_ok ||
+      (nd = get_string(env, argv[4], data, sizeof data)) < 0) {
+    napi_throw_type_error(env, "EINVAL", "mount(source, target, fstype, flags, data) takes strings (or null) and a number");
+    return NULL;
+  }
+  if (mount(ns ? NULL : source, target, nf ? NULL : fstype, (unsigned long)flags, nd ? NULL : data) != 0) return throw_errno(env, "mount", errno);
+  return NULL;
+}
+
+/* umount(target, flags): umount2(2). */
+static napi_value do_umount(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char target[4096];
+  int32_t flags = 0;
+  if (argc != 2 || get_string(env, argv[0], target, sizeof target) != 0 || napi_get_value_int32(env, argv[1], &flags) != napi_ok) {
+    napi_throw_type_error(env, "EINVAL", "umount(target, flags) takes a path and a number");
+    return NULL;
+  }
+  if (umount2(target, flags) != 0) return throw_errno(env, "umount2", errno);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"bindToDevice", NULL, bind_to_device, NULL, NULL, NULL, napi_default, NULL},
       {"setParentDeathSignal", NULL, set_parent_death_signal, NULL, NULL, NULL, napi_default, NULL},
       {"stepClock", NULL, step_clock, NULL, NULL, NULL, napi_default, NULL},
       {"slewClock", NULL, slew_clock, NULL, NULL, NULL, napi_default, NULL},
+      {"mount", NULL, do_mount, NULL, NULL, NULL, napi_default, NULL},
+      {"umount", NULL, do_umount, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -71,6 +71,8 @@ async function main(): Promise<number> {
           platform: metal ? 'metal' : 'process',
           cmdline: flag(argv, 'cmdline') !== undefined ? new KernelCmdline(flag(argv, 'cmdline')!) : undefined,
           stateDir: metal ? (flag(argv, 'state') ?? '/system/state') : required(argv, 'state'),
+          // a real machine (no --state): /etc files live in /system/etc and are bind-mounted over /etc
+          etc: metal && flag(argv, 'state') === undefined ? { root: '/system/etc', bindOver: '/etc' } : undefined,
           address: metal ? (flag(argv, 'address') ?? '') : required(argv, 'address'),
           apiPort: flag(argv, 'api-port') ? Number(flag(argv, 'api-port')) : undefined,
           apidCommand: [process.execPath, ...process.execArgv, self, 'apid'],

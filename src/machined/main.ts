@@ -107,6 +107,8 @@ export interface MachinedOptions {
   cmdline?: KernelCmdline;
   /** the node's directory: stored config, sockets, logs */
   stateDir: string;
+  /** where /etc files are written (default `<stateDir>/system/etc`) and, on a real machine, the /etc they are bind-mounted into */
+  etc?: { root: string; bindOver?: string };
   /** the process platform: the node's own loopback address (apid listens on it, port 50000 unless `apiPort`); empty on metal */
   address: string;
   apiPort?: number;
@@ -187,7 +189,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       new ResolverConfigController(cmdline),
       new ListMergeController<ResolverSpecSpec>('network.ResolverMergeController', ResolverSpecType, ResolverID, ['dnsServers']),
       new ResolverSpecController(),
-      new FilesEtcFileController(join(o.stateDir, 'system', 'etc')),
+      new FilesEtcFileController(o.etc?.root ?? join(o.stateDir, 'system', 'etc'), o.etc?.bindOver),
       // the kernel's links, addresses and routes as they are (on the process platform: the host's, which the node uses)
       new LinkStatusController(),
       new AddressStatusController(),

@@ -12,7 +12,16 @@ export interface NativeAddon {
   stepClock(offsetMs: number): void;
   /** has the kernel move the clock gradually by this many milliseconds (adjtime) */
   slewClock(offsetMs: number): void;
+  /** mount(2); null leaves an argument out */
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
+  /** umount2(2) */
+  umount(target: string, flags: number): void;
 }
+
+/** mount(2) flags. */
+export const MountFlags = { RDONLY: 1, REMOUNT: 32, BIND: 4096, REC: 16384, PRIVATE: 1 << 18 } as const;
+/** umount2(2) flags. */
+export const UmountFlags = { FORCE: 1, DETACH: 2 } as const;
 
 export class NativeUnavailableError extends Error {
   readonly code = 'BRONZE_NATIVE_UNAVAILABLE';

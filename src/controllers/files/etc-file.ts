@@ -1,4 +1,6 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MountFlags, native } from '../../platform/native.js';
 import type { Logger } from 'pino';
 import type { Controller, ControllerAdapter, Input, Output } from '../../cosi/controller/controller.js';
 import { type EtcFileSpecSpec, EtcFileSpecType } from '../../resources/files/etc-file-spec.js';
@@ -7,14 +9,24 @@ import { FilesNamespace } from '../../resources/namespaces.js';
 import { writeFileAtomicSync } from '../../sys/atomic-write.js';
 
 /**
- * `files.EtcFileController`: writes each EtcFileSpec to the node's etc directory (`/system/etc` on metal, bind-mounted
- * over /etc; under the state directory on the process platform), atomically, and records the spec version it wrote
- * as EtcFileStatus.
+ * `files.EtcFileController`: writes each EtcFileSpec to the node's etc directory (`/system/etc` on metal, each file
+ * bind-mounted over its name in /etc; under the state directory on the process platform, atomically), and records
+ * the spec version it wrote as EtcFileStatus.
  */
 export class FilesEtcFileController implements Controller {
   readonly name = 'files.EtcFileController';
 
-  constructor(private readonly etcRoot: string) {}
+  private readonly bound = new Set<string>();
+
+  /**
+   * @param etcRoot where the files are written
+   * @param bindTarget metal: each file is bind-mounted over the same name here (`/etc`) and then updated in place, so
+   *   the mount keeps showing it
+   */
+  constructor(
+    private readonly etcRoot: string,
+    private readonly bindTarget?: string,
+  ) {}
 
   inputs(): Input[] {
     return [{ namespace: FilesNamespace, type: EtcFileSpecType, kind: 'weak' }];
@@ -32,7 +44,16 @@ export class FilesEtcFileController implements Controller {
         const ptr = { namespace: FilesNamespace, type: EtcFileStatusType, id: file.metadata.id };
         const cur = await r.getOptional<EtcFileStatusSpec>(ptr);
         if (cur?.spec.specVersion !== version) {
-          writeFileAtomicSync(join(this.etcRoot, file.metadata.id), file.spec.contents, file.spec.mode || 0o644);
+          const path = join(this.etcRoot, file.metadata.id);
+          if (!this.bindTarget) writeFileAtomicSync(path, file.spec.contents, file.spec.mode || 0o644);
+          else {
+            mkdirSync(this.etcRoot, { recursive: true, mode: 0o755 });
+            writeFileSync(path, file.spec.contents, { mode: file.spec.mode || 0o644 });
+            if (!this.bound.has(file.metadata.id)) {
+              native().mount(path, join(this.bindTarget, file.metadata.id), null, MountFlags.BIND, null);
+              this.bound.add(file.metadata.id);
+            }
+          }
           log.debug({ file: file.metadata.id, version }, 'wrote /etc file');
         }
         await r.modify<EtcFileStatusSpec>(ptr, () => ({ specVersion: version }), (o) => {
