@@ -10,7 +10,7 @@ import { API_CERT_VALIDITY_MS, type APICertificatesOptions, needsRenewal, renewa
 
 /**
  * trustd's server certificate on a control plane: signed by the OS CA for the same names as apid's, a day long,
- * renewed at half-life and when the names change.
+ * renewed at half-life and when the names change; gone when the machine is not a control plane or lacks the CA key.
  */
 export class TrustdCertificatesController implements Controller {
   readonly name = 'secrets.TrustdController';
@@ -38,7 +38,12 @@ export class TrustdCertificatesController implements Controller {
       const root = await r.getOptional<OSRootSpec>({ namespace: SecretsNamespace, type: OSRootType, id: OSRootID });
       const sans = await r.getOptional<CertSANSpec>({ namespace: SecretsNamespace, type: CertSANType, id: CertSANAPIID });
       const mt = await r.getOptional<MachineTypeSpec>({ namespace: ConfigNamespace, type: MachineTypeType, id: MachineTypeID });
-      if (!root?.spec.issuingCA?.key || !sans || !mt || !isControlPlane(mt.spec.type)) continue;
+      if (!root?.spec.issuingCA?.key || !sans || !mt || !isControlPlane(mt.spec.type)) {
+        // not (or no longer) a control plane with the OS CA key: no trustd certificate
+        r.startTrackingOutputs();
+        await r.cleanupOutputs({ namespace: SecretsNamespace, type: TrustdCertificatesType });
+        continue;
+      }
       const current = await r.getOptional<TrustdCertificatesSpec>(ptr);
       const at = now();
       if (needsRenewal(current?.spec, sans.spec, at)) {
