@@ -82,9 +82,8 @@ import { buildInfo } from '../version.js';
 import { machineService } from './api/machine-service.js';
 import { MetaStore, metaKeyID } from '../sys/meta/store.js';
 import { MetaKeyType } from '../resources/runtime/meta-key.js';
-import { adminKubeconfig, kubeconfigArchive } from './api/admin-kubeconfig.js';
-import { generateClientConfiguration } from './api/client-configuration.js';
-import { MachineTypeID, MachineTypeType } from '../resources/config/machine-type.js';
+import { adminKubeconfig, kubeconfigArchive } from './api/kubeconfig.js';
+import { generateClientConfiguration } from './api/client-config.js';
 import { acquireConfig, type ConfigSource, metalConfigSource } from './acquire.js';
 import { ConfigApplier } from './apply.js';
 import { ConfigStore } from './config-store.js';
@@ -245,7 +244,6 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   // every start of machined on the process platform is a boot of the node
   const bootId = randomUUID();
   const activePtr = { namespace: 'config', type: MachineConfigType, id: ActiveID };
-  const currentMachineType = async () => ((await state.get({ namespace: 'config', type: MachineTypeType, id: MachineTypeID }).catch(() => undefined))?.spec as { type?: string } | undefined)?.type;
   const activeConfig = async () => ((await state.get(activePtr).catch(() => undefined))?.spec as { text?: string } | undefined)?.text;
   const supervisor = new Supervisor({ events, logger: logger.child({ component: 'supervisor' }) });
   let maintenance = false;
@@ -304,14 +302,8 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       nodeFiles: metal ? undefined : { '/proc/sys/kernel/random/boot_id': () => Buffer.from(`${bootId}\n`) },
       dmesg: metal ? (req, signal) => readKmsg({ follow: req.follow, tail: req.tail, signal }) : undefined,
       meta,
-      clientConfiguration: async (req) => {
-        const text = await activeConfig();
-        return generateClientConfiguration(text !== undefined ? loadConfig(text) : undefined, await currentMachineType(), req);
-      },
-      kubeconfig: async () => {
-        const text = await activeConfig();
-        return kubeconfigArchive(await adminKubeconfig(text !== undefined ? loadConfig(text) : undefined, await currentMachineType()));
-      },
+      clientConfiguration: async (req) => generateClientConfiguration(await activeConfig(), req),
+      kubeconfig: async () => kubeconfigArchive(await adminKubeconfig(await activeConfig())),
   });
   const stateAPI = stateService({ state, registry, logger, apiPolicy: true });
   const inspectAPI = inspectService(runtime);

@@ -10,9 +10,3 @@ export class GrpcStatusError extends Error {
     this.name = 'GrpcStatusError';
   }
 }
-
-/** Talos's check for APIs of control planes: Unimplemented without a machine type, or on other machine types. */
-export function checkControlPlane(machineType: string | undefined, api: string): void {
-  if (!machineType || machineType === 'unknown') throw new GrpcStatusError(status.UNIMPLEMENTED, `machine type is not set, cannot use ${api} API`);
-  if (machineType !== 'controlplane' && machineType !== 'init') throw new GrpcStatusError(status.UNIMPLEMENTED, `${api} is only available on control plane nodes`);
-}
