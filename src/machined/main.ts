@@ -80,7 +80,7 @@ import { APIServiceConfigType } from '../resources/runtime/api-service-config.js
 import { ApiCertificatesType } from '../resources/secrets/api-certificates.js';
 import { buildInfo } from '../version.js';
 import { machineService } from './api/machine-service.js';
-import { MetaStore, metaKeyID } from '../sys/meta/store.js';
+import { MetaStore, metaKeyID } from './meta/index.js';
 import { MetaKeyType } from '../resources/runtime/meta-key.js';
 import { adminKubeconfig, kubeconfigArchive } from './api/kubeconfig.js';
 import { generateClientConfiguration } from './api/client-config.js';
@@ -259,7 +259,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       });
     }
   };
-  const meta = await MetaStore.open(join(o.stateDir, 'META'), { onChange: (tag, value) => void mirrorMeta(tag, value) });
+  const meta = await MetaStore.open(join(o.stateDir, 'META'), { create: true, onChange: (tag, value) => void mirrorMeta(tag, value) });
   for (const [tag, value] of meta.entries()) await mirrorMeta(tag, value);
   const sequencerLog = logger.child({ component: 'sequencer' });
   const sequencer: Sequencer = new Sequencer({
