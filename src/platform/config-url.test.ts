@@ -147,6 +147,8 @@ describe('fetchConfig over HTTP', () => {
   });
 
   function serve(h: Handler): void {
+    // requests an earlier test left open must not reach this test's handler
+    server.closeAllConnections();
     requests.length = 0;
     handler = h;
   }
@@ -248,13 +250,15 @@ describe('fetchConfig over HTTP', () => {
   });
 
   test('an attempt that hangs times out and is retried', async () => {
+    // counted on a path of its own: a request another test left in flight must not take the first turn
     let n = 0;
-    serve((_req, res) => {
+    serve((req, res) => {
+      if (req.url !== '/hang') return res.end('other');
       if (++n === 1) return; // never answers
       res.end('second');
     });
     const codes: ConfigURLErrorCode[] = [];
-    const body = await fetchConfig(`${base}/c`, { values: {}, signal: never(), attemptTimeoutMs: 50, backoff: TINY, onAttemptError: (e) => codes.push(e.code) });
+    const body = await fetchConfig(`${base}/hang`, { values: {}, signal: never(), attemptTimeoutMs: 50, backoff: TINY, onAttemptError: (e) => codes.push(e.code) });
     assert.equal(body.toString(), 'second');
     assert.deepEqual(codes, ['BRONZE_CONFIG_URL_ATTEMPT_TIMEOUT']);
   });
