@@ -73,9 +73,14 @@ describe('kill -9 of machined during ApplyConfiguration', () => {
     let stored = 0;
     const outcomes = { old: 0, new: 0, midWrite: 0 };
     for (let round = 1; round <= 100; round++) {
-      // each round reads only its own machined's log (the log also rotates, over a hundred boots)
-      rmSync(join(dir, 'logs'), { recursive: true, force: true });
-      const child = spawn(process.execPath, [bundle, 'machined', '--state', dir, '--address', ADDRESS, '--api-port', String(apiPort)], { cwd: root, detached: true, stdio: 'ignore' });
+      // each round reads only its own machined's log (it would rotate over a hundred boots); the directory stays, so the
+      // watch keeps seeing it
+      rmSync(join(dir, 'logs', 'machined.log'), { force: true });
+      const child = spawn(process.execPath, [bundle, 'machined', '--state', dir, '--address', ADDRESS, '--api-port', String(apiPort)], { cwd: root, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
       const kill = () => {
         try {
@@ -90,7 +95,10 @@ describe('kill -9 of machined during ApplyConfiguration', () => {
         // machined logs when its API listens (the socket of the killed one may still be on disk)
         const log = join(dir, 'logs', 'machined.log');
         const starts = () => (existsSync(log) ? (readFileSync(log, 'utf8').match(/machined API serving/g) ?? []).length : 0);
-        await when(dir, () => starts() >= 1, 30_000, `round ${round}: machined start`);
+        await when(dir, () => starts() >= 1, 30_000, `round ${round}: machined start`).catch((e: Error) => {
+          const tail = existsSync(log) ? readFileSync(log, 'utf8').slice(-3000) : '(no log)';
+          throw new Error(`${e.message}; stderr: ${stderr.slice(-2000)}; log: ${tail}`);
+        });
         // a channel made before the socket listened would back off; this one connects at once
         client = new Client({ endpoints: [`unix://${sock}`], tls: {} });
         const next = generation(round);
