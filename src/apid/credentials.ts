@@ -14,7 +14,7 @@ export interface ServerTLS {
 
 
 function contextOptions(tls: ServerTLS): SecureContextOptions {
-  return { cert: tls.cert, key: normalizeKeyPEM(tls.key), ca: tls.acceptedCAs, minVersion: 'TLSv1.3' };
+  return { cert: tls.cert, key: normalizeKeyPEM(tls.key), ca: tls.acceptedCAs || undefined, minVersion: 'TLSv1.3' };
 }
 
 /**

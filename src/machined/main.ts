@@ -64,6 +64,8 @@ import { ServiceController } from '../controllers/v1alpha1/service.js';
 import { KernelParamConfigController } from '../controllers/runtime/kernel-param-config.js';
 import { KernelParamSpecController } from '../controllers/runtime/kernel-param-spec.js';
 import { APICertSANsController } from '../controllers/secrets/api-cert-sans.js';
+import { MaintenanceCertSANsController } from '../controllers/secrets/maintenance-cert-sans.js';
+import { MaintenanceRootController } from '../controllers/secrets/maintenance-root.js';
 import { APICertificatesController } from '../controllers/secrets/api-certificates.js';
 import { OSRootController } from '../controllers/secrets/os-root.js';
 import { TrustdCertificatesController } from '../controllers/secrets/trustd-certificates.js';
@@ -166,6 +168,8 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       new MachineTypeController(),
       new OSRootController(),
       new APICertSANsController(),
+      new MaintenanceRootController(),
+      new MaintenanceCertSANsController(),
       new APICertificatesController({ trustdPort: o.trustdPort }),
       new TrustdCertificatesController(),
       new KubernetesRootController(),

@@ -31,6 +31,7 @@ import { apiServiceConfigDefinition } from './runtime/api-service-config.js';
 import { machineStatusDefinition } from './runtime/machine-status.js';
 import { apiCertificatesDefinition } from './secrets/api-certificates.js';
 import { certSANDefinition } from './secrets/cert-sans.js';
+import { maintenanceRootDefinition } from './secrets/maintenance-root.js';
 import { osRootDefinition } from './secrets/os-root.js';
 import { trustdCertificatesDefinition } from './secrets/trustd-certificates.js';
 import { timeStatusDefinition } from './time/time-status.js';
@@ -75,6 +76,7 @@ export const definitions: readonly ResourceDefinition<never>[] = [
   kubernetesRootDefinition,
   operatorSpecDefinition,
   etcdSecretsDefinition,
+  maintenanceRootDefinition,
 ] as readonly ResourceDefinition<never>[];
 
 /** Registers Talos's namespaces and resource types in a registry. */

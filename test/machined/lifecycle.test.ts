@@ -29,7 +29,7 @@ describe('reboot, reset and shutdown of a process node', () => {
   let node: ChildProcess;
   let exited: Promise<number | null>;
   let client: Client;
-  let local: Client;
+  let apiPort: number;
   let config: string;
   const apidLog = () => join(dir, 'logs', 'apid.log');
   const machinedLog = () => join(dir, 'logs', 'machined.log');
@@ -42,7 +42,7 @@ describe('reboot, reset and shutdown of a process node', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bronze-lifecycle-'));
-    const apiPort = await freePort(ADDRESS);
+    apiPort = await freePort(ADDRESS);
     const trustdPort = await freePort(ADDRESS);
     const bundle = await generateBundle({ clusterName: 'life', endpoint: `https://${ADDRESS}:6443` });
     config = bundle.controlplane.toString();
@@ -54,13 +54,11 @@ describe('reboot, reset and shutdown of a process node', () => {
     );
     exited = new Promise((r) => node.once('exit', (code) => r(code)));
     client = new Client(clientOptionsFromContext(bundle.talosconfig.contexts.life!, { endpoints: [`${ADDRESS}:${apiPort}`] }));
-    local = new Client({ endpoints: [`unix://${join(dir, 'machined', 'machine.sock')}`], tls: {} });
     await apidStarts(1);
   });
 
   after(async () => {
     client?.close();
-    local?.close();
     try {
       process.kill(-node.pid!, 'SIGKILL');
     } catch {
@@ -119,17 +117,21 @@ describe('reboot, reset and shutdown of a process node', () => {
     assert.match(r.messages[0]!.actorId, UUID);
     await waitForFile(dir, machinedLog(), (t) => t.includes('waiting for one to be applied (maintenance)'), 60_000);
     assert.equal(existsSync(join(dir, 'config.yaml')), false);
-    // in maintenance the node answers on its own socket; the config it gets is stored and the boot goes on
-    const request = await local.cosi.get({ namespace: 'runtime', type: 'MaintenanceServiceRequests.runtime.talos.dev', id: 'maintenance' }, { timeout: 10_000 });
+    // in maintenance apid serves the maintenance API (no client certificate); the config it gets is stored and the
+    // boot goes on
+    await apidStarts(4);
+    const insecure = new Client({ endpoints: [`${ADDRESS}:${apiPort}`], tls: { insecure: true } });
+    const request = await insecure.cosi.get({ namespace: 'runtime', type: 'MaintenanceServiceRequests.runtime.talos.dev', id: 'maintenance' }, { timeout: 10_000 });
     assert.equal(request.resource!.metadata!.id, 'maintenance');
-    const maint = await local.cosi.get({ namespace: 'runtime', type: 'MaintenanceServiceConfigs.runtime.talos.dev', id: 'maintenance' }, { timeout: 10_000 });
+    const maint = await insecure.cosi.get({ namespace: 'runtime', type: 'MaintenanceServiceConfigs.runtime.talos.dev', id: 'maintenance' }, { timeout: 10_000 });
     assert.match(maint.resource!.spec!.yamlSpec, new RegExp(`^listenAddress: ${ADDRESS.replace(/\./g, '\\.')}:\\d+\\nreachableAddresses:\\n {4}- ${ADDRESS.replace(/\./g, '\\.')}\\n$`));
-    const v = await local.machine.version({}, { timeout: 10_000 });
+    const v = await insecure.machine.version({}, { timeout: 10_000 });
     assert.equal(v.messages[0]!.features, undefined);
-    const applied = await local.machine.applyConfiguration({ data: Buffer.from(config), mode: 0 }, { timeout: 10_000 });
+    const applied = await insecure.machine.applyConfiguration({ data: Buffer.from(config), mode: 0 }, { timeout: 10_000 });
+    insecure.close();
     assert.equal(applied.messages[0]!.mode, 2, 'REBOOT means NO_REBOOT in maintenance');
     assert.equal(readFileSync(join(dir, 'config.yaml'), 'utf8'), config);
-    await apidStarts(4);
+    await apidStarts(5);
     assert.equal((await client.machine.version({}, { timeout: 10_000 })).messages[0]!.features?.rbac, true);
   });
 

@@ -16,7 +16,12 @@ import { HostnameID, HostnameStatusType } from '../../resources/network/hostname
 import { NodeAddressAccumulativeID, NodeAddressType } from '../../resources/network/node-address.js';
 import { ApiCertificatesID, type ApiCertificatesSpec, ApiCertificatesType } from '../../resources/secrets/api-certificates.js';
 import { OSRootID, OSRootType } from '../../resources/secrets/os-root.js';
+import { APIServiceConfigController } from '../runtime/api-service-config.js';
+import { APIServiceConfigID, type APIServiceConfigSpec, APIServiceConfigType } from '../../resources/runtime/api-service-config.js';
+import { MaintenanceID, MaintenanceServiceConfigType, MaintenanceServiceRequestType } from '../../resources/runtime/maintenance.js';
 import { APICertSANsController, apiCertSANs } from './api-cert-sans.js';
+import { MaintenanceCertSANsController } from './maintenance-cert-sans.js';
+import { MaintenanceRootController } from './maintenance-root.js';
 import { API_CERT_VALIDITY_MS, APICertificatesController, certificateFacts } from './api-certificates.js';
 
 const certPtr = { namespace: 'secrets', type: ApiCertificatesType, id: ApiCertificatesID };
@@ -87,6 +92,49 @@ describe('apid certificates', () => {
     } finally {
       await rt.stop();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('in maintenance come from a throwaway CA without client verification, and apid serves the maintenance API until the real ones exist', async () => {
+    const state = new State(new InMemoryState());
+    const rt = new ControllerRuntime(state, pino({ level: 'silent' }), { backoffBaseMs: 10 });
+    rt.register(new APICertSANsController());
+    rt.register(new MaintenanceRootController());
+    rt.register(new MaintenanceCertSANsController());
+    rt.register(new APICertificatesController());
+    rt.register(new APIServiceConfigController('10.5.0.2:50000'));
+    rt.start();
+    try {
+      await state.create(newResource({ namespace: 'config', type: MachineTypeType, id: MachineTypeID }, { type: 'unknown' }));
+      await state.create(newResource({ namespace: 'network', type: HostnameStatusType, id: HostnameID }, { hostname: 'talos-abc', domainname: '' }));
+      await state.create(newResource({ namespace: 'network', type: NodeAddressType, id: NodeAddressAccumulativeID }, { addresses: ['10.5.0.2/24'], sortAlgorithm: 'v1' }));
+      const request = { namespace: 'runtime', type: MaintenanceServiceRequestType, id: MaintenanceID };
+      await state.create(newResource(request, {}));
+      await state.create(newResource({ namespace: 'runtime', type: MaintenanceServiceConfigType, id: MaintenanceID }, { listenAddress: ':50000', reachableAddresses: ['10.5.0.2'] }));
+      const spec = async (pred: (s: ApiCertificatesSpec) => boolean) => (await state.watchFor(certPtr, (r) => r !== undefined && pred(r.spec as ApiCertificatesSpec)))!.spec as ApiCertificatesSpec;
+      const configPtr = { namespace: 'runtime', type: APIServiceConfigType, id: APIServiceConfigID };
+      const apiConfig = async (pred: (s: APIServiceConfigSpec | undefined) => boolean) => (await state.watchFor(configPtr, (r) => pred(r?.spec as APIServiceConfigSpec | undefined)))?.spec as APIServiceConfigSpec | undefined;
+
+      const maint = await spec((s) => !!s.skipVerifyingClientCert);
+      assert.equal(maint.client, undefined);
+      assert.deepEqual(maint.acceptedCAs, []);
+      const cert = new X509Certificate(Buffer.from(maint.server!.crt, 'base64'));
+      assert.equal(cert.subject, 'CN=maintenance-service.talos.dev');
+      assert.equal(cert.subjectAltName, 'DNS:talos-abc, IP Address:10.5.0.2, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1');
+      assert.deepEqual(await apiConfig((s) => s !== undefined), { listenAddress: ':50000', nodeRoutingDisabled: true, readonlyRoleMode: true, skipVerifyingClientCert: true });
+
+      // the config arrives: the request goes, the real certificates replace the maintenance ones, apid serves mTLS
+      await state.destroy(request);
+      const ca = toBase64Pair(await createCA('ed25519', { organization: ['talos'] }));
+      await state.create(newResource({ namespace: 'secrets', type: OSRootType, id: OSRootID }, { issuingCA: ca, acceptedCAs: [{ crt: ca.crt }], certSANIPs: [], certSANDNSNames: [], token: 't' }));
+      await state.updateWithConflicts({ namespace: 'config', type: MachineTypeType, id: MachineTypeID }, (r) => {
+        (r.spec as { type: string }).type = 'controlplane';
+      });
+      const real = await spec((s) => !s.skipVerifyingClientCert && !!s.client);
+      assert.deepEqual(real.acceptedCAs, [{ crt: ca.crt }]);
+      assert.deepEqual(await apiConfig((s) => s?.readonlyRoleMode === false), { listenAddress: '10.5.0.2:50000', nodeRoutingDisabled: false, readonlyRoleMode: false, skipVerifyingClientCert: false });
+    } finally {
+      await rt.stop();
     }
   });
 });

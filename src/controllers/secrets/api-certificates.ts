@@ -5,7 +5,8 @@ import { issueKeyPair, loadCA, toBase64Pair } from '../../pki/index.js';
 import { isControlPlane, MachineTypeID, type MachineTypeSpec, MachineTypeType } from '../../resources/config/machine-type.js';
 import { ConfigNamespace, SecretsNamespace } from '../../resources/namespaces.js';
 import { ApiCertificatesID, type ApiCertificatesSpec, ApiCertificatesType } from '../../resources/secrets/api-certificates.js';
-import { CertSANAPIID, type CertSANSpec, CertSANType } from '../../resources/secrets/cert-sans.js';
+import { CertSANAPIID, CertSANMaintenanceID, type CertSANSpec, CertSANType } from '../../resources/secrets/cert-sans.js';
+import { MaintenanceRootID, type MaintenanceRootSpec, MaintenanceRootType } from '../../resources/secrets/maintenance-root.js';
 import { ActiveID, MachineConfigType, type MachineConfigSpec } from '../../resources/config/machine-config.js';
 import { type WorkerAPICertificatesOptions, workerCertificates } from './api-certificates-worker.js';
 import { OSRootID, type OSRootSpec, OSRootType } from '../../resources/secrets/os-root.js';
@@ -94,6 +95,8 @@ export class APICertificatesController implements Controller {
       { namespace: SecretsNamespace, type: CertSANType, id: CertSANAPIID, kind: 'weak' },
       { namespace: ConfigNamespace, type: MachineTypeType, id: MachineTypeID, kind: 'weak' },
       { namespace: ConfigNamespace, type: MachineConfigType, id: ActiveID, kind: 'weak' },
+      { namespace: SecretsNamespace, type: MaintenanceRootType, id: MaintenanceRootID, kind: 'weak' },
+      { namespace: SecretsNamespace, type: CertSANType, id: CertSANMaintenanceID, kind: 'weak' },
     ];
   }
 
@@ -112,11 +115,41 @@ export class APICertificatesController implements Controller {
         r.getOptional<CertSANSpec>({ namespace: SecretsNamespace, type: CertSANType, id: CertSANAPIID }),
         r.getOptional<MachineTypeSpec>({ namespace: ConfigNamespace, type: MachineTypeType, id: MachineTypeID }),
       ]);
-      if (!root || !sans || !mt) continue;
+      if (!mt) continue;
       const current = await r.getOptional<ApiCertificatesSpec>(ptr);
       const at = now();
-      if (mt.spec.type === 'worker') {
-        if (needsRenewal(current?.spec, sans.spec, at)) {
+      if (mt.spec.type === 'unknown') {
+        // no config (any more): the certificates made for a config go at once
+        if (current && !current.spec.skipVerifyingClientCert) {
+          await r.destroy(ptr);
+          log.info('the machine config is gone: apid certificates removed');
+        }
+        // the maintenance API's certificate, from the throwaway CA, with no client verification
+        const [mroot, msans] = await Promise.all([
+          r.getOptional<MaintenanceRootSpec>({ namespace: SecretsNamespace, type: MaintenanceRootType, id: MaintenanceRootID }),
+          r.getOptional<CertSANSpec>({ namespace: SecretsNamespace, type: CertSANType, id: CertSANMaintenanceID }),
+        ]);
+        if (!mroot?.spec.ca || !msans) continue;
+        if (!current?.spec.skipVerifyingClientCert || needsRenewal(current.spec, msans.spec, at)) {
+          const ca = loadCA(mroot.spec.ca.crt, mroot.spec.ca.key, 'maintenance CA');
+          const server = await issueKeyPair(ca, {
+            subject: { commonName: msans.spec.fqdn },
+            notBefore: at,
+            notAfter: new Date(at.getTime() + API_CERT_VALIDITY_MS),
+            keyUsage: ['digitalSignature'],
+            extKeyUsage: ['serverAuth'],
+            ipAddresses: msans.spec.ips,
+            dnsNames: msans.spec.dnsNames,
+          });
+          await r.modify<ApiCertificatesSpec>(ptr, () => ({ acceptedCAs: [] }), (o) => {
+            o.spec = { server: toBase64Pair(server), acceptedCAs: [], skipVerifyingClientCert: true };
+          });
+          log.info({ sans: msans.spec }, 'issued the maintenance API certificate');
+        }
+      } else if (!root || !sans) {
+        continue;
+      } else if (mt.spec.type === 'worker') {
+        if (current?.spec.skipVerifyingClientCert || needsRenewal(current?.spec, sans.spec, at)) {
           const cfg = await r.getOptional<MachineConfigSpec>({ namespace: ConfigNamespace, type: MachineConfigType, id: ActiveID });
           try {
             const spec = await workerCertificates(cfg?.spec, root.spec, sans.spec, this.opts);
@@ -132,7 +165,7 @@ export class APICertificatesController implements Controller {
         }
       } else if (!root.spec.issuingCA?.key || !isControlPlane(mt.spec.type)) {
         continue;
-      } else if (needsRenewal(current?.spec, sans.spec, at)) {
+      } else if (current?.spec.skipVerifyingClientCert || needsRenewal(current?.spec, sans.spec, at)) {
         const ca = loadCA(root.spec.issuingCA.crt, root.spec.issuingCA.key, 'OS CA');
         const notAfter = new Date(at.getTime() + API_CERT_VALIDITY_MS);
         const server = await issueKeyPair(ca, {

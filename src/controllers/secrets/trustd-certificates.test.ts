@@ -9,17 +9,20 @@ import { ControllerTest } from '../ctest.js';
 import { ProcessNodeAddressController } from '../network/process-node-address.js';
 import { APIServiceConfigController } from '../runtime/api-service-config.js';
 import { APICertSANsController } from './api-cert-sans.js';
+import { APICertificatesController } from './api-certificates.js';
 import { OSRootController } from './os-root.js';
 import { TrustdCertificatesController } from './trustd-certificates.js';
 
 describe('trustd certificates, apid settings and process node addresses', () => {
   it('follow the config: issued on a control plane, gone on a worker and without a config', async () => {
-    const bundle = await generateBundle({ clusterName: 'trustd', endpoint: 'https://10.5.0.2:6443' });
+    const bundle = await generateBundle({ clusterName: 'trustd', endpoint: 'https://127.9.0.2:6443' });
     const t = ControllerTest.start([
       new MachineTypeController(),
       new OSRootController(),
       new ProcessNodeAddressController('127.9.0.2'),
       new APICertSANsController(),
+      // apid serves once its certificates exist (a worker asks 127.9.0.2:50001, where no trustd listens)
+      new APICertificatesController({ retryMs: 60_000 }),
       new TrustdCertificatesController(),
       new APIServiceConfigController('127.9.0.2:50000'),
     ]);
