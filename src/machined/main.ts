@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile as readFileAsync } from 'node:fs/promises';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import pino, { type DestinationStream, multistream } from 'pino';
 import { InspectServiceService } from '../api/gen/inspect/inspect.js';
@@ -64,6 +64,7 @@ import { ServiceController } from '../controllers/v1alpha1/service.js';
 import { KernelParamConfigController } from '../controllers/runtime/kernel-param-config.js';
 import { KernelParamSpecController } from '../controllers/runtime/kernel-param-spec.js';
 import { APICertSANsController } from '../controllers/secrets/api-cert-sans.js';
+import { APID_USER, giveSocket, type ServiceUser, serviceUser, TRUSTD_USER } from './services/users.js';
 import { MaintenanceCertSANsController } from '../controllers/secrets/maintenance-cert-sans.js';
 import { MaintenanceRootController } from '../controllers/secrets/maintenance-root.js';
 import { APICertificatesController } from '../controllers/secrets/api-certificates.js';
@@ -279,6 +280,9 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   mkdirSync(join(o.stateDir, 'machined'), { recursive: true, mode: 0o700 });
   mkdirSync(join(o.stateDir, 'apid'), { recursive: true, mode: 0o700 });
   mkdirSync(join(o.stateDir, 'trustd'), { recursive: true, mode: 0o700 });
+  // apid and trustd run as their own users (50, 51) where they can: the sockets they use are handed to them
+  const apidUser = serviceUser('apid', APID_USER, o.apidCommand, [o.stateDir, dirname(sockets.machine), dirname(sockets.apidState)], logger);
+  const trustdUser = o.trustdCommand ? serviceUser('trustd', TRUSTD_USER, o.trustdCommand, [o.stateDir, dirname(sockets.trustdState)], logger) : undefined;
   const configured = () => existsSync(store.path);
   const lifecycle = {
     reboot: (req: RebootRequest) => sequencer.start('reboot', req).actorId,
@@ -321,6 +325,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     api.addService(InspectServiceService, inspectAPI);
     rmSync(sockets.machine, { force: true });
     await new Promise<void>((resolve, reject) => api.bindAsync(`unix:${sockets.machine}`, ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
+    giveSocket(sockets.machine, apidUser);
     logger.info({ socket: sockets.machine }, 'machined API serving');
     apiServing();
     await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
@@ -345,12 +350,14 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     { namespace: 'network', type: HostnameStatusType },
   ]);
   const apidState: RunningStateServer = await startStateServer({ state: apidView, registry, logger, listen: [{ unix: sockets.apidState }] });
+  giveSocket(sockets.apidState, apidUser);
   // trustd reads its certificate, and the OS CA and token it signs with
   const trustdView = readOnlyView(state, [
     { namespace: 'secrets', type: TrustdCertificatesType },
     { namespace: 'secrets', type: OSRootType },
   ]);
   const trustdState: RunningStateServer = await startStateServer({ state: trustdView, registry, logger, listen: [{ unix: sockets.trustdState }] });
+  giveSocket(sockets.trustdState, trustdUser);
 
   const serviceContext: ServiceContext = {
     state,
@@ -359,10 +366,13 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     paths: { systemRun: join(o.stateDir, 'system', 'run'), systemVar: join(o.stateDir, 'system', 'var'), run: join(o.stateDir, 'run'), etc: join(o.stateDir, 'etc'), var: join(o.stateDir, 'var') },
     which,
   };
-  const service = (id: string, args: string[]) => ({
+  const service = (id: string, args: string[], user: ServiceUser | undefined) => ({
     id,
     runner: () =>
-      new RestartRunner(new ProcessRunner({ id, args, log: logs.serviceLog(id), gracefulShutdownTimeout: 5000, logger, lifeline: true }), { policy: 'Forever', initialDelay: 1000 }),
+      new RestartRunner(new ProcessRunner({ id, args, uid: user?.uid, gid: user?.gid, log: logs.serviceLog(id), gracefulShutdownTimeout: 5000, logger, lifeline: true }), {
+        policy: 'Forever',
+        initialDelay: 1000,
+      }),
   });
 
   /** The tasks of the node's sequences. */
@@ -381,7 +391,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
         });
       },
       startApid: async () => {
-        await supervisor.loadAndStart(service('apid', [...o.apidCommand, '--state-socket', sockets.apidState, '--machined-socket', sockets.machine, '--peer-port', String(o.apiPort ?? 50000)]));
+        await supervisor.loadAndStart(service('apid', [...o.apidCommand, '--state-socket', sockets.apidState, '--machined-socket', sockets.machine, '--peer-port', String(o.apiPort ?? 50000)], apidUser));
       },
       loadConfig: async ({ signal }) => {
         // the state directory is STATE; metal also looks at talos.config=
@@ -418,7 +428,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
         // etcd and the kubelet join once their integration exists on this platform (their definitions are in services/)
         await supervisor.loadAndStart(criService(serviceContext));
         if (isControlPlane(machineType) && o.trustdCommand) {
-          await supervisor.loadAndStart(service('trustd', [...o.trustdCommand, '--state-socket', sockets.trustdState, '--listen', `${o.address}:${o.trustdPort ?? 50001}`]));
+          await supervisor.loadAndStart(service('trustd', [...o.trustdCommand, '--state-socket', sockets.trustdState, '--listen', `${o.address}:${o.trustdPort ?? 50001}`], trustdUser));
         }
         const ids = supervisor.list().map((s) => s.id);
         logger.info({ services: ids }, `waiting for ${ids.length} services`);

@@ -83,8 +83,13 @@ describe('the maintenance API through apid', () => {
     assert.equal(v.messages.length, 1);
     assert.match(v.messages[0]!.version!.tag, /^v\d+\.\d+\.\d+/);
     assert.equal(v.messages[0]!.features, undefined);
-    const services = (await insecure.machine.serviceList({}, { timeout: 10_000 })).messages[0]!.services.map((s) => s.id).sort();
+    const list = (await insecure.machine.serviceList({}, { timeout: 10_000 })).messages[0]!.services;
+    const services = list.map((s) => s.id).sort();
     assert.ok(services.includes('apid') && services.includes('machined'), services.join());
+    // apid runs as its own unprivileged user (uid 50) when machined is root
+    const apidPid = Number(/started with PID (\d+)/.exec(list.find((s) => s.id === 'apid')!.events!.events.map((e) => e.msg).join('\n'))![1]);
+    const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${apidPid}/status`, 'utf8'))![1]);
+    assert.equal(uid, process.getuid!() === 0 ? 50 : process.getuid!());
     const request = await insecure.cosi.get({ namespace: 'runtime', type: 'MaintenanceServiceRequests.runtime.talos.dev', id: 'maintenance' }, { timeout: 10_000 });
     assert.equal(request.resource!.metadata!.id, 'maintenance');
   });
