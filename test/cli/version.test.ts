@@ -3,28 +3,17 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { type handleUnaryCall, Server, ServerCredentials } from '@grpc/grpc-js';
 import type { Empty } from '../../src/api/gen/google/protobuf/empty.js';
 import { MachineServiceService, type VersionResponse } from '../../src/api/gen/machine/machine.js';
-import { run } from '../../src/cli/main.js';
 import { makeTestPKI, type TestPKI } from '../helpers/openssl-pki.js';
+import { bronzectl as runBronzectl } from '../helpers/bronzectl.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
-/** Runs bronzectl in-process, capturing its output. */
-async function bronzectl(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (d) => (stdout += d));
-  err.on('data', (d) => (stderr += d));
-  const code = await run(args, { stdout: out, stderr: err, stdin: new PassThrough(), env: { HOME: '/nonexistent', ...env }, signal: new AbortController().signal });
-  return { code, stdout, stderr };
-}
+const bronzectl = (args: string[], env: NodeJS.ProcessEnv = {}) => runBronzectl(args, { HOME: '/nonexistent', ...env });
 
 describe('bronzectl version', () => {
   let pki: TestPKI;

@@ -1,11 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { MachineServiceService } from '../../src/api/gen/machine/machine.js';
-import { run } from '../../src/cli/main.js';
 import { makeTestPKI, type TestPKI } from './openssl-pki.js';
+import { bronzectl, type CLIResult } from './bronzectl.js';
 
 /**
  * An mTLS MachineService server with the handlers a CLI test gives, and a talosconfig pointing at it: what the CLI
@@ -42,14 +41,7 @@ export class FakeNode {
   }
 
   /** Runs bronzectl in-process against this node, capturing its output. */
-  async bronzectl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    const out = new PassThrough();
-    const err = new PassThrough();
-    let stdout = '';
-    let stderr = '';
-    out.on('data', (d) => (stdout += d));
-    err.on('data', (d) => (stderr += d));
-    const code = await run(['--talosconfig', this.talosconfig, ...args], { stdout: out, stderr: err, stdin: new PassThrough(), env: { HOME: this.dir }, signal: new AbortController().signal });
-    return { code, stdout, stderr };
+  bronzectl(...args: string[]): Promise<CLIResult> {
+    return bronzectl(['--talosconfig', this.talosconfig, ...args], { HOME: this.dir });
   }
 }

@@ -1,16 +1,18 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { ApplyConfigurationRequest_Mode as Mode } from '../../src/api/gen/machine/machine.js';
+import { loadConfig } from '../../src/config/loader.js';
 import { Client } from '../../src/client/client.js';
 import { RpcError } from '../../src/client/errors.js';
 import { clientOptionsFromContext } from '../../src/client/from-talosconfig.js';
 import { generateBundle } from '../../src/config/generate/config.js';
+import { bronzectl } from '../helpers/bronzectl.js';
 import { freePort } from '../helpers/ports.js';
 import { waitForFile } from '../helpers/wait-file.js';
 
@@ -116,9 +118,15 @@ describe('the maintenance API through apid', () => {
   it('takes a config with ApplyConfiguration, then serves with client certificates', { timeout: 120_000 }, async () => {
     const bundle = await generateBundle({ clusterName: 'maint', endpoint: `https://${ADDRESS}:6443` });
     const config = bundle.controlplane.toString();
-    const applied = await insecure.machine.applyConfiguration({ data: Buffer.from(config), mode: Mode.REBOOT }, { timeout: 30_000 });
-    assert.equal(applied.messages[0]!.mode, Mode.NO_REBOOT, 'REBOOT means NO_REBOOT in maintenance');
-    assert.equal(readFileSync(join(dir, 'config.yaml'), 'utf8'), config);
+    // as talosctl's users do it: apply-config --insecure, here with a patch applied on the client's side
+    writeFileSync(join(dir, 'controlplane.yaml'), config);
+    const r = await bronzectl(['apply-config', '--insecure', '-n', `${ADDRESS}:${apiPort}`, '-f', join(dir, 'controlplane.yaml'), '-p', 'machine:\n  sysctls:\n    net.core.somaxconn: "65535"', '--mode', 'reboot']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^Applied configuration without a reboot\n$/, 'REBOOT means NO_REBOOT in maintenance');
+    const stored = readFileSync(join(dir, 'config.yaml'), 'utf8');
+    assert.match(stored, /net\.core\.somaxconn: "65535"/);
+    assert.equal(loadConfig(stored).documents.length, loadConfig(config).documents.length);
     await serving(false);
     const secure = new Client(clientOptionsFromContext(bundle.talosconfig.contexts.maint!, { endpoints: [`${ADDRESS}:${apiPort}`] }));
     try {

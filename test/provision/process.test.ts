@@ -3,21 +3,11 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { run } from '../../src/cli/main.js';
 import { readCluster } from '../../src/provision/process.js';
+import { bronzectl as runBronzectl } from '../helpers/bronzectl.js';
 
-async function bronzectl(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (d) => (stdout += d));
-  err.on('data', (d) => (stderr += d));
-  const code = await run(args, { stdout: out, stderr: err, stdin: new PassThrough(), env, signal: new AbortController().signal });
-  return { code, stdout, stderr };
-}
+const bronzectl = (env: NodeJS.ProcessEnv, ...args: string[]) => runBronzectl(args, env);
 
 /** Resolves whether something accepts connections on host:port. */
 const listening = (host: string, port: number) =>

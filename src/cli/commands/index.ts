@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { applyConfigCommand } from './apply-config.js';
 import { clusterCommand } from './cluster.js';
 import { configCommand } from './config.js';
 import { eventsCommand } from './events.js';
@@ -17,6 +18,7 @@ import { versionCommand } from './version.js';
 
 /** Every bronzectl command (help lists them sorted by name). */
 export const commands: Command[] = [
+  applyConfigCommand,
   clusterCommand,
   configCommand,
   dmesgCommand,

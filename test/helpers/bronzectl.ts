@@ -1,0 +1,20 @@
+import { PassThrough } from 'node:stream';
+import { run } from '../../src/cli/main.js';
+
+export interface CLIResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs bronzectl in-process with `env` as its environment, capturing its output. */
+export async function bronzectl(args: string[], env: NodeJS.ProcessEnv = { HOME: '/nonexistent' }): Promise<CLIResult> {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let stdout = '';
+  let stderr = '';
+  out.on('data', (d) => (stdout += d));
+  err.on('data', (d) => (stderr += d));
+  const code = await run(args, { stdout: out, stderr: err, stdin: new PassThrough(), env, signal: new AbortController().signal });
+  return { code, stdout, stderr };
+}
