@@ -110,7 +110,11 @@ describe('the maintenance API through apid', () => {
     assert.ok(v.messages[0]!.hostname.length > 0);
   });
 
-  it('refuses a 33 MiB config with ResourceExhausted', { timeout: 60_000 }, async () => {
+  it('takes 30 MiB messages (machined judges the config) and refuses 33 MiB with ResourceExhausted', { timeout: 60_000 }, async () => {
+    await assert.rejects(
+      insecure.machine.applyConfiguration({ data: Buffer.alloc(30 * MiB, 0x20), mode: Mode.NO_REBOOT }, { timeout: 30_000 }),
+      (e: unknown) => e instanceof RpcError && e.grpcCode === status.INVALID_ARGUMENT,
+    );
     await assert.rejects(insecure.machine.applyConfiguration({ data: Buffer.alloc(33 * MiB, 0x20), mode: Mode.NO_REBOOT }, { timeout: 30_000 }), rpcCode(status.RESOURCE_EXHAUSTED));
     assert.equal(existsSync(join(dir, 'config.yaml')), false);
   });
