@@ -282,7 +282,14 @@ describe('supervisor', () => {
     const grandchild = Number(/child (\d+)/.exec(line)![1]);
     assert.ok(existsSync(`/proc/${grandchild}`));
     await sup.stop('parent');
-    const left = existsSync(`/proc/${grandchild}/stat`) ? readFileSync(`/proc/${grandchild}/stat`, 'utf8') : '';
+    // the group got SIGKILL; the grandchild (reparented to init) dies as soon as the kernel delivers it
+    const stat = () => (existsSync(`/proc/${grandchild}/stat`) ? readFileSync(`/proc/${grandchild}/stat`, 'utf8') : '');
+    const deadline = Date.now() + 5000;
+    let left = stat();
+    while (left !== '' && !/ Z /.test(left) && Date.now() < deadline) {
+      await new Promise((r) => setImmediate(r));
+      left = stat();
+    }
     assert.ok(left === '' || / Z /.test(left), `grandchild gone: ${left}`);
     assert.deepEqual(
       children().filter((c) => c.state === 'Z'),
