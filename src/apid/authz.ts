@@ -1,14 +1,8 @@
 import type { PeerCertificate } from 'node:tls';
-import { type Metadata, status } from '@grpc/grpc-js';
-import { isAuthorized, parseRoles, ROLE_METADATA_KEY, Role } from '../api/roles.js';
+import { status } from '@grpc/grpc-js';
+import { isAuthorized, parseRoles, Role } from '../api/roles.js';
 
 const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
-
-export interface CallerIdentity {
-  roles: string[];
-  /** the certificate subject, for logs */
-  subject: string;
-}
 
 export class AuthError extends Error {
   constructor(
@@ -30,23 +24,27 @@ function subjectString(cert: PeerCertificate): string {
 }
 
 /**
- * The caller's roles from its verified client certificate: the subject's Organization values. A certificate whose
- * extended key usage is not exactly client auth is refused (trustd-signed server certificates must never act as
- * clients). A caller holding `os:impersonator` (another apid forwarding a call) speaks for the roles in `talos-role`.
+ * The roles a verified client certificate carries: the subject's Organization values. A certificate whose extended
+ * key usage is not exactly client auth is refused (trustd-signed server certificates must never act as clients).
+ * Worked out once per connection.
  */
-export function identify(cert: PeerCertificate | undefined, metadata: Metadata): CallerIdentity {
+export function certificateRoles(cert: PeerCertificate | undefined): string[] {
   if (!cert || Object.keys(cert).length === 0) throw new AuthError(status.UNAUTHENTICATED, 'no client certificate');
-  const subject = subjectString(cert);
   const eku = cert.ext_key_usage ?? [];
   if (eku.length !== 1 || eku[0] !== CLIENT_AUTH_OID) {
-    throw new AuthError(status.UNAUTHENTICATED, `certificate "${subject}" is missing the client auth extended key usage`);
+    throw new AuthError(status.UNAUTHENTICATED, `certificate "${subjectString(cert)}" is missing the client auth extended key usage`);
   }
-  let roles = parseRoles(asList(cert.subject?.O as string | string[] | undefined));
-  if (roles.includes(Role.Impersonator)) {
-    const claimed = metadata.get(ROLE_METADATA_KEY).map(String);
-    if (claimed.length > 0) roles = parseRoles(claimed.flatMap((c) => c.split(',')));
-  }
-  return { roles, subject };
+  return parseRoles(asList(cert.subject?.O as string | string[] | undefined));
+}
+
+/**
+ * The roles a call runs with: the certificate's, except that a caller holding `os:impersonator` (another apid
+ * forwarding a call) speaks for the roles in `talos-role` (one header per role, or comma-separated).
+ */
+export function callRoles(certRoles: string[], claimed: string | string[] | undefined): string[] {
+  if (!certRoles.includes(Role.Impersonator) || claimed === undefined) return certRoles;
+  const list = asList(claimed).flatMap((c) => c.split(','));
+  return list.length > 0 ? parseRoles(list) : certRoles;
 }
 
 /** Throws PermissionDenied `not authorized` unless the roles may call the method. */

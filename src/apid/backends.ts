@@ -1,7 +1,8 @@
-import { type ChannelOptions, Client, credentials } from '@grpc/grpc-js';
-import { createSecureContext } from 'node:tls';
+import { type ClientHttp2Session, connect as h2connect } from 'node:http2';
 import { isIP } from 'node:net';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { normalizeKeyPEM } from '../client/tls.js';
+import { H2_SESSION_MEMORY_MB, H2_SETTINGS, SessionPool, unixDialer } from './h2.js';
 
 /** The gRPC message size limit of the Talos API. */
 export const MAX_MESSAGE_SIZE = 32 * 1024 * 1024;
@@ -14,14 +15,6 @@ export interface PeerTLS {
   key: string;
 }
 
-const backendOptions: ChannelOptions = {
-  'grpc.max_receive_message_length': MAX_MESSAGE_SIZE,
-  'grpc.max_send_message_length': -1,
-  'grpc.initial_reconnect_backoff_ms': 250,
-  'grpc.max_reconnect_backoff_ms': 15_000,
-  'grpc.keepalive_time_ms': 30_000,
-};
-
 /** The address apid dials for a target as the client gave it (an IP or a host name, without port). */
 export function peerAddress(target: string, port: number): string {
   if (target === '' || /[\s/]/.test(target)) throw new Error(`invalid target "${target}"`);
@@ -31,17 +24,21 @@ export function peerAddress(target: string, port: number): string {
   return `${bare}:${port}`;
 }
 
-/** Connections to the local machined and to peer apids, pooled per target. */
+const LOCAL = 'local';
+
+/** HTTP/2 sessions to the local machined and to peer apids, pooled per target. */
 export class Backends {
-  private localClient: Client | undefined;
-  private readonly peers = new Map<string, Client>();
+  private readonly pool = new SessionPool();
+  private readonly localDial: () => ClientHttp2Session;
   private peerTLS: PeerTLS | undefined;
+  private peerContext: SecureContext | undefined;
 
   constructor(
-    private readonly machinedSocket: string,
+    machinedSocket: string,
     private readonly peerPort: number,
     peerTLS?: PeerTLS,
   ) {
+    this.localDial = unixDialer(machinedSocket);
     this.peerTLS = peerTLS;
   }
 
@@ -50,35 +47,36 @@ export class Backends {
     return this.peerTLS !== undefined;
   }
 
-  local(): Client {
-    this.localClient ??= new Client(`unix:${this.machinedSocket}`, credentials.createInsecure(), backendOptions);
-    return this.localClient;
+  local(): ClientHttp2Session {
+    return this.pool.get(LOCAL, this.localDial);
   }
 
-  remote(target: string): Client {
+  /** The session to a peer's apid; throws when this apid does not forward or the target is malformed. */
+  remote(target: string): ClientHttp2Session {
     const tls = this.peerTLS;
     if (!tls) throw new Error('no request forwarding');
     const address = peerAddress(target, this.peerPort);
-    let c = this.peers.get(address);
-    if (!c) {
-      const ctx = createSecureContext({ ca: tls.ca, cert: tls.cert, key: normalizeKeyPEM(tls.key), minVersion: 'TLSv1.3' });
-      c = new Client(address, credentials.createFromSecureContext(ctx), backendOptions);
-      this.peers.set(address, c);
-    }
-    return c;
+    return this.pool.get(address, () => {
+      this.peerContext ??= createSecureContext({ ca: tls.ca, cert: tls.cert, key: normalizeKeyPEM(tls.key), minVersion: 'TLSv1.3' });
+      const host = address.slice(0, address.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+      return h2connect(`https://${address}`, {
+        secureContext: this.peerContext,
+        ...(isIP(host) ? {} : { servername: host }),
+        settings: H2_SETTINGS,
+        maxSessionMemory: H2_SESSION_MEMORY_MB,
+      });
+    });
   }
 
-  /** New identity material: pooled peer connections are dropped so new ones use it. */
+  /** New identity material: pooled connections are dropped so new ones use it. */
   updatePeerTLS(tls: PeerTLS | undefined): void {
+    if (JSON.stringify(tls) === JSON.stringify(this.peerTLS)) return;
     this.peerTLS = tls;
-    for (const c of this.peers.values()) c.close();
-    this.peers.clear();
+    this.peerContext = undefined;
+    this.pool.close();
   }
 
   close(): void {
-    this.localClient?.close();
-    this.localClient = undefined;
-    for (const c of this.peers.values()) c.close();
-    this.peers.clear();
+    this.pool.destroy();
   }
 }

@@ -1,29 +1,30 @@
-import { anyHost } from '../sys/listen.js';
-import {
-  type Client,
-  type ClientDuplexStream,
-  type ClientReadableStream,
-  type ClientWritableStream,
-  type Deadline,
-  Metadata,
-  Server,
-  type ServerDuplexStream,
-  type ServerReadableStream,
-  type ServerUnaryCall,
-  type ServerWritableStream,
-  type ServiceError,
-  type StatusObject,
-  type sendUnaryData,
-  status,
-} from '@grpc/grpc-js';
+import { type ClientHttp2Session, type ClientHttp2Stream, createSecureServer, type Http2SecureServer, type Http2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import type { TLSSocket } from 'node:tls';
+import { status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { ROLE_METADATA_KEY, Role } from '../api/roles.js';
 import { type MethodInfo, methods, services } from '../api/services.js';
 import { statusName } from '../client/errors.js';
-import { AuthError, authorize, identify } from './authz.js';
+import { normalizeKeyPEM } from '../client/tls.js';
+import { anyHost } from '../sys/listen.js';
+import { AuthError, authorize, callRoles, certificateRoles } from './authz.js';
 import { Backends, MAX_MESSAGE_SIZE, type PeerTLS } from './backends.js';
-import { ReloadableServerCredentials, type ServerTLS } from './credentials.js';
+import type { ServerTLS } from './credentials.js';
 import { route } from './director.js';
+import {
+  cancel,
+  FrameReader,
+  finish,
+  forwardableTrailers,
+  frame,
+  type GrpcStatus,
+  grpcTimeout,
+  H2_SESSION_MEMORY_MB,
+  H2_SETTINGS,
+  parseGrpcTimeout,
+  RESPONSE_HEADERS,
+  statusOf,
+} from './h2.js';
 import { labelStreamMessage, labelUnaryResponse, type NodeStatus, streamErrorMessage, unaryErrorResponse } from './wire.js';
 
 export interface ApidOptions {
@@ -43,64 +44,83 @@ export interface ApidOptions {
   logger: Logger;
 }
 
-const identity = (b: Buffer) => b;
+/** Request headers that belong to the transport or to apid, never copied to the next hop. */
+const NOT_FORWARDED = new Set(['user-agent', 'content-type', 'te', 'host', 'content-length', ROLE_METADATA_KEY]);
 
-/** Headers that belong to the transport, never forwarded. */
-function forwardable(key: string): boolean {
-  return !(key.startsWith(':') || key.startsWith('grpc-') || ['user-agent', 'content-type', 'te', 'host', 'authority', ROLE_METADATA_KEY].includes(key));
+const errorText = (st: GrpcStatus) => `rpc error: code = ${statusName(st.code)} desc = ${st.details}`;
+const nodeStatus = (st: GrpcStatus): NodeStatus => ({ code: st.code, message: errorText(st) });
+
+/** How long a fanned-out call waits for one node: a little less than the caller's deadline, so its answer arrives. */
+function nodeDeadline(callerMs: number): number {
+  return Math.max(1, callerMs - Math.min(500, callerMs / 10));
 }
 
-function errorText(err: { code?: number; details?: string; message?: string }): string {
-  return `rpc error: code = ${statusName(err.code ?? status.UNKNOWN)} desc = ${err.details ?? err.message ?? ''}`;
+function splitListen(listen: string): { host: string; port: number } {
+  const a = anyHost(listen);
+  const i = a.lastIndexOf(':');
+  return { host: a.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(a.slice(i + 1)) };
 }
-
-function nodeStatus(err: ServiceError | Error): NodeStatus {
-  const e = err as ServiceError;
-  return { code: typeof e.code === 'number' ? e.code : status.UNAVAILABLE, message: errorText(e) };
-}
-
-type Dispatch =
-  | { kind: 'error'; status: { code: status; details: string } }
-  | { kind: 'many'; targets: string[]; md: Metadata }
-  | { kind: 'single'; backend: Client; md: Metadata };
-
-type AnyCall = ServerUnaryCall<Buffer, Buffer> | ServerWritableStream<Buffer, Buffer> | ServerReadableStream<Buffer, Buffer> | ServerDuplexStream<Buffer, Buffer>;
 
 /**
- * apid: the API gateway on :50000. It terminates TLS, identifies the caller from its client certificate, checks the
- * method against the role table, and forwards the call's protobuf bytes to the local machined, to one peer apid
- * (`node`), or to many (`nodes`), labelling each node's answer with its metadata.
+ * apid: the API gateway on :50000, a gRPC proxy at the HTTP/2 level. It terminates TLS, takes the caller's roles from
+ * its client certificate (once per connection), checks the method against the role table, and passes the call's
+ * bytes through to the local machined or to one peer apid (`node`), or calls many (`nodes`) and labels each node's
+ * answer with its metadata without decoding it.
  */
 export class Apid {
-  private server: Server | undefined;
-  private creds: ReloadableServerCredentials;
+  private server: Http2SecureServer | undefined;
+  private readonly sessions = new Set<Http2Session>();
+  private readonly roles = new WeakMap<Http2Session, string[] | AuthError>();
   private readonly backends: Backends;
   private readonly log: Logger;
   private readonly maintenance: boolean;
   private readonly isLocal: (target: string) => boolean;
+  private readonly served = new Map<string, MethodInfo>();
+  private tls: ServerTLS;
   port = 0;
 
   constructor(private readonly opts: ApidOptions) {
     this.maintenance = opts.maintenance ?? false;
-    this.creds = new ReloadableServerCredentials(opts.tls, !this.maintenance);
+    this.tls = opts.tls;
     this.backends = new Backends(opts.machinedSocket, opts.peerPort ?? 50000, this.maintenance ? undefined : opts.peerTLS);
     this.log = opts.logger;
     this.isLocal = opts.isLocal ?? (() => false);
+    for (const s of services) {
+      if (!s.apid) continue;
+      for (const def of Object.values(s.definition)) this.served.set(def.path, methods().get(def.path)!);
+    }
+  }
+
+  private contextOptions(tls: ServerTLS) {
+    return { cert: tls.cert, key: normalizeKeyPEM(tls.key), ca: tls.acceptedCAs || undefined, minVersion: 'TLSv1.3' as const };
   }
 
   async start(): Promise<number> {
-    const server = new Server({
-      'grpc.max_receive_message_length': MAX_MESSAGE_SIZE,
-      'grpc.max_send_message_length': -1,
+    const requireCert = !this.maintenance;
+    const server = createSecureServer({
+      ...this.contextOptions(this.tls),
+      requestCert: requireCert,
+      rejectUnauthorized: requireCert,
+      ALPNProtocols: ['h2'],
+      settings: H2_SETTINGS,
+      maxSessionMemory: H2_SESSION_MEMORY_MB,
     });
-    for (const s of services) {
-      if (!s.apid) continue;
-      for (const def of Object.values(s.definition)) {
-        const info = methods().get(def.path)!;
-        this.register(server, info);
-      }
-    }
-    this.port = await new Promise<number>((resolve, reject) => server.bindAsync(anyHost(this.opts.listen), this.creds, (e, p) => (e ? reject(e) : resolve(p))));
+    server.on('session', (s: Http2Session) => {
+      this.sessions.add(s);
+      s.on('close', () => this.sessions.delete(s));
+      s.on('error', () => {});
+    });
+    server.on('stream', (stream, headers) => this.onStream(stream, headers));
+    server.on('unknownProtocol', (socket) => socket.destroy());
+    server.on('tlsClientError', (e) => this.log.debug({ err: e.message }, 'TLS handshake refused'));
+    const { host, port } = splitListen(this.opts.listen);
+    this.port = await new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve((server.address() as { port: number }).port);
+      });
+    });
     this.server = server;
     this.log.info({ listen: this.opts.listen, port: this.port, maintenance: this.maintenance }, 'apid serving');
     return this.port;
@@ -108,7 +128,8 @@ export class Apid {
 
   /** New server certificate or accepted CAs: used for new connections, open streams stay. */
   updateTLS(tls: ServerTLS): void {
-    this.creds.update(tls);
+    this.tls = tls;
+    this.server?.setSecureContext(this.contextOptions(tls));
   }
 
   updatePeerTLS(tls: PeerTLS | undefined): void {
@@ -120,200 +141,273 @@ export class Apid {
     const server = this.server;
     this.server = undefined;
     if (server) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of this.sessions) s.close();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+      clearTimeout(timer);
+      for (const s of this.sessions) s.destroy();
+      await closed;
     }
     this.backends.close();
   }
 
-  private register(server: Server, m: MethodInfo): void {
-    const type = { unary: 'unary', server_stream: 'serverStream', client_stream: 'clientStream', bidi_stream: 'bidi' }[m.kind];
-    const handler = {
-      unary: (call: ServerUnaryCall<Buffer, Buffer>, cb: sendUnaryData<Buffer>) => this.unary(m, call, cb),
-      server_stream: (call: ServerWritableStream<Buffer, Buffer>) => this.serverStream(m, call),
-      client_stream: (call: ServerReadableStream<Buffer, Buffer>, cb: sendUnaryData<Buffer>) => this.clientStream(m, call, cb),
-      bidi_stream: (call: ServerDuplexStream<Buffer, Buffer>) => this.bidi(m, call),
-    }[m.kind];
-    server.register(m.path, handler as never, identity, identity, type);
+  /** The caller's roles, worked out once per connection from its certificate. */
+  private rolesOf(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): string[] {
+    if (this.maintenance) return [Role.Reader];
+    const session = stream.session!;
+    let r = this.roles.get(session);
+    if (r === undefined) {
+      try {
+        r = certificateRoles((session.socket as TLSSocket).getPeerCertificate());
+      } catch (e) {
+        if (!(e instanceof AuthError)) throw e;
+        r = e;
+      }
+      this.roles.set(session, r);
+    }
+    if (r instanceof AuthError) throw r;
+    return callRoles(r, headers[ROLE_METADATA_KEY]);
   }
 
-  /**
-   * Admits a call and resolves where it goes: an error status to answer with, a fan-out to many targets, or one
-   * backend (the local machined or one peer) with the metadata for that hop.
-   */
-  private dispatch(m: MethodInfo, call: AnyCall): Dispatch {
+  private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+    stream.on('error', () => {});
+    const path = String(headers[':path'] ?? '');
+    const m = this.served.get(path);
+    if (!m) return finish(stream, { code: status.UNIMPLEMENTED, details: `unknown method ${path}` });
     let roles: string[];
     try {
-      roles = this.maintenance ? [Role.Reader] : identify(call.getAuthContext().sslPeerCertificate, call.metadata).roles;
+      roles = this.rolesOf(stream, headers);
       authorize(m.path, roles, this.maintenance);
     } catch (e) {
       if (!(e instanceof AuthError)) throw e;
       this.log.debug({ method: m.path, err: e.message }, 'call refused');
-      return { kind: 'error', status: { code: e.grpcCode, details: e.message } };
+      return finish(stream, { code: e.grpcCode, details: e.message });
     }
-    const r = route(m.path, (k) => call.metadata.get(k), {
-      routingDisabled: this.maintenance,
-      canForward: this.backends.canForward,
-      isLocal: this.isLocal,
-    });
-    if (r.kind === 'error') return { kind: 'error', status: { code: r.code, details: r.message } };
-    if (r.kind === 'many') return { kind: 'many', targets: r.targets, md: this.metadataFor(call, roles, true) };
+    const get = (k: string) => {
+      const v = headers[k];
+      return v === undefined ? [] : Array.isArray(v) ? v : [v];
+    };
+    const r = route(m.path, get, { routingDisabled: this.maintenance, canForward: this.backends.canForward, isLocal: this.isLocal });
+    if (r.kind === 'error') return finish(stream, { code: r.code, details: r.message });
+    if (r.kind === 'many') {
+      if (m.kind === 'client_stream') return finish(stream, { code: status.UNIMPLEMENTED, details: `one-2-many proxying of client streams is not supported for method ${m.path}` });
+      if (m.kind === 'bidi_stream') return finish(stream, { code: status.UNIMPLEMENTED, details: `one-2-many proxying is not supported for method ${m.path}` });
+      return this.fanOut(m, stream, headers, roles, r.targets);
+    }
+    let session: ClientHttp2Session;
     try {
-      const backend = r.kind === 'local' ? this.backends.local() : this.backends.remote(r.target);
-      return { kind: 'single', backend, md: this.metadataFor(call, roles, r.kind === 'one') };
+      session = r.kind === 'local' ? this.backends.local() : this.backends.remote(r.target);
     } catch (e) {
-      return { kind: 'error', status: { code: status.INTERNAL, details: (e as Error).message } };
+      return finish(stream, { code: status.INTERNAL, details: (e as Error).message });
     }
+    this.passThrough(stream, session, this.nextHopHeaders(m.path, headers, roles, r.kind === 'one'));
   }
 
-  private metadataFor(call: AnyCall, roles: string[], remote: boolean): Metadata {
-    const out = new Metadata();
-    for (const [key, values] of Object.entries(call.metadata.toJSON())) {
-      if (!forwardable(key)) continue;
-      if (remote && (key === 'nodes' || key === 'node' || key === 'proxyfrom')) continue;
-      for (const v of values as (string | Buffer)[]) out.add(key, v);
+  /** The headers of the call to the next hop: the caller's metadata, the roles apid worked out, the routing marks. */
+  private nextHopHeaders(path: string, headers: IncomingHttpHeaders, roles: string[], remote: boolean, fanOut = false): OutgoingHttpHeaders {
+    const out: OutgoingHttpHeaders = { ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' };
+    for (const [k, v] of Object.entries(headers)) {
+      if (v === undefined || k.startsWith(':') || NOT_FORWARDED.has(k)) continue;
+      if (remote && (k === 'nodes' || k === 'node' || k === 'proxyfrom')) continue;
+      // a fanned-out call is re-framed by apid: no compression either way
+      if (fanOut && (k === 'grpc-encoding' || k === 'grpc-accept-encoding')) continue;
+      out[k] = v;
     }
-    for (const r of roles) out.add(ROLE_METADATA_KEY, r);
-    if (remote) out.set('proxyfrom', call.getHost() || 'unknown');
+    out[ROLE_METADATA_KEY] = roles;
+    if (remote) out.proxyfrom = String(headers[':authority'] ?? 'unknown');
     return out;
   }
 
-  private options(call: AnyCall): { deadline?: Deadline } {
-    const d = call.getDeadline();
-    return d === Infinity ? {} : { deadline: d };
-  }
-
-  private unary(m: MethodInfo, call: ServerUnaryCall<Buffer, Buffer>, cb: sendUnaryData<Buffer>): void {
-    const d = this.dispatch(m, call);
-    if (d.kind === 'error') return cb(d.status);
-    if (d.kind === 'many') return void this.fanOutUnary(m, call, d.targets, d.md).then((b) => cb(null, b));
-    const bc = d.backend.makeUnaryRequest(m.path, identity, identity, call.request, d.md, this.options(call), (err, res) => {
-      if (err) cb({ code: err.code, details: err.details, metadata: err.metadata });
-      else cb(null, res);
-    });
-    bc.on('metadata', (h) => call.sendMetadata(h));
-    call.on('cancelled', () => bc.cancel());
-  }
-
-  /** Calls every target at once and concatenates their labelled answers; a failed node gives an error element. */
-  private async fanOutUnary(m: MethodInfo, call: ServerUnaryCall<Buffer, Buffer>, targets: string[], md: Metadata): Promise<Buffer> {
-    const parts = await Promise.all(
-      targets.map(
-        (target) =>
-          new Promise<Buffer>((resolve) => {
-            let backend: Client;
-            try {
-              backend = this.backends.remote(target);
-            } catch (e) {
-              return resolve(unaryErrorResponse(target, { code: status.INTERNAL, message: (e as Error).message }));
-            }
-            const bc = backend.makeUnaryRequest(m.path, identity, identity, call.request, md, this.options(call), (err, res) => {
-              if (err) return resolve(unaryErrorResponse(target, nodeStatus(err)));
-              try {
-                resolve(labelUnaryResponse(res!, target));
-              } catch (e) {
-                resolve(unaryErrorResponse(target, { code: status.INTERNAL, message: (e as Error).message }));
-              }
-            });
-            call.on('cancelled', () => bc.cancel());
-          }),
-      ),
-    );
-    return Buffer.concat(parts);
-  }
-
-  private serverStream(m: MethodInfo, call: ServerWritableStream<Buffer, Buffer>): void {
-    const d = this.dispatch(m, call);
-    if (d.kind === 'error') return void call.emit('error', d.status);
-    if (d.kind === 'many') return this.fanOutStream(m, call, d.targets, d.md);
-    const bc = d.backend.makeServerStreamRequest(m.path, identity, identity, call.request, d.md, this.options(call));
-    bc.on('metadata', (h) => call.sendMetadata(h));
-    pipeToCall(bc, call, (msg) => msg);
-    bc.on('error', (err: ServiceError) => call.emit('error', { code: err.code, details: err.details, metadata: err.metadata }));
-    bc.on('end', () => call.end());
-    call.on('cancelled', () => bc.cancel());
-  }
-
-  /** Merges the streams of every target, labelling each message; a failed node contributes one error message. */
-  private fanOutStream(m: MethodInfo, call: ServerWritableStream<Buffer, Buffer>, targets: string[], md: Metadata): void {
-    let open = targets.length;
-    const done = () => {
-      if (--open === 0) call.end();
+  /**
+   * One-to-one: the call's bytes go to the backend and the answer's bytes come back as they are; only the message
+   * sizes are checked (32 MiB both ways). Cancellation goes through; the deadline travels in grpc-timeout.
+   */
+  private passThrough(stream: ServerHttp2Stream, session: ClientHttp2Session, out: OutgoingHttpHeaders): void {
+    let req: ClientHttp2Stream;
+    try {
+      req = session.request(out);
+    } catch (e) {
+      return finish(stream, { code: status.UNAVAILABLE, details: (e as Error).message });
+    }
+    let done = false;
+    const fail = (st: GrpcStatus) => {
+      if (done) return;
+      done = true;
+      cancel(req);
+      finish(stream, st);
     };
-    const streams: ClientReadableStream<Buffer>[] = [];
-    call.on('cancelled', () => streams.forEach((s) => s.cancel()));
-    for (const target of targets) {
-      let backend: Client;
-      try {
-        backend = this.backends.remote(target);
-      } catch (e) {
-        call.write(streamErrorMessage(target, { code: status.INTERNAL, message: (e as Error).message }));
-        done();
-        continue;
+    const tooLarge = (size: number, what: string) => fail({ code: status.RESOURCE_EXHAUSTED, details: `${what} larger than max (${size} vs. ${MAX_MESSAGE_SIZE})` });
+
+    const inbound = new FrameReader(MAX_MESSAGE_SIZE);
+    stream.on('data', (chunk: Buffer) => {
+      const big = inbound.push(chunk);
+      if (big !== undefined) return tooLarge(big, 'Received message');
+      if (!req.write(chunk)) {
+        stream.pause();
+        req.once('drain', () => stream.resume());
       }
-      const bc = backend.makeServerStreamRequest(m.path, identity, identity, call.request, md, this.options(call));
-      streams.push(bc);
-      pipeToCall(bc, call, (msg) => labelStreamMessage(msg, target));
-      // 'status' comes once, after the last message, whether the stream failed or not
-      bc.on('error', () => {});
-      bc.on('status', (st: StatusObject) => {
-        if (st.code !== status.OK && !(st.code === status.CANCELLED && call.cancelled)) {
-          call.write(streamErrorMessage(target, nodeStatus({ ...st, message: st.details } as ServiceError)));
-        }
-        done();
+    });
+    stream.on('end', () => {
+      if (!req.closed) req.end();
+    });
+    stream.on('close', () => {
+      if (!done) {
+        done = true;
+        cancel(req);
+      }
+    });
+
+    const outbound = new FrameReader(MAX_MESSAGE_SIZE);
+    let trailers: IncomingHttpHeaders | undefined;
+    req.on('response', (h) => {
+      const st = statusOf(h);
+      if (st) {
+        // trailers-only answer
+        done = true;
+        if (!stream.destroyed && !stream.headersSent) stream.respond({ ...RESPONSE_HEADERS, ...forwardableTrailers(h) }, { endStream: true });
+        return;
+      }
+      if (!done && !stream.destroyed) stream.respond({ ...forwardableTrailers(h), ':status': 200 }, { waitForTrailers: true });
+    });
+    req.on('data', (chunk: Buffer) => {
+      if (done) return;
+      const big = outbound.push(chunk);
+      if (big !== undefined) return tooLarge(big, 'Received message');
+      if (!stream.write(chunk)) {
+        req.pause();
+        stream.once('drain', () => req.resume());
+      }
+    });
+    req.on('trailers', (t) => (trailers = t));
+    req.on('end', () => {
+      if (done) return;
+      done = true;
+      const st = statusOf(trailers) ?? { code: status.UNKNOWN, details: 'the backend sent no status' };
+      finish(stream, st, trailers ? forwardableTrailers(trailers) : {});
+    });
+    req.on('error', (e: Error) => fail({ code: status.UNAVAILABLE, details: e.message }));
+    req.on('close', () => {
+      if (!done) fail({ code: status.UNAVAILABLE, details: 'the backend closed the stream' });
+    });
+  }
+
+  /**
+   * One-to-many: the request (one message) is sent to every target at once. Unary answers are gathered and
+   * concatenated into one message; stream messages are passed on as they come; each is labelled with its node, and a
+   * node that fails (refused, down, too slow for the caller's deadline) contributes an error element instead.
+   */
+  private fanOut(m: MethodInfo, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, roles: string[], targets: string[]): void {
+    const requests: ClientHttp2Stream[] = [];
+    let cancelled = false;
+    stream.on('close', () => {
+      cancelled = true;
+      for (const r of requests) cancel(r);
+    });
+    let request: Buffer | undefined;
+    const reader = new FrameReader(MAX_MESSAGE_SIZE, (msg, compressed) => {
+      if (compressed) return finish(stream, { code: status.UNIMPLEMENTED, details: 'compressed messages cannot be fanned out' });
+      request ??= msg;
+    });
+    stream.on('data', (chunk: Buffer) => {
+      const big = reader.push(chunk);
+      if (big !== undefined) finish(stream, { code: status.RESOURCE_EXHAUSTED, details: `Received message larger than max (${big} vs. ${MAX_MESSAGE_SIZE})` });
+    });
+    stream.on('end', () => {
+      if (cancelled || stream.headersSent || stream.closed) return;
+      if (request === undefined) return finish(stream, { code: status.INTERNAL, details: 'no request message' });
+      const callerMs = parseGrpcTimeout(headers['grpc-timeout']);
+      const out = this.nextHopHeaders(m.path, headers, roles, true, true);
+      const perNodeMs = callerMs === undefined ? undefined : nodeDeadline(callerMs);
+      if (perNodeMs !== undefined) out['grpc-timeout'] = grpcTimeout(perNodeMs);
+      const body = frame(request);
+      if (m.kind === 'unary') this.fanOutUnary(stream, targets, out, body, perNodeMs, requests);
+      else this.fanOutStream(stream, targets, out, body, perNodeMs, requests);
+    });
+  }
+
+  /** Calls one target; `onMessage` gets each answer message; resolves with the node's final status. */
+  private callNode(target: string, out: OutgoingHttpHeaders, body: Buffer, deadlineMs: number | undefined, requests: ClientHttp2Stream[], onMessage: (msg: Buffer) => void): Promise<GrpcStatus> {
+    return new Promise<GrpcStatus>((resolve) => {
+      let req: ClientHttp2Stream;
+      try {
+        req = this.backends.remote(target).request(out);
+      } catch (e) {
+        return resolve({ code: status.INTERNAL, details: (e as Error).message });
+      }
+      requests.push(req);
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const settle = (st: GrpcStatus) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        cancel(req);
+        resolve(st);
+      };
+      if (deadlineMs !== undefined) timer = setTimeout(() => settle({ code: status.DEADLINE_EXCEEDED, details: 'context deadline exceeded' }), deadlineMs);
+      let trailers: IncomingHttpHeaders | undefined;
+      const reader = new FrameReader(MAX_MESSAGE_SIZE, (msg, compressed) => {
+        if (compressed) settle({ code: status.INTERNAL, details: 'a compressed answer cannot be labelled' });
+        else if (!settled) onMessage(msg);
       });
-    }
+      req.on('response', (h) => {
+        const st = statusOf(h);
+        if (st) settle(st);
+      });
+      req.on('data', (chunk: Buffer) => {
+        const big = reader.push(chunk);
+        if (big !== undefined) settle({ code: status.RESOURCE_EXHAUSTED, details: `Received message larger than max (${big} vs. ${MAX_MESSAGE_SIZE})` });
+      });
+      req.on('trailers', (t) => (trailers = t));
+      req.on('end', () => settle(statusOf(trailers) ?? { code: status.UNKNOWN, details: 'the node sent no status' }));
+      req.on('error', (e: Error) => settle({ code: status.UNAVAILABLE, details: e.message }));
+      req.on('close', () => settle({ code: status.UNAVAILABLE, details: 'the node closed the stream' }));
+      req.end(body);
+    });
   }
 
-  private clientStream(m: MethodInfo, call: ServerReadableStream<Buffer, Buffer>, cb: sendUnaryData<Buffer>): void {
-    const d = this.dispatch(m, call);
-    if (d.kind === 'error') return cb(d.status);
-    if (d.kind === 'many') return cb({ code: status.UNIMPLEMENTED, details: `one-2-many proxying of client streams is not supported for method ${m.path}` });
-    const bc: ClientWritableStream<Buffer> = d.backend.makeClientStreamRequest(m.path, identity, identity, d.md, this.options(call), (err, res) =>
-      err ? cb({ code: err.code, details: err.details, metadata: err.metadata }) : cb(null, res),
-    );
-    pipeFromCall(call, bc);
-    call.on('cancelled', () => bc.cancel());
+  private fanOutUnary(stream: ServerHttp2Stream, targets: string[], out: OutgoingHttpHeaders, body: Buffer, deadlineMs: number | undefined, requests: ClientHttp2Stream[]): void {
+    void Promise.all(
+      targets.map(async (target) => {
+        const answers: Buffer[] = [];
+        const st = await this.callNode(target, out, body, deadlineMs, requests, (msg) => answers.push(msg));
+        if (st.code !== status.OK) return unaryErrorResponse(target, nodeStatus(st));
+        if (answers.length !== 1) return unaryErrorResponse(target, { code: status.INTERNAL, message: `expected one answer, got ${answers.length}` });
+        try {
+          return labelUnaryResponse(answers[0]!, target);
+        } catch (e) {
+          return unaryErrorResponse(target, { code: status.INTERNAL, message: (e as Error).message });
+        }
+      }),
+    ).then((parts) => {
+      if (stream.destroyed || stream.closed) return;
+      stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+      stream.write(frame(Buffer.concat(parts)));
+      finish(stream, { code: status.OK, details: '' });
+    });
   }
 
-  private bidi(m: MethodInfo, call: ServerDuplexStream<Buffer, Buffer>): void {
-    const d = this.dispatch(m, call);
-    if (d.kind === 'error') return void call.emit('error', d.status);
-    if (d.kind === 'many') return void call.emit('error', { code: status.UNIMPLEMENTED, details: `one-2-many proxying is not supported for method ${m.path}` });
-    const bc: ClientDuplexStream<Buffer, Buffer> = d.backend.makeBidiStreamRequest(m.path, identity, identity, d.md, this.options(call));
-    pipeFromCall(call, bc);
-    pipeToCall(bc, call, (msg) => msg);
-    bc.on('error', (err: ServiceError) => call.emit('error', { code: err.code, details: err.details, metadata: err.metadata }));
-    bc.on('end', () => call.end());
-    call.on('cancelled', () => bc.cancel());
+  private fanOutStream(stream: ServerHttp2Stream, targets: string[], out: OutgoingHttpHeaders, body: Buffer, deadlineMs: number | undefined, requests: ClientHttp2Stream[]): void {
+    stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+    // a slow caller holds every node's stream back until it has caught up
+    let paused = false;
+    const write = (msg: Buffer) => {
+      if (stream.destroyed || stream.writableEnded) return;
+      if (!stream.write(frame(msg)) && !paused) {
+        paused = true;
+        for (const r of requests) r.pause();
+        stream.once('drain', () => {
+          paused = false;
+          for (const r of requests) r.resume();
+        });
+      }
+    };
+    void Promise.all(
+      targets.map(async (target) => {
+        const st = await this.callNode(target, out, body, deadlineMs, requests, (msg) => write(labelStreamMessage(msg, target)));
+        if (st.code !== status.OK && !(st.code === status.CANCELLED && stream.closed)) write(streamErrorMessage(target, nodeStatus(st)));
+      }),
+    ).then(() => finish(stream, { code: status.OK, details: '' }));
   }
-}
-
-/** Copies a backend stream's messages into the caller's stream, pausing the backend while the caller is slow. */
-function pipeToCall(from: ClientReadableStream<Buffer> | ClientDuplexStream<Buffer, Buffer>, to: ServerWritableStream<Buffer, Buffer> | ServerDuplexStream<Buffer, Buffer>, map: (b: Buffer) => Buffer): void {
-  from.on('data', (msg: Buffer) => {
-    if (!to.write(map(msg))) {
-      from.pause();
-      to.once('drain', () => from.resume());
-    }
-  });
-}
-
-/** Copies the caller's client-stream messages to the backend, pausing the caller while the backend is slow. */
-function pipeFromCall(from: ServerReadableStream<Buffer, Buffer> | ServerDuplexStream<Buffer, Buffer>, to: ClientWritableStream<Buffer> | ClientDuplexStream<Buffer, Buffer>): void {
-  from.on('data', (msg: Buffer) => {
-    if (!to.write(msg)) {
-      from.pause();
-      to.once('drain', () => from.resume());
-    }
-  });
-  from.on('end', () => to.end());
 }

@@ -1,0 +1,206 @@
+import { type ClientHttp2Session, type ClientHttp2Stream, connect as h2connect, constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { connect as netConnect } from 'node:net';
+import { status } from '@grpc/grpc-js';
+
+/**
+ * gRPC over HTTP/2 at the byte level, for a gateway that forwards calls without decoding them: the 5-byte message
+ * framing, statuses in trailers, and pooled HTTP/2 sessions to the backends.
+ */
+
+/** HTTP/2 settings for apid's connections: windows large enough that a 32 MiB message does not crawl. */
+export const H2_SETTINGS = { initialWindowSize: 4 << 20, maxConcurrentStreams: 1000 };
+/** how much memory an HTTP/2 session may hold (MB) before new streams are refused */
+export const H2_SESSION_MEMORY_MB = 256;
+
+/** One gRPC message with its 5-byte prefix (not compressed). */
+export function frame(message: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(5 + message.length);
+  out[0] = 0;
+  out.writeUInt32BE(message.length, 1);
+  out.set(message, 5);
+  return out;
+}
+
+/**
+ * Follows the message framing of a byte stream: checks every message's announced size against a limit and, when
+ * asked, hands over each complete message.
+ */
+export class FrameReader {
+  private readonly header = Buffer.alloc(5);
+  private headerFill = 0;
+  private remaining = 0;
+  private parts: Buffer[] = [];
+  private compressed = false;
+  /** messages seen so far */
+  count = 0;
+
+  constructor(
+    private readonly maxSize: number,
+    private readonly onMessage?: (message: Buffer, compressed: boolean) => void,
+  ) {}
+
+  /** Reads a chunk; returns the announced size of a message over the limit (the stream must then be failed). */
+  push(chunk: Buffer): number | undefined {
+    let off = 0;
+    while (off < chunk.length) {
+      if (this.headerFill < 5) {
+        const n = Math.min(5 - this.headerFill, chunk.length - off);
+        chunk.copy(this.header, this.headerFill, off, off + n);
+        this.headerFill += n;
+        off += n;
+        if (this.headerFill < 5) break;
+        this.compressed = this.header[0] === 1;
+        this.remaining = this.header.readUInt32BE(1);
+        if (this.remaining > this.maxSize) return this.remaining;
+        if (this.remaining === 0) {
+          this.complete();
+          continue;
+        }
+      }
+      const n = Math.min(this.remaining, chunk.length - off);
+      if (this.onMessage) this.parts.push(chunk.subarray(off, off + n));
+      this.remaining -= n;
+      off += n;
+      if (this.remaining === 0) this.complete();
+    }
+    return undefined;
+  }
+
+  /** Whether the stream so far ends on a message boundary. */
+  get atBoundary(): boolean {
+    return this.headerFill === 0;
+  }
+
+  private complete(): void {
+    this.count++;
+    this.headerFill = 0;
+    if (!this.onMessage) return;
+    const message = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts);
+    this.parts = [];
+    this.onMessage(message, this.compressed);
+  }
+}
+
+/** grpc-message is percent-encoded: everything outside printable ASCII, and `%` itself. */
+export function encodeGrpcMessage(text: string): string {
+  let out = '';
+  for (const b of Buffer.from(text, 'utf8')) out += b >= 0x20 && b <= 0x7e && b !== 0x25 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  return out;
+}
+
+export function decodeGrpcMessage(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+export interface GrpcStatus {
+  code: number;
+  details: string;
+}
+
+/** The status a response's trailers (or trailers-only headers) carry; undefined when they carry none. */
+export function statusOf(h: IncomingHttpHeaders | undefined): GrpcStatus | undefined {
+  const raw = h?.['grpc-status'];
+  if (raw === undefined) return undefined;
+  const code = Number(Array.isArray(raw) ? raw[0] : raw);
+  const msg = h!['grpc-message'];
+  return { code: Number.isInteger(code) ? code : status.UNKNOWN, details: decodeGrpcMessage(String(Array.isArray(msg) ? msg[0] : (msg ?? ''))) };
+}
+
+/** Parses grpc-timeout (`100m`, `5S`, ...) into milliseconds. */
+export function parseGrpcTimeout(value: string | string[] | undefined): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  const m = v ? /^(\d{1,8})([HMSmun])$/.exec(v) : null;
+  if (!m) return undefined;
+  const unit = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 1e-3, n: 1e-6 }[m[2] as 'H'];
+  return Number(m[1]) * unit;
+}
+
+export function grpcTimeout(ms: number): string {
+  return `${Math.max(1, Math.ceil(ms))}m`;
+}
+
+/** The response headers of a gRPC answer. */
+export const RESPONSE_HEADERS: OutgoingHttpHeaders = { ':status': 200, 'content-type': 'application/grpc' };
+
+/**
+ * Ends a server stream with a status: as a trailers-only response when nothing was sent yet, else as trailers after
+ * the messages.
+ */
+export function finish(stream: ServerHttp2Stream, st: GrpcStatus, trailers: OutgoingHttpHeaders = {}): void {
+  if (stream.destroyed || stream.closed) return;
+  const t: OutgoingHttpHeaders = { ...trailers, 'grpc-status': String(st.code) };
+  if (st.details) t['grpc-message'] = encodeGrpcMessage(st.details);
+  if (!stream.headersSent) {
+    stream.respond({ ...RESPONSE_HEADERS, ...t }, { endStream: true });
+    return;
+  }
+  if (stream.writableEnded) return;
+  stream.once('wantTrailers', () => {
+    if (!stream.destroyed) stream.sendTrailers(t);
+  });
+  stream.end();
+}
+
+/** The trailers a backend sent, minus what HTTP/2 does not allow in trailers. */
+export function forwardableTrailers(h: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(h)) if (!k.startsWith(':') && v !== undefined) out[k] = v;
+  return out;
+}
+
+/** How a session to a backend is opened. */
+export type Dialer = () => ClientHttp2Session;
+
+/** A dialer for a unix socket (machined's API). */
+export function unixDialer(socket: string): Dialer {
+  return () =>
+    h2connect('http://localhost', {
+      createConnection: () => netConnect(socket),
+      settings: H2_SETTINGS,
+      maxSessionMemory: H2_SESSION_MEMORY_MB,
+    });
+}
+
+/** HTTP/2 sessions kept per backend and opened again when they close or are told to go away. */
+export class SessionPool {
+  private readonly sessions = new Map<string, ClientHttp2Session>();
+
+  get(key: string, dial: Dialer): ClientHttp2Session {
+    const s = this.sessions.get(key);
+    if (s && !s.closed && !s.destroyed) return s;
+    const fresh = dial();
+    const drop = () => {
+      if (this.sessions.get(key) === fresh) this.sessions.delete(key);
+    };
+    // a failed session fails its streams, which report it; the session itself needs no handler beyond this
+    fresh.on('error', drop);
+    fresh.on('close', drop);
+    fresh.on('goaway', drop);
+    fresh.on('connect', () => fresh.setLocalWindowSize(H2_SETTINGS.initialWindowSize * 4));
+    // idle sessions are closed after 15 minutes, as Talos's backends are
+    fresh.setTimeout(15 * 60_000, () => fresh.close());
+    this.sessions.set(key, fresh);
+    return fresh;
+  }
+
+  /** Closes every session (streams in flight may finish). */
+  close(): void {
+    for (const s of this.sessions.values()) s.close();
+    this.sessions.clear();
+  }
+
+  /** Destroys every session at once. */
+  destroy(): void {
+    for (const s of this.sessions.values()) s.destroy();
+    this.sessions.clear();
+  }
+}
+
+/** Cancels a backend stream unless it already ended. */
+export function cancel(req: ClientHttp2Stream): void {
+  if (!req.closed && !req.destroyed) req.close(constants.NGHTTP2_CANCEL);
+}
