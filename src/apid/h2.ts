@@ -26,7 +26,7 @@ export function frame(message: Uint8Array): Buffer {
  * asked, hands over each complete message.
  */
 export class FrameReader {
-  private readonly header = Buffer.alloc(5);
+  private header: Buffer | undefined;
   private headerFill = 0;
   private remaining = 0;
   private parts: Buffer[] = [];
@@ -44,13 +44,22 @@ export class FrameReader {
     let off = 0;
     while (off < chunk.length) {
       if (this.headerFill < 5) {
-        const n = Math.min(5 - this.headerFill, chunk.length - off);
-        chunk.copy(this.header, this.headerFill, off, off + n);
-        this.headerFill += n;
-        off += n;
-        if (this.headerFill < 5) break;
-        this.compressed = this.header[0] === 1;
-        this.remaining = this.header.readUInt32BE(1);
+        if (this.headerFill === 0 && chunk.length - off >= 5) {
+          // the whole prefix is in this chunk (the usual case): read it in place
+          this.compressed = chunk[off] === 1;
+          this.remaining = chunk.readUInt32BE(off + 1);
+          off += 5;
+          this.headerFill = 5;
+        } else {
+          this.header ??= Buffer.alloc(5);
+          const n = Math.min(5 - this.headerFill, chunk.length - off);
+          chunk.copy(this.header, this.headerFill, off, off + n);
+          this.headerFill += n;
+          off += n;
+          if (this.headerFill < 5) break;
+          this.compressed = this.header[0] === 1;
+          this.remaining = this.header.readUInt32BE(1);
+        }
         if (this.remaining > this.maxSize) return this.remaining;
         if (this.remaining === 0) {
           this.complete();
@@ -130,10 +139,15 @@ export const RESPONSE_HEADERS: OutgoingHttpHeaders = { ':status': 200, 'content-
  * Ends a server stream with a status: as a trailers-only response when nothing was sent yet, else as trailers after
  * the messages.
  */
-export function finish(stream: ServerHttp2Stream, st: GrpcStatus, trailers: OutgoingHttpHeaders = {}): void {
+export function finish(stream: ServerHttp2Stream, st: GrpcStatus, trailers?: OutgoingHttpHeaders): void {
   if (stream.destroyed || stream.closed) return;
-  const t: OutgoingHttpHeaders = { ...trailers, 'grpc-status': String(st.code) };
-  if (st.details) t['grpc-message'] = encodeGrpcMessage(st.details);
+  // a backend's own trailers (no pseudo-headers in trailers) already say the status; otherwise it is written here
+  let t: OutgoingHttpHeaders;
+  if (trailers && trailers['grpc-status'] !== undefined) t = trailers;
+  else {
+    t = { ...trailers, 'grpc-status': String(st.code) };
+    if (st.details) t['grpc-message'] = encodeGrpcMessage(st.details);
+  }
   if (!stream.headersSent) {
     stream.respond({ ...RESPONSE_HEADERS, ...t }, { endStream: true });
     return;
@@ -143,13 +157,6 @@ export function finish(stream: ServerHttp2Stream, st: GrpcStatus, trailers: Outg
     if (!stream.destroyed) stream.sendTrailers(t);
   });
   stream.end();
-}
-
-/** The trailers a backend sent, minus what HTTP/2 does not allow in trailers. */
-export function forwardableTrailers(h: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
-  for (const [k, v] of Object.entries(h)) if (!k.startsWith(':') && v !== undefined) out[k] = v;
-  return out;
 }
 
 /** How a session to a backend is opened. */

@@ -15,7 +15,6 @@ import {
   cancel,
   FrameReader,
   finish,
-  forwardableTrailers,
   frame,
   type GrpcStatus,
   grpcTimeout,
@@ -265,10 +264,11 @@ export class Apid {
       if (st) {
         // trailers-only answer
         done = true;
-        if (!stream.destroyed && !stream.headersSent) stream.respond({ ...RESPONSE_HEADERS, ...forwardableTrailers(h) }, { endStream: true });
+        if (!stream.destroyed && !stream.headersSent) stream.respond(h, { endStream: true });
         return;
       }
-      if (!done && !stream.destroyed) stream.respond({ ...forwardableTrailers(h), ':status': 200 }, { waitForTrailers: true });
+      // the backend's response headers go on as they are (:status 200, content-type, its metadata)
+      if (!done && !stream.destroyed) stream.respond(h, { waitForTrailers: true });
     });
     req.on('data', (chunk: Buffer) => {
       if (done) return;
@@ -284,7 +284,7 @@ export class Apid {
       if (done) return;
       done = true;
       const st = statusOf(trailers) ?? { code: status.UNKNOWN, details: 'the backend sent no status' };
-      finish(stream, st, trailers ? forwardableTrailers(trailers) : {});
+      finish(stream, st, trailers);
     });
     req.on('error', (e: Error) => fail({ code: status.UNAVAILABLE, details: e.message }));
     req.on('close', () => {
