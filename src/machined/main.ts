@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFile as readFileAsync } from 'node:fs/promises';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import pino, { type DestinationStream, multistream } from 'pino';
@@ -283,7 +283,17 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   // apid and trustd run as their own users (50, 51) where they can: the sockets they use are handed to them
   const apidUser = serviceUser('apid', APID_USER, o.apidCommand, [o.stateDir, dirname(sockets.machine), dirname(sockets.apidState)], logger);
   const trustdUser = o.trustdCommand ? serviceUser('trustd', TRUSTD_USER, o.trustdCommand, [o.stateDir, dirname(sockets.trustdState)], logger) : undefined;
-  const configured = () => existsSync(store.path);
+  // whether the node has its machine config (Version's features say so), followed in memory
+  let hasConfig = false;
+  const configWatch = new AbortController();
+  void (async () => {
+    for await (const ev of await state.watch(activePtr, {}, configWatch.signal)) {
+      if (ev.type !== 'errored') hasConfig = ev.type !== 'destroyed' && ev.resource !== undefined;
+    }
+  })().catch((e: unknown) => {
+    if (!configWatch.signal.aborted) logger.warn({ err: (e as Error).message }, 'following the machine config failed');
+  });
+  const configured = () => hasConfig;
   const lifecycle = {
     reboot: (req: RebootRequest) => sequencer.start('reboot', req).actorId,
     shutdown: (req: ShutdownRequest) => sequencer.start('shutdown', req, { takeover: true }).actorId,
@@ -487,6 +497,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
 
   let stopping: Promise<void> | undefined;
   const stopOnce = async () => {
+    configWatch.abort();
     await sequencer.cancel();
     await supervisor.shutdown();
     await apidState.close(1000);
