@@ -283,7 +283,8 @@ export class Apid {
     req.on('end', () => {
       if (done) return;
       done = true;
-      const st = statusOf(trailers) ?? { code: status.UNKNOWN, details: 'the backend sent no status' };
+      // no status: the connection went away under the call
+      const st = statusOf(trailers) ?? { code: status.UNAVAILABLE, details: 'the backend closed the connection' };
       finish(stream, st, trailers);
     });
     req.on('error', (e: Error) => fail({ code: status.UNAVAILABLE, details: e.message }));
@@ -360,7 +361,7 @@ export class Apid {
         if (big !== undefined) settle({ code: status.RESOURCE_EXHAUSTED, details: `Received message larger than max (${big} vs. ${MAX_MESSAGE_SIZE})` });
       });
       req.on('trailers', (t) => (trailers = t));
-      req.on('end', () => settle(statusOf(trailers) ?? { code: status.UNKNOWN, details: 'the node sent no status' }));
+      req.on('end', () => settle(statusOf(trailers) ?? { code: status.UNAVAILABLE, details: 'the node closed the connection' }));
       req.on('error', (e: Error) => settle({ code: status.UNAVAILABLE, details: e.message }));
       req.on('close', () => settle({ code: status.UNAVAILABLE, details: 'the node closed the stream' }));
       req.end(body);
