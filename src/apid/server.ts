@@ -104,6 +104,8 @@ export class Apid {
       settings: H2_SETTINGS,
       maxSessionMemory: H2_SESSION_MEMORY_MB,
     });
+    // small messages go out at once (no Nagle delay waiting for the peer's ACK)
+    server.on('secureConnection', (socket: TLSSocket) => socket.setNoDelay(true));
     server.on('session', (s: Http2Session) => {
       this.sessions.add(s);
       s.on('close', () => this.sessions.delete(s));
