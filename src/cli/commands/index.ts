@@ -6,6 +6,7 @@ import { eventsCommand } from './events.js';
 import { genCommand } from './gen.js';
 import { getCommand } from './get.js';
 import { inspectCommand } from './inspect.js';
+import { rebootCommand, shutdownCommand } from './lifecycle.js';
 import { listCommand } from './list.js';
 import { dmesgCommand, logsCommand } from './logs.js';
 import { memoryCommand } from './memory.js';
@@ -32,7 +33,9 @@ export const commands: Command[] = [
   mountsCommand,
   processesCommand,
   readCommand,
+  rebootCommand,
   serviceCommand,
+  shutdownCommand,
   validateCommand,
   versionCommand,
 ];

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Client } from '../../src/client/client.js';
+import { clientOptionsFromContext } from '../../src/client/from-talosconfig.js';
+import { serializeTalosconfig } from '../../src/client/talosconfig.js';
+import { generateBundle } from '../../src/config/generate/config.js';
+import { ConfigStore } from '../../src/machined/config-store.js';
+import { bronzectl } from '../helpers/bronzectl.js';
+import { freePort } from '../helpers/ports.js';
+import { occurrences, waitForFile } from '../helpers/wait-file.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+const ADDRESS = '127.77.21.2';
+
+/** `bronzectl reboot` and `shutdown` on a process node: they wait (by default) until the node is back or gone. */
+describe('bronzectl reboot and shutdown', () => {
+  let dir: string;
+  let node: ChildProcess;
+  let exited: Promise<number | null>;
+  let client: Client;
+  let args: string[];
+  const bootId = async () => {
+    let text = '';
+    for await (const d of client.machine.read({ path: '/proc/sys/kernel/random/boot_id' }, { timeout: 10_000 })) text += Buffer.from(d.bytes).toString();
+    return text.trim();
+  };
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'bronze-cli-life-'));
+    const apiPort = await freePort(ADDRESS);
+    const bundle = await generateBundle({ clusterName: 'life', endpoint: `https://${ADDRESS}:6443` });
+    new ConfigStore(dir).write(Buffer.from(bundle.controlplane.toString()));
+    node = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/bin/bronze.ts'), 'machined', '--state', dir, '--address', ADDRESS, '--api-port', String(apiPort), '--trustd-port', String(await freePort(ADDRESS))], {
+      cwd: root,
+      detached: true,
+      stdio: 'ignore',
+    });
+    exited = new Promise((r) => node.once('exit', (code) => r(code)));
+    writeFileSync(join(dir, 'talosconfig'), serializeTalosconfig(bundle.talosconfig));
+    args = ['--talosconfig', join(dir, 'talosconfig'), '-e', `${ADDRESS}:${apiPort}`, '-n', ADDRESS];
+    client = new Client(clientOptionsFromContext(bundle.talosconfig.contexts.life!, { endpoints: [`${ADDRESS}:${apiPort}`] }));
+    await waitForFile(dir, join(dir, 'logs', 'apid.log'), (t) => occurrences(t, 'apid serving') >= 1, 60_000);
+  });
+
+  after(() => {
+    client?.close();
+    try {
+      process.kill(-node.pid!, 'SIGKILL');
+    } catch {
+      // shut down already
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses an unknown reboot mode, naming the flag', async () => {
+    const r = await bronzectl([...args, 'reboot', '--mode', 'gently']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /invalid argument "gently" for "-m, --mode" flag/);
+  });
+
+  it('reboots and waits until the node is back with a new boot id', { timeout: 120_000 }, async () => {
+    const before = await bootId();
+    const r = await bronzectl([...args, 'reboot', '--timeout', '90s']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, new RegExp(`^${ADDRESS.replace(/\./g, '\\.')}: rebooting \\(actor [0-9a-f-]{36}\\)\\n${ADDRESS.replace(/\./g, '\\.')}: rebooted\\n$`));
+    const after = await bootId();
+    assert.notEqual(after, before);
+    assert.equal(node.exitCode, null);
+  });
+
+  it('shuts down and waits until the node no longer answers', { timeout: 120_000 }, async () => {
+    const r = await bronzectl([...args, 'shutdown', '--timeout', '90s']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /: shut down\n$/);
+    assert.equal(await exited, 0);
+  });
+});
