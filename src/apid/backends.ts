@@ -28,6 +28,8 @@ const LOCAL = 'local';
 
 /** HTTP/2 sessions to the local machined and to peer apids, pooled per target. */
 export class Backends {
+  /** the local machined's session stays when the peer identity changes; peers' sessions are redialled */
+  private readonly localPool = new SessionPool();
   private readonly pool = new SessionPool();
   private readonly localDial: () => ClientHttp2Session;
   private peerTLS: PeerTLS | undefined;
@@ -48,7 +50,7 @@ export class Backends {
   }
 
   local(): ClientHttp2Session {
-    return this.pool.get(LOCAL, this.localDial);
+    return this.localPool.get(LOCAL, this.localDial);
   }
 
   /** The session to a peer's apid; throws when this apid does not forward or the target is malformed. */
@@ -68,7 +70,7 @@ export class Backends {
     });
   }
 
-  /** New identity material: pooled connections are dropped so new ones use it. */
+  /** New identity material: pooled peer connections are closed (calls in flight finish) so new ones use it. */
   updatePeerTLS(tls: PeerTLS | undefined): void {
     if (JSON.stringify(tls) === JSON.stringify(this.peerTLS)) return;
     this.peerTLS = tls;
@@ -77,6 +79,7 @@ export class Backends {
   }
 
   close(): void {
+    this.localPool.destroy();
     this.pool.destroy();
   }
 }
