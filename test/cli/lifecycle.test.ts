@@ -16,8 +16,11 @@ import { occurrences, waitForFile } from '../helpers/wait-file.js';
 const root = new URL('../..', import.meta.url).pathname;
 const ADDRESS = '127.77.21.2';
 
-/** `bronzectl reboot` and `shutdown` on a process node: they wait (by default) until the node is back or gone. */
-describe('bronzectl reboot and shutdown', () => {
+/**
+ * `bronzectl meta` writes and deletes META keys; `reboot` and `shutdown` wait (by default) until the node is back or
+ * gone.
+ */
+describe('bronzectl meta, reboot and shutdown on a process node', () => {
   let dir: string;
   let node: ChildProcess;
   let exited: Promise<number | null>;
@@ -54,6 +57,20 @@ describe('bronzectl reboot and shutdown', () => {
       // shut down already
     }
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes and deletes META keys', { timeout: 30_000 }, async () => {
+    const metaKey = () => client.cosi.get({ namespace: 'runtime', type: 'MetaKeys.runtime.talos.dev', id: '0x0a' }, { timeout: 10_000 });
+    const w = await bronzectl([...args, 'meta', 'write', '0x0a', 'hello']);
+    assert.equal(w.code, 0, w.stderr);
+    assert.equal(w.stdout + w.stderr, '');
+    assert.match((await metaKey()).resource!.spec!.yamlSpec, /^value: hello\n$/);
+    const d = await bronzectl([...args, 'meta', 'delete', '10']);
+    assert.equal(d.code, 0, d.stderr);
+    await assert.rejects(metaKey(), /NotFound/);
+    const bad = await bronzectl([...args, 'meta', 'write', '300', 'x']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /parsing "300": value out of range/);
   });
 
   it('refuses an unknown reboot mode, naming the flag', async () => {

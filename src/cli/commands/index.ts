@@ -10,6 +10,7 @@ import { rebootCommand, shutdownCommand } from './lifecycle.js';
 import { listCommand } from './list.js';
 import { dmesgCommand, logsCommand } from './logs.js';
 import { memoryCommand } from './memory.js';
+import { metaCommand } from './meta.js';
 import { mountsCommand } from './mounts.js';
 import { processesCommand } from './processes.js';
 import { readCommand } from './read.js';
@@ -30,6 +31,7 @@ export const commands: Command[] = [
   listCommand,
   logsCommand,
   memoryCommand,
+  metaCommand,
   mountsCommand,
   processesCommand,
   readCommand,
