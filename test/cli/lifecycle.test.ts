@@ -26,6 +26,8 @@ describe('bronzectl meta, reboot and shutdown on a process node', () => {
   let exited: Promise<number | null>;
   let client: Client;
   let args: string[];
+  let config: string;
+  let endpoint: string;
   const bootId = async () => {
     let text = '';
     for await (const d of client.machine.read({ path: '/proc/sys/kernel/random/boot_id' }, { timeout: 10_000 })) text += Buffer.from(d.bytes).toString();
@@ -36,7 +38,8 @@ describe('bronzectl meta, reboot and shutdown on a process node', () => {
     dir = mkdtempSync(join(tmpdir(), 'bronze-cli-life-'));
     const apiPort = await freePort(ADDRESS);
     const bundle = await generateBundle({ clusterName: 'life', endpoint: `https://${ADDRESS}:6443` });
-    new ConfigStore(dir).write(Buffer.from(bundle.controlplane.toString()));
+    config = bundle.controlplane.toString();
+    new ConfigStore(dir).write(Buffer.from(config));
     node = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/bin/bronze.ts'), 'machined', '--state', dir, '--address', ADDRESS, '--api-port', String(apiPort), '--trustd-port', String(await freePort(ADDRESS))], {
       cwd: root,
       detached: true,
@@ -44,7 +47,8 @@ describe('bronzectl meta, reboot and shutdown on a process node', () => {
     });
     exited = new Promise((r) => node.once('exit', (code) => r(code)));
     writeFileSync(join(dir, 'talosconfig'), serializeTalosconfig(bundle.talosconfig));
-    args = ['--talosconfig', join(dir, 'talosconfig'), '-e', `${ADDRESS}:${apiPort}`, '-n', ADDRESS];
+    endpoint = `${ADDRESS}:${apiPort}`;
+    args = ['--talosconfig', join(dir, 'talosconfig'), '-e', endpoint, '-n', ADDRESS];
     client = new Client(clientOptionsFromContext(bundle.talosconfig.contexts.life!, { endpoints: [`${ADDRESS}:${apiPort}`] }));
     await waitForFile(dir, join(dir, 'logs', 'apid.log'), (t) => occurrences(t, 'apid serving') >= 1, 60_000);
   });
@@ -88,6 +92,17 @@ describe('bronzectl meta, reboot and shutdown on a process node', () => {
     const after = await bootId();
     assert.notEqual(after, before);
     assert.equal(node.exitCode, null);
+  });
+
+  it('resets with a reboot and waits until the node serves the maintenance API; a config brings it back', { timeout: 120_000 }, async () => {
+    assert.match((await bronzectl([...args, 'reset', '--insecure'])).stderr, /cannot use --wait and --insecure together/);
+    const r = await bronzectl([...args, 'reset', '--reboot', '--graceful=false', '--timeout', '90s']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /: resetting \(actor [0-9a-f-]{36}\)\n.*: reset and rebooted\n$/);
+    writeFileSync(join(dir, 'controlplane.yaml'), config);
+    const a = await bronzectl(['apply-config', '--insecure', '-n', endpoint, '-f', join(dir, 'controlplane.yaml')]);
+    assert.equal(a.code, 0, a.stderr);
+    await waitForFile(dir, join(dir, 'logs', 'apid.log'), (t) => occurrences(t, '"maintenance":false') >= 3, 60_000);
   });
 
   it('shuts down and waits until the node no longer answers', { timeout: 120_000 }, async () => {

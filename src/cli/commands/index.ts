@@ -6,7 +6,7 @@ import { eventsCommand } from './events.js';
 import { genCommand } from './gen.js';
 import { getCommand } from './get.js';
 import { inspectCommand } from './inspect.js';
-import { rebootCommand, shutdownCommand } from './lifecycle.js';
+import { rebootCommand, resetCommand, shutdownCommand } from './lifecycle.js';
 import { listCommand } from './list.js';
 import { dmesgCommand, logsCommand } from './logs.js';
 import { memoryCommand } from './memory.js';
@@ -36,6 +36,7 @@ export const commands: Command[] = [
   processesCommand,
   readCommand,
   rebootCommand,
+  resetCommand,
   serviceCommand,
   shutdownCommand,
   validateCommand,
