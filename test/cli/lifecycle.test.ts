@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { parse as parseYAML } from 'yaml';
 import { Client } from '../../src/client/client.js';
 import { clientOptionsFromContext } from '../../src/client/from-talosconfig.js';
 import { serializeTalosconfig } from '../../src/client/talosconfig.js';
@@ -75,6 +76,25 @@ describe('bronzectl meta, reboot and shutdown on a process node', () => {
     const bad = await bronzectl([...args, 'meta', 'write', '300', 'x']);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /parsing "300": value out of range/);
+  });
+
+  it('downloads the admin kubeconfig, and merges a second one beside it', { timeout: 30_000 }, async () => {
+    const path = join(dir, 'kube', 'config');
+    const w = await bronzectl([...args, 'kubeconfig', path]);
+    assert.equal(w.code, 0, w.stderr);
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+    const first = parseYAML(readFileSync(path, 'utf8')) as { 'current-context': string; clusters: { name: string; cluster: { server: string } }[] };
+    assert.equal(first['current-context'], 'admin@life');
+    assert.deepEqual(first.clusters.map((c) => [c.name, c.cluster.server]), [['life', `https://${ADDRESS}:6443`]]);
+    // a second download has a new client certificate: merged beside the first under new names
+    const m = await bronzectl([...args, 'kubeconfig', path]);
+    assert.equal(m.code, 0, m.stderr);
+    assert.match(m.stdout, /renamed user "admin@life" -> "admin@life-1"/);
+    const merged = parseYAML(readFileSync(path, 'utf8')) as { 'current-context': string; users: { name: string }[] };
+    assert.deepEqual(merged.users.map((u) => u.name), ['admin@life', 'admin@life-1']);
+    assert.equal(merged['current-context'], 'admin@life-1');
+    const out = await bronzectl([...args, 'kubeconfig', '-']);
+    assert.match(out.stdout, /^apiVersion: v1\n/);
   });
 
   it('refuses an unknown reboot mode, naming the flag', async () => {

@@ -6,6 +6,7 @@ import { eventsCommand } from './events.js';
 import { genCommand } from './gen.js';
 import { getCommand } from './get.js';
 import { inspectCommand } from './inspect.js';
+import { kubeconfigCommand } from './kubeconfig.js';
 import { rebootCommand, resetCommand, shutdownCommand } from './lifecycle.js';
 import { listCommand } from './list.js';
 import { dmesgCommand, logsCommand } from './logs.js';
@@ -28,6 +29,7 @@ export const commands: Command[] = [
   genCommand,
   getCommand,
   inspectCommand,
+  kubeconfigCommand,
   listCommand,
   logsCommand,
   memoryCommand,
