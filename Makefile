@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
 NODE_MODULES_STAMP := node_modules/.bronze-deps
-APT_PACKAGES := openssl ca-certificates iproute2 dnsmasq-base
+APT_PACKAGES := openssl ca-certificates iproute2 dnsmasq-base etcd-server etcd-client containerd runc
 PROTO_APT_PACKAGES := protobuf-compiler
 
 .PHONY: native deps apt-deps build test test-unit test-integration run proto lint typecheck bench fuzz clean
