@@ -16,21 +16,15 @@
  * 4 targets = the control plane and the three workers; 16 targets = those four, four times each. Every target is a
  * real apid that answers (control plane apid → target apid over mTLS → its machined); every answer is checked.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '../src/client/client.js';
 import { clientOptionsFromContext } from '../src/client/from-talosconfig.js';
 import { nodeResults } from '../src/client/results.js';
 import { loadTalosconfig } from '../src/client/talosconfig.js';
 import { quietIPServerNameWarning } from '../src/client/warnings.js';
-import { type ClusterInfo, createCluster, destroyCluster, nodeAddresses } from '../src/provision/process.js';
+import { clusterPids, fmt, ms, now, settle, withCluster } from './cluster.js';
 import { type Figure, figure, median, percentile } from './results.js';
 
-const root = new URL('..', import.meta.url).pathname;
-const BUNDLE = join(root, 'dist', 'bin', 'bronze.js');
 const NAME = 'benchapi';
 const CIDR = '127.66.7.0/24';
 /** concurrency-1 calls per path, taken in alternating blocks */
@@ -46,94 +40,6 @@ const FANOUT_BLOCK = 50;
 const CALL_TIMEOUT_MS = 30_000;
 
 const log = (s: string) => process.stderr.write(`api: ${s}\n`);
-const now = () => process.hrtime.bigint();
-const ms = (from: bigint, to: bigint) => Number(to - from) / 1e6;
-const fmt = (xs: number[], digits = 3) => xs.map((x) => x.toFixed(digits)).join(', ');
-
-/** The newest modification time of the TypeScript sources the bundle is built from. */
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
-    else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds dist/ (as `make build` does) when the bundle is missing or older than its sources. */
-function ensureBuilt(): void {
-  if (existsSync(BUNDLE) && statSync(BUNDLE).mtimeMs >= newestSource(join(root, 'src'))) return;
-  log('dist/ is missing or older than src/: building it (npx tsc -p tsconfig.build.json)');
-  const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
-  if (!existsSync(BUNDLE)) throw new Error(`building dist/ failed (exit ${r.status}): ${BUNDLE} is missing`);
-}
-
-/** Whether something accepts connections on host:port. */
-const listening = (host: string, port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = connect({ host, port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-
-/** Every process of the cluster: the machined of each node and their descendants (apid, trustd). */
-function clusterPids(info: ClusterInfo): number[] {
-  const parent = new Map<number, number>();
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      parent.set(Number(e), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      /* gone */
-    }
-  }
-  const pids = new Set(info.nodes.map((n) => n.pid));
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [pid, ppid] of parent) {
-      if (!pids.has(pid) && pids.has(ppid)) {
-        pids.add(pid);
-        grew = true;
-      }
-    }
-  }
-  return [...pids];
-}
-
-/** CPU time (user + system, in clock ticks) the processes used so far. */
-function cpuTicks(pids: number[]): number {
-  let sum = 0;
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      sum += Number(f[11]) + Number(f[12]);
-    } catch {
-      /* gone */
-    }
-  }
-  return sum;
-}
-
-/** Waits until the cluster is idle (under 5% of one core over a second) after booting, or 30 s at most. */
-async function settle(info: ClusterInfo): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const pids = clusterPids(info);
-    const before = cpuTicks(pids);
-    await new Promise((r) => setTimeout(r, 1000));
-    const used = (cpuTicks(pids) - before) / 100;
-    if (used < 0.05 || Date.now() > deadline) {
-      log(`cluster: ${pids.length} processes, ${(used * 100).toFixed(1)}% of a core while idle`);
-      return;
-    }
-  }
-}
 
 /** Per-call latency (ms) of `n` sequential calls. */
 async function sequential(call: () => Promise<unknown>, n: number): Promise<number[]> {
@@ -164,124 +70,88 @@ async function throughput(call: () => Promise<unknown>, concurrency: number, dur
 
 export async function run(): Promise<Figure[]> {
   quietIPServerNameWarning();
-  for (const address of nodeAddresses(CIDR, 4)) {
-    if (await listening(address, 50000)) throw new Error(`${address}:50000 is taken: nodes of an interrupted run may still be running (ps aux | grep bronze)`);
-  }
-  ensureBuilt();
-  const tmp = mkdtempSync(join(tmpdir(), 'bronze-bench-api-'));
-  const stateDir = join(tmp, 'clusters');
-  const talosconfig = join(tmp, 'talosconfig');
   const clients: Client[] = [];
-  // the nodes run detached: an interrupted bench still takes its cluster down
-  const onSignal = (sig: NodeJS.Signals) => {
-    log(`${sig}: destroying the cluster`);
-    void destroyCluster(stateDir, NAME)
-      .catch(() => {})
-      .finally(() => {
-        rmSync(tmp, { recursive: true, force: true });
-        process.exit(130);
-      });
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    const t0 = now();
-    const info = await createCluster({
-      name: NAME,
-      stateDir,
-      cidr: CIDR,
-      controlplanes: 1,
-      workers: 3,
-      talosconfig,
-      bronzeCommand: [process.execPath, BUNDLE],
-      waitTimeoutMs: 120_000,
-      progress: (line) => log(line),
-    });
-    log(`cluster up in ${(ms(t0, now()) / 1000).toFixed(1)} s`);
-    const ctx = (await loadTalosconfig(talosconfig)).contexts[NAME]!;
-    const cp = info.nodes[0]!;
-    const [w1, w2, w3] = info.nodes.slice(1).map((n) => n.address) as [string, string, string];
-    const endpoint = info.apiPort === 50000 ? cp.address : `${cp.address}:${info.apiPort}`;
-    const socket = join(cp.dir, 'machined', 'machine.sock');
-    // no default nodes: without `nodes`/`node` metadata apid proxies to its own machined
-    const direct = new Client({ ...clientOptionsFromContext(ctx), endpoints: [`unix://${socket}`], nodes: [] });
-    const apid = new Client({ ...clientOptionsFromContext(ctx), endpoints: [endpoint], nodes: [] });
-    clients.push(direct, apid);
-    const opts = { timeout: CALL_TIMEOUT_MS };
-    const callDirect = () => direct.machine.version({}, opts);
-    const callApid = () => apid.machine.version({}, opts);
+  return withCluster({ name: NAME, cidr: CIDR, controlplanes: 1, workers: 3, log }, async ({ info, talosconfig }) => {
+    try {
+      const ctx = (await loadTalosconfig(talosconfig)).contexts[NAME]!;
+      const cp = info.nodes[0]!;
+      const [w1, w2, w3] = info.nodes.slice(1).map((n) => n.address) as [string, string, string];
+      const endpoint = info.apiPort === 50000 ? cp.address : `${cp.address}:${info.apiPort}`;
+      const socket = join(cp.dir, 'machined', 'machine.sock');
+      // no default nodes: without `nodes`/`node` metadata apid proxies to its own machined
+      const direct = new Client({ ...clientOptionsFromContext(ctx), endpoints: [`unix://${socket}`], nodes: [] });
+      const apid = new Client({ ...clientOptionsFromContext(ctx), endpoints: [endpoint], nodes: [] });
+      clients.push(direct, apid);
+      const opts = { timeout: CALL_TIMEOUT_MS };
+      const callDirect = () => direct.machine.version({}, opts);
+      const callApid = () => apid.machine.version({}, opts);
 
-    const targets = { 1: [w1], 4: [cp.address, w1, w2, w3], 16: Array.from({ length: 4 }, () => [cp.address, w1, w2, w3]).flat() };
-    const fanout = (n: 1 | 4 | 16) => async () => {
-      const r = nodeResults(await apid.machine.version({}, { ...opts, nodes: targets[n] }));
-      if (r.errors.length > 0 || r.messages.length !== n) {
-        throw new Error(`fan-out to ${n}: ${r.messages.length} answers, errors: ${r.errors.map((e) => e.message).join('; ')}`);
+      const targets = { 1: [w1], 4: [cp.address, w1, w2, w3], 16: Array.from({ length: 4 }, () => [cp.address, w1, w2, w3]).flat() };
+      const fanout = (n: 1 | 4 | 16) => async () => {
+        const r = nodeResults(await apid.machine.version({}, { ...opts, nodes: targets[n] }));
+        if (r.errors.length > 0 || r.messages.length !== n) {
+          throw new Error(`fan-out to ${n}: ${r.messages.length} answers, errors: ${r.errors.map((e) => e.message).join('; ')}`);
+        }
+      };
+
+      // every path answers (the workers' apids may still be taking their certificates), then the cluster is left to settle
+      const ready = Date.now() + 60_000;
+      for (;;) {
+        try {
+          await callDirect();
+          await callApid();
+          await fanout(16)();
+          break;
+        } catch (e) {
+          if (Date.now() > ready) throw e;
+          await new Promise((r) => setTimeout(r, 500));
+        }
       }
-    };
+      await settle(() => clusterPids(info), (l) => log(`cluster: ${l}`));
 
-    // every path answers (the workers' apids may still be taking their certificates), then the cluster is left to settle
-    const ready = Date.now() + 60_000;
-    for (;;) {
-      try {
-        await callDirect();
-        await callApid();
-        await fanout(16)();
-        break;
-      } catch (e) {
-        if (Date.now() > ready) throw e;
-        await new Promise((r) => setTimeout(r, 500));
+      log('warming up');
+      for (const call of [callDirect, callApid]) {
+        await sequential(call, 500);
+        await throughput(call, CONCURRENCY, 1000);
       }
-    }
-    await settle(info);
+      for (const n of [1, 4, 16] as const) await sequential(fanout(n), 30);
 
-    log('warming up');
-    for (const call of [callDirect, callApid]) {
-      await sequential(call, 500);
-      await throughput(call, CONCURRENCY, 1000);
-    }
-    for (const n of [1, 4, 16] as const) await sequential(fanout(n), 30);
+      const lat = { direct: [] as number[], apid: [] as number[] };
+      for (let i = 0; i < LATENCY_CALLS / LATENCY_BLOCK; i++) {
+        lat.direct.push(...(await sequential(callDirect, LATENCY_BLOCK)));
+        lat.apid.push(...(await sequential(callApid, LATENCY_BLOCK)));
+      }
+      log(`concurrency 1, ${LATENCY_CALLS} calls each: direct p50 ${fmt([median(lat.direct)])} p99 ${fmt([percentile(lat.direct, 99)])} ms; apid p50 ${fmt([median(lat.apid)])} p99 ${fmt([percentile(lat.apid, 99)])} ms`);
 
-    const lat = { direct: [] as number[], apid: [] as number[] };
-    for (let i = 0; i < LATENCY_CALLS / LATENCY_BLOCK; i++) {
-      lat.direct.push(...(await sequential(callDirect, LATENCY_BLOCK)));
-      lat.apid.push(...(await sequential(callApid, LATENCY_BLOCK)));
-    }
-    log(`concurrency 1, ${LATENCY_CALLS} calls each: direct p50 ${fmt([median(lat.direct)])} p99 ${fmt([percentile(lat.direct, 99)])} ms; apid p50 ${fmt([median(lat.apid)])} p99 ${fmt([percentile(lat.apid, 99)])} ms`);
+      const rps = { direct: [] as number[], apid: [] as number[] };
+      for (let i = 0; i < RUNS; i++) {
+        rps.direct.push(await throughput(callDirect, CONCURRENCY, RUN_MS));
+        rps.apid.push(await throughput(callApid, CONCURRENCY, RUN_MS));
+      }
+      log(`concurrency ${CONCURRENCY}, ${RUN_MS} ms per run, calls/s per run: direct ${fmt(rps.direct, 0)}; apid ${fmt(rps.apid, 0)}`);
 
-    const rps = { direct: [] as number[], apid: [] as number[] };
-    for (let i = 0; i < RUNS; i++) {
-      rps.direct.push(await throughput(callDirect, CONCURRENCY, RUN_MS));
-      rps.apid.push(await throughput(callApid, CONCURRENCY, RUN_MS));
-    }
-    log(`concurrency ${CONCURRENCY}, ${RUN_MS} ms per run, calls/s per run: direct ${fmt(rps.direct, 0)}; apid ${fmt(rps.apid, 0)}`);
+      const fan = { 1: [] as number[], 4: [] as number[], 16: [] as number[] };
+      for (let i = 0; i < FANOUT_CALLS / FANOUT_BLOCK; i++) {
+        for (const n of [1, 4, 16] as const) fan[n].push(...(await sequential(fanout(n), FANOUT_BLOCK)));
+      }
+      log(`fan-out through the control plane apid, ${FANOUT_CALLS} calls each, p50 (p99) ms: ${([1, 4, 16] as const).map((n) => `${n} targets ${fmt([median(fan[n])])} (${fmt([percentile(fan[n], 99)])})`).join('; ')}`);
 
-    const fan = { 1: [] as number[], 4: [] as number[], 16: [] as number[] };
-    for (let i = 0; i < FANOUT_CALLS / FANOUT_BLOCK; i++) {
-      for (const n of [1, 4, 16] as const) fan[n].push(...(await sequential(fanout(n), FANOUT_BLOCK)));
+      const directRps = median(rps.direct);
+      const apidRps = median(rps.apid);
+      return [
+        figure('api.direct_p50_ms', median(lat.direct), 'ms'),
+        figure('api.apid_p50_ms', median(lat.apid), 'ms'),
+        figure('api.apid_p99_ms', percentile(lat.apid, 99), 'ms'),
+        figure('api.direct_rps', directRps, 'calls/s'),
+        figure('api.apid_rps', apidRps, 'calls/s'),
+        figure('api.apid_vs_direct_ratio', apidRps / directRps, 'ratio', '>= 0.77'),
+        figure('api.fanout1_p50_ms', median(fan[1]), 'ms'),
+        figure('api.fanout4_p50_ms', median(fan[4]), 'ms'),
+        figure('api.fanout16_p50_ms', median(fan[16]), 'ms'),
+        figure('api.fanout16_vs_1', median(fan[16]) / median(fan[1]), 'ratio', '<= 2.0'),
+      ];
+    } finally {
+      for (const c of clients) c.close();
     }
-    log(`fan-out through the control plane apid, ${FANOUT_CALLS} calls each, p50 (p99) ms: ${([1, 4, 16] as const).map((n) => `${n} targets ${fmt([median(fan[n])])} (${fmt([percentile(fan[n], 99)])})`).join('; ')}`);
-
-    const directRps = median(rps.direct);
-    const apidRps = median(rps.apid);
-    return [
-      figure('api.direct_p50_ms', median(lat.direct), 'ms'),
-      figure('api.apid_p50_ms', median(lat.apid), 'ms'),
-      figure('api.apid_p99_ms', percentile(lat.apid, 99), 'ms'),
-      figure('api.direct_rps', directRps, 'calls/s'),
-      figure('api.apid_rps', apidRps, 'calls/s'),
-      figure('api.apid_vs_direct_ratio', apidRps / directRps, 'ratio', '>= 0.77'),
-      figure('api.fanout1_p50_ms', median(fan[1]), 'ms'),
-      figure('api.fanout4_p50_ms', median(fan[4]), 'ms'),
-      figure('api.fanout16_p50_ms', median(fan[16]), 'ms'),
-      figure('api.fanout16_vs_1', median(fan[16]) / median(fan[1]), 'ratio', '<= 2.0'),
-    ];
-  } finally {
-    for (const c of clients) c.close();
-    if (existsSync(join(stateDir, NAME, 'cluster.json'))) {
-      await destroyCluster(stateDir, NAME, (line) => log(line)).catch((e: Error) => log(`destroying the cluster failed: ${e.message}`));
-    }
-    rmSync(tmp, { recursive: true, force: true });
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  });
 }
