@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { type ApplyConfiguration, type ApplyConfigurationRequest, ApplyConfigurationRequest_Mode as Mode } from '../api/gen/machine/machine.js';
 import { goDuration } from '../config/decode.js';
 import { ConfigError, formatIssue } from '../config/errors.js';
-import { loadConfig } from '../config/loader.js';
+import { parsedConfigText } from '../controllers/config/machine-config-cache.js';
 import { type ModeName, validateConfig } from '../config/validate.js';
 import { newResource } from '../cosi/resource.js';
 import type { State } from '../cosi/state.js';
@@ -101,12 +101,13 @@ export class ConfigApplier {
     const maintenance = this.node.inMaintenance?.() ?? false;
     let immediate: string | undefined;
     try {
-      const cfg = loadConfig(text);
+      // parsed through the cache the controllers read: they find this parse when the config becomes active
+      const cfg = parsedConfigText(text);
       if (!cfg.v1alpha1) throw new ApplyError(status.INVALID_ARGUMENT, "the applied machine configuration doesn't contain v1alpha1 config, did you mean to patch the machine config instead?");
       const result = validateConfig(cfg, this.mode, { installed: true });
       if (result.errors.length) throw new ApplyError(status.INVALID_ARGUMENT, result.errors.map(formatIssue).join('; '));
       warnings = result.warnings.map(formatIssue);
-      const curType = current ? loadConfig(current).machineType : undefined;
+      const curType = current ? parsedConfigText(current).machineType : undefined;
       if (curType && curType !== cfg.machineType) immediate = `the machine type cannot change without a reboot (${curType} → ${cfg.machineType})`;
     } catch (e) {
       if (e instanceof ApplyError) throw e;

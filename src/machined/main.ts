@@ -138,6 +138,8 @@ export interface RunningMachined {
   booted: Promise<void>;
   /** resolves when a service's log shows `needle` (e.g. apid's "apid serving"), rejects after `timeoutMs` */
   waitForLog(service: string, needle: string, timeoutMs: number): Promise<void>;
+  /** the node's service logs (what `Logs` serves) */
+  logs: LogManager;
   stop(): Promise<void>;
 }
 
@@ -523,5 +525,5 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       ac.abort();
     }
   };
-  return { state, machineSocket: sockets.machine, sequencer, ended, booted, waitForLog, stop };
+  return { state, machineSocket: sockets.machine, sequencer, ended, booted, waitForLog, logs, stop };
 }

@@ -160,30 +160,61 @@ export async function createCA(algorithm: KeyAlgorithm, opts: CAOptions = {}): P
   return { ...fromPeculiar(c), key, keyPEM: privateKeyToPEM(key) };
 }
 
-function subjectKeyIdOf(cert: NodeX509Certificate): string | undefined {
-  const pc = new x509.X509Certificate(cert.raw);
-  return pc.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
+/** A small map that forgets its oldest entry past `size` (issuers and CAs: a node has a handful). */
+function bounded<V>(size: number) {
+  const m = new Map<string, V>();
+  const get = (key: string, make: () => V): V => {
+    let v = m.get(key);
+    if (v === undefined) {
+      v = make();
+      if (m.size >= size) m.delete(m.keys().next().value!);
+      m.set(key, v);
+    }
+    return v;
+  };
+  return Object.assign(get, { forget: (key: string) => m.delete(key) });
+}
+
+interface Issuer {
+  subjectKeyId: string | undefined;
+  name: x509.Name;
+  signingKey: webcrypto.CryptoKey;
+}
+
+/** What issuing needs of a CA, parsed once per CA (its DER, subject key id, name and signing key are fixed). */
+const issuers = bounded<Promise<Issuer>>(16);
+
+function issuerOf(ca: CertificateAuthority): Promise<Issuer> {
+  const make = async (): Promise<Issuer> => {
+    const pc = new x509.X509Certificate(ca.cert.raw);
+    const signer = await toCryptoKeyPair(ca.key);
+    return { subjectKeyId: pc.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId, name: pc.subjectName, signingKey: signer.privateKey };
+  };
+  // keyed by certificate and key: a CA object built with another key (rejected elsewhere) never shares an entry
+  const key = `${ca.cert.fingerprint256}\0${ca.keyPEM}`;
+  const p = issuers(key, make);
+  p.catch(() => issuers.forget(key));
+  return p;
 }
 
 /** Issues a certificate for a public key, signed by the CA (authority key id = the CA's subject key id). */
 export async function issueCertificate(ca: CertificateAuthority, publicKey: KeyObject, opts: CertificateOptions = {}): Promise<NodeX509Certificate & { pem: string }> {
   if (!ca.cert.ca) throw new PKIError('BRONZE_PKI_CERTIFICATE', 'the issuing certificate is not a CA (basic constraints CA:FALSE)');
   const { notBefore, notAfter } = validity(opts, CLIENT_CERT_VALIDITY_MS);
-  const signer = await toCryptoKeyPair(ca.key);
+  const issuer = await issuerOf(ca);
   const extensions = usageExtensions(opts.keyUsage ?? ['digitalSignature'], opts.extKeyUsage ?? ['serverAuth', 'clientAuth']);
-  const skid = subjectKeyIdOf(ca.cert);
-  if (skid) extensions.push(new x509.AuthorityKeyIdentifierExtension(skid, false));
+  if (issuer.subjectKeyId) extensions.push(new x509.AuthorityKeyIdentifierExtension(issuer.subjectKeyId, false));
   const san = sanExtension(opts.ipAddresses, opts.dnsNames);
   if (san) extensions.push(san);
   const c = await x509.X509CertificateGenerator.create({
     serialNumber: newSerialNumber(),
     subject: subjectName(opts.subject),
-    issuer: new x509.X509Certificate(ca.cert.raw).subjectName,
+    issuer: issuer.name,
     notBefore,
     notAfter,
     signingAlgorithm: signingAlgorithm(ca.key.algorithm) as X509SigningAlgorithm,
     publicKey: await toCryptoPublicKey(publicKey),
-    signingKey: signer.privateKey,
+    signingKey: issuer.signingKey,
     extensions,
   });
   const { cert, certPEM } = fromPeculiar(c);
@@ -225,6 +256,13 @@ export function parseCertificates(pem: string, what = 'certificates'): NodeX509C
 
 /** PEM (or base64 PEM, as in configs) of a CA certificate and key: the CA, checked to be one and to match its key. */
 export function loadCA(crt: string, key: string, what = 'CA'): CertificateAuthority {
+  // the same CA is loaded by every controller that issues from it, on every change: parse and check it once
+  return loadedCAs(`${what}\0${crt}\0${key}`, () => loadCAOnce(crt, key, what));
+}
+
+const loadedCAs = bounded<CertificateAuthority>(16);
+
+function loadCAOnce(crt: string, key: string, what: string): CertificateAuthority {
   const certPEM = fromBase64PEM(crt, `${what} certificate`);
   const keyPEM = fromBase64PEM(key, `${what} key`);
   const cert = parseCertificate(certPEM, `${what} certificate`);

@@ -1,8 +1,12 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-/** Writes a file atomically and durably: a temporary file, fsync, rename over the target, fsync of the directory. */
-export function writeFileAtomicSync(path: string, data: string | Uint8Array, mode = 0o600): void {
+/**
+ * Writes a file atomically and durably: a temporary file, fsync, rename over the target, fsync of the directory.
+ * `durable: false` skips the fsyncs, for files that are rebuilt at every boot (readers still never see half a file).
+ */
+export function writeFileAtomicSync(path: string, data: string | Uint8Array, mode = 0o600, opts: { durable?: boolean } = {}): void {
+  const durable = opts.durable ?? true;
   const bytes = typeof data === 'string' ? Buffer.from(data) : data;
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -11,11 +15,12 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array, mod
   try {
     let off = 0;
     while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
   renameSync(tmp, path);
+  if (!durable) return;
   const dfd = openSync(dir, 'r');
   try {
     fsyncSync(dfd);

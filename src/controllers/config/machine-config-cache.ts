@@ -3,18 +3,29 @@ import type { MachineConfig } from '../../config/document.js';
 import type { Resource } from '../../cosi/resource.js';
 import type { MachineConfigSpec } from '../../resources/config/machine-config.js';
 
-const cache = new WeakMap<object, MachineConfig>();
+/** Parsed configs by their text: the active one, the one before it, and a staged or tried one fit. */
+const cache = new Map<string, MachineConfig>();
+const CACHE_SIZE = 4;
 
 /**
- * The parsed machine config of a MachineConfig resource. Parsed once per stored version: controllers reading the same
- * resource share the result (configs are validated before they are stored, so this does not fail in practice).
+ * A machine config parsed once per text: every controller reading the MachineConfig resource (each gets its own copy
+ * of the spec from the state) shares one parse. Configs are validated before they are stored, so this does not fail
+ * in practice. Callers must not modify the result.
  */
-export function parsedConfig(r: Resource<MachineConfigSpec>): MachineConfig {
-  const key = r.spec as object;
-  let c = cache.get(key);
-  if (!c) {
-    c = loadConfig(r.spec.text);
-    cache.set(key, c);
+export function parsedConfigText(text: string): MachineConfig {
+  let c = cache.get(text);
+  if (c) {
+    // most recently used last
+    cache.delete(text);
+  } else {
+    c = loadConfig(text);
+    if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
   }
+  cache.set(text, c);
   return c;
+}
+
+/** The parsed machine config of a MachineConfig resource (see parsedConfigText). */
+export function parsedConfig(r: Resource<MachineConfigSpec>): MachineConfig {
+  return parsedConfigText(r.spec.text);
 }

@@ -45,7 +45,8 @@ export class FilesEtcFileController implements Controller {
         const cur = await r.getOptional<EtcFileStatusSpec>(ptr);
         if (cur?.spec.specVersion !== version) {
           const path = join(this.etcRoot, file.metadata.id);
-          if (!this.bindTarget) writeFileAtomicSync(path, file.spec.contents, file.spec.mode || 0o644);
+          // rebuilt at every boot: atomic for readers, no need to reach the disk
+          if (!this.bindTarget) writeFileAtomicSync(path, file.spec.contents, file.spec.mode || 0o644, { durable: false });
           else {
             mkdirSync(this.etcRoot, { recursive: true, mode: 0o755 });
             writeFileSync(path, file.spec.contents, { mode: file.spec.mode || 0o644 });
