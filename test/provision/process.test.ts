@@ -1,24 +1,14 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readCluster } from '../../src/provision/process.js';
 import { bronzectl as runBronzectl } from '../helpers/bronzectl.js';
+import { listening } from '../helpers/ports.js';
 
 const bronzectl = (env: NodeJS.ProcessEnv, ...args: string[]) => runBronzectl(args, env);
 
-/** Resolves whether something accepts connections on host:port. */
-const listening = (host: string, port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = connect({ host, port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 
 /** `cluster create` with the process provisioner, the API of every node, and `cluster destroy` leaving nothing. */
 describe('bronzectl cluster (process provisioner)', () => {
