@@ -97,6 +97,14 @@ import { RebootCommand, RebootRequested, Sequencer, standardSequences, type Task
 import { TaskEvent_Action, type RebootRequest, type ResetRequest, type ShutdownRequest } from '../api/gen/machine/machine.js';
 import { resetTargets, wipeVolumes } from './volumes.js';
 import { containerdService, criService, type ServiceContext, which } from './services/index.js';
+import { etcdService } from './services/etcd.js';
+import { etcdPaths } from './etcd/args.js';
+import { etcdHandlers } from './etcd/handlers.js';
+import { localEtcdClient } from './etcd/local.js';
+import { EtcdConfigController } from '../controllers/etcd/etcd-config.js';
+import { EtcdSpecController } from '../controllers/etcd/etcd-spec.js';
+import { EtcdPKIController } from '../controllers/etcd/pki-status.js';
+import { EtcdMemberController } from '../controllers/etcd/etcd-member.js';
 
 export interface MachinedOptions {
   /**
@@ -165,6 +173,8 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
 
   const runtime = new ControllerRuntime(state, logger.child({ component: 'controller-runtime' }));
   const apiListen = `${o.address}:${o.apiPort ?? 50000}`;
+  // etcd's certificates, data and recovery snapshot: /system/secrets/etcd, /var/lib/etcd on a real machine
+  const etcd = etcdPaths({ system: join(o.stateDir, 'system'), var: join(o.stateDir, 'var') });
   /** The controllers of every platform. */
   function commonControllers() {
     return [
@@ -176,7 +186,18 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       new APICertificatesController({ trustdPort: o.trustdPort }),
       new TrustdCertificatesController(),
       new KubernetesRootController(),
-      new EtcdSecretsController(),
+      // etcd's peers reach each other from 127.0.0.1 on the process platform
+      new EtcdSecretsController({ extraPeerIPs: metal ? [] : ['127.0.0.1'] }),
+      new EtcdConfigController(),
+      new EtcdPKIController(etcd.pki),
+      new EtcdMemberController(async (signal) => {
+        const c = await localEtcdClient(state);
+        try {
+          return (await c.status({ signal, timeoutMs: 5000 })).header?.memberId ?? '0';
+        } finally {
+          c.close();
+        }
+      }),
       new APIServiceConfigController(apiListen),
       new MaintenanceConfigController(apiListen),
       new NodeIdentityController(o.stateDir),
@@ -211,6 +232,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   function processControllers() {
     return [
       new ProcessNodeAddressController(o.address),
+      new EtcdSpecController({ listenOnAdvertised: true }),
       new HostnameSpecController('container'),
       new SyncController({ mode: 'container' }),
       new EtcFileController('container'),
@@ -223,6 +245,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   function metalControllers() {
     return [
       new NodeAddressController(),
+      new EtcdSpecController(),
       new HostnameSpecController('metal'),
       new SyncController({ mode: 'metal', ...metalClock() }),
       new EtcFileController('metal'),
@@ -296,6 +319,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     if (!configWatch.signal.aborted) logger.warn({ err: (e as Error).message }, 'following the machine config failed');
   });
   const configured = () => hasConfig;
+  let etcdMachineType: MachineTypeName = 'controlplane';
   const lifecycle = {
     reboot: (req: RebootRequest) => sequencer.start('reboot', req).actorId,
     shutdown: (req: ShutdownRequest) => sequencer.start('shutdown', req, { takeover: true }).actorId,
@@ -324,6 +348,13 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       meta,
       clientConfiguration: async (req) => generateClientConfiguration(await activeConfig(), req),
       kubeconfig: async () => kubeconfigArchive(await adminKubeconfig(await activeConfig())),
+      overrides: etcdHandlers({
+        state,
+        logger: logger.child({ component: 'etcd' }),
+        paths: etcd,
+        supervisor,
+        bootstrapService: ({ recover }) => etcdService(serviceContext, { paths: etcd, machineType: etcdMachineType, bootstrap: true, recover }),
+      }),
   });
   const stateAPI = stateService({ state, registry, logger, apiPolicy: true });
   const inspectAPI = inspectService(runtime);
@@ -436,13 +467,20 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       },
       startAllServices: async ({ signal }) => {
         const text = await activeConfig();
-        const machineType = ((text !== undefined ? loadConfig(text).machineType : '') || 'unknown') as MachineTypeName;
-        // etcd and the kubelet join once their integration exists on this platform (their definitions are in services/)
+        const parsed = text !== undefined ? loadConfig(text) : undefined;
+        const machineType = (parsed?.machineType || 'unknown') as MachineTypeName;
+        // the kubelet joins once its integration exists on this platform (its definition is in services/)
         await supervisor.loadAndStart(criService(serviceContext));
+        // etcd on control planes whose config has the etcd CA; it waits for `bootstrap` or joins on its own, so the
+        // boot does not wait for it (Talos's does: a lone control plane would never finish booting before bootstrap)
+        if (isControlPlane(machineType) && parsed?.v1alpha1?.cluster?.etcd?.ca?.crt) {
+          etcdMachineType = machineType;
+          await supervisor.loadAndStart(etcdService(serviceContext, { paths: etcd, machineType }));
+        }
         if (isControlPlane(machineType) && o.trustdCommand) {
           await supervisor.loadAndStart(service('trustd', [...o.trustdCommand, '--state-socket', sockets.trustdState, '--listen', `${o.address}:${o.trustdPort ?? 50001}`], trustdUser));
         }
-        const ids = supervisor.list().map((s) => s.id);
+        const ids = supervisor.list().map((s) => s.id).filter((id) => id !== 'etcd');
         logger.info({ services: ids }, `waiting for ${ids.length} services`);
         await supervisor.waitUp(ids, signal);
       },

@@ -8,6 +8,7 @@ import { identityDefinition } from './cluster/identity.js';
 import { metaKeyDefinition } from './runtime/meta-key.js';
 import { etcdRootDefinition } from './secrets/etcd-root.js';
 import { etcdSecretsDefinition } from './secrets/etcd-secrets.js';
+import { etcdDefinitions } from './etcd/index.js';
 import { operatorSpecDefinition } from './network/operator-spec.js';
 import { kubernetesRootDefinition } from './secrets/kubernetes-root.js';
 import { maintenanceServiceConfigDefinition, maintenanceServiceRequestDefinition } from './runtime/maintenance.js';
@@ -77,6 +78,7 @@ export const definitions: readonly ResourceDefinition<never>[] = [
   operatorSpecDefinition,
   etcdSecretsDefinition,
   maintenanceRootDefinition,
+  ...etcdDefinitions,
 ] as readonly ResourceDefinition<never>[];
 
 /** Registers Talos's namespaces and resource types in a registry. */

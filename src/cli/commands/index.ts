@@ -1,7 +1,9 @@
 import type { Command } from '../command.js';
 import { applyConfigCommand } from './apply-config.js';
+import { bootstrapCommand } from './bootstrap.js';
 import { clusterCommand } from './cluster.js';
 import { configCommand } from './config.js';
+import { etcdCommand } from './etcd.js';
 import { eventsCommand } from './events.js';
 import { genCommand } from './gen.js';
 import { getCommand } from './get.js';
@@ -22,9 +24,11 @@ import { versionCommand } from './version.js';
 /** Every bronzectl command (help lists them sorted by name). */
 export const commands: Command[] = [
   applyConfigCommand,
+  bootstrapCommand,
   clusterCommand,
   configCommand,
   dmesgCommand,
+  etcdCommand,
   eventsCommand,
   genCommand,
   getCommand,

@@ -20,6 +20,13 @@ export class EtcdSecretsController implements Controller {
   readonly name = 'secrets.EtcdController';
   private issuedFor = '';
 
+  /**
+   * `extraPeerIPs`: addresses the peer certificate also holds. Nodes of the process platform share the host, and
+   * etcd's connections to its peers leave from 127.0.0.1 whatever address the node has: peers check the source
+   * address against the certificate, so it must be there.
+   */
+  constructor(private readonly opts: { extraPeerIPs?: string[] } = {}) {}
+
   inputs(): Input[] {
     return [
       { namespace: SecretsNamespace, type: EtcdRootType, id: EtcdRootID, kind: 'weak' },
@@ -49,14 +56,15 @@ export class EtcdSecretsController implements Controller {
       if (!time?.spec.synced || !hostname || !addrs) continue;
       const ips = addrs.spec.addresses.map((a) => a.split('/')[0]!);
       const names = hostname.spec.domainname ? [hostname.spec.hostname, `${hostname.spec.hostname}.${hostname.spec.domainname}`] : [hostname.spec.hostname];
-      const key = JSON.stringify([root.spec.etcdCA.crt, names, ips]);
+      const peerIPs = [...ips, ...(this.opts.extraPeerIPs ?? []).filter((a) => !ips.includes(a))];
+      const key = JSON.stringify([root.spec.etcdCA.crt, names, peerIPs]);
       if (key === this.issuedFor && (await r.getOptional(ptr))) continue;
       const ca = loadCA(fromBase64PEM(root.spec.etcdCA.crt, 'etcd CA'), fromBase64PEM(root.spec.etcdCA.key, 'etcd CA key'), 'etcd CA');
       const base = { keyUsage: ['digitalSignature', 'keyEncipherment'], notAfter: new Date(Date.now() + TEN_YEARS_MS) } satisfies CertificateOptions;
       const issue = async (opts: CertificateOptions) => toBase64Pair(await issueKeyPair(ca, { ...base, ...opts }));
       const spec: EtcdSecretsSpec = {
         etcd: await issue({ subject: { commonName: hostname.spec.hostname }, dnsNames: [...names, 'localhost'], ipAddresses: [...ips, '127.0.0.1', '::1'], extKeyUsage: ['serverAuth', 'clientAuth'] }),
-        etcdPeer: await issue({ subject: { commonName: hostname.spec.hostname }, dnsNames: names, ipAddresses: ips, extKeyUsage: ['serverAuth', 'clientAuth'] }),
+        etcdPeer: await issue({ subject: { commonName: hostname.spec.hostname }, dnsNames: names, ipAddresses: peerIPs, extKeyUsage: ['serverAuth', 'clientAuth'] }),
         etcdAdmin: await issue({ subject: { commonName: 'talos' }, extKeyUsage: ['clientAuth'] }),
         etcdAPIServer: await issue({ subject: { commonName: 'kube-apiserver' }, extKeyUsage: ['clientAuth'] }),
       };
