@@ -225,4 +225,19 @@ describe('etcd on a process cluster of three control planes', { skip, timeout: 2
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /error parsing member ID/);
   });
+
+  it('recovers a node from a snapshot: bootstrap --recover-from uploads it and starts a member from its data', { timeout: 90_000 }, async () => {
+    // CP3 left the cluster: its data directory is gone, so it may bootstrap again, from the snapshot taken above
+    const r = await ctl('-n', CP3, 'bootstrap', '--recover-from', join(dir, 'snap.db'));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^recovering from snapshot ".*snap\.db": hash [0-9a-f]{8}, revision \d+, total keys \d+, total size \d+\n$/);
+    const list = await until('the recovered member', 60_000, async () => {
+      const m = await members(CP3);
+      return m.length === 1 && m[0]!.learner === 'false' ? m : undefined;
+    });
+    assert.equal(new URL(list[0]!.peer).hostname, CP3);
+    // the uploaded snapshot was used up
+    assert.equal(existsSync(join(nodeDir(CP3), 'var', 'lib', 'etcd.snapshot')), false);
+    assert.ok(existsSync(join(nodeDir(CP3), 'var', 'lib', 'etcd', 'member')));
+  });
 });

@@ -27,7 +27,8 @@ export const bootstrapCommand: Command = {
         const info = await snapshotInfo(recoverFrom);
         if (info) ctx.out(`recovering from snapshot ${JSON.stringify(recoverFrom)}: hash ${(info.hash >>> 0).toString(16).padStart(8, '0')}, revision ${info.revision}, total keys ${info.totalKey}, total size ${info.totalSize}\n`);
         try {
-          await conn.client.machine.etcdRecover(chunks(recoverFrom));
+          // a client stream goes to one node: routed one-to-one (apid proxies client streams to a single target only)
+          await conn.client.machine.etcdRecover(chunks(recoverFrom), conn.nodes.length === 1 ? { node: conn.nodes[0] } : {});
         } catch (e) {
           throw new Error(`error uploading snapshot: ${(e as Error).message}`);
         }
