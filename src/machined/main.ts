@@ -105,6 +105,13 @@ import { EtcdConfigController } from '../controllers/etcd/etcd-config.js';
 import { EtcdSpecController } from '../controllers/etcd/etcd-spec.js';
 import { EtcdPKIController } from '../controllers/etcd/pki-status.js';
 import { EtcdMemberController } from '../controllers/etcd/etcd-member.js';
+import { ImageServiceService } from '../api/gen/machine/image.js';
+import { containerHandlers, imageService } from './containerd/handlers.js';
+import type { RegistriesConfig } from './containerd/registry.js';
+import { criContainerdAddress, systemContainerdAddress } from './services/index.js';
+import { kubeletService, retryWhenFailed } from './services/kubelet.js';
+import { udevdService } from './services/udevd.js';
+import { NodeAddressCurrentID } from '../resources/network/node-address.js';
 
 export interface MachinedOptions {
   /**
@@ -328,6 +335,24 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       return sequencer.start('reset', req).actorId;
     },
   };
+  // the containerd instances the container and image APIs talk to (their paths are the services'), and the registry
+  // mirrors of the config
+  const registries = async () => {
+    const text = await activeConfig();
+    return text ? (loadConfig(text).v1alpha1?.machine?.registries as RegistriesConfig | undefined) : undefined;
+  };
+  const containerDeps = {
+    addresses: {
+      get system() {
+        return systemContainerdAddress(serviceContext);
+      },
+      get cri() {
+        return criContainerdAddress(serviceContext);
+      },
+    },
+    registries,
+    logger: logger.child({ component: 'containers' }),
+  };
   const machineAPI = machineService({
       logger: logger.child({ component: 'api' }),
       build: buildInfo(),
@@ -348,13 +373,16 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       meta,
       clientConfiguration: async (req) => generateClientConfiguration(await activeConfig(), req),
       kubeconfig: async () => kubeconfigArchive(await adminKubeconfig(await activeConfig())),
-      overrides: etcdHandlers({
+      overrides: {
+        ...containerHandlers(containerDeps),
+        ...etcdHandlers({
         state,
         logger: logger.child({ component: 'etcd' }),
         paths: etcd,
         supervisor,
         bootstrapService: ({ recover }) => etcdService(serviceContext, { paths: etcd, machineType: etcdMachineType, bootstrap: true, recover }),
-      }),
+        }),
+      },
   });
   const stateAPI = stateService({ state, registry, logger, apiPolicy: true });
   const inspectAPI = inspectService(runtime);
@@ -366,6 +394,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     api.addService(MachineServiceService, machineAPI);
     api.addService(StateService, stateAPI);
     api.addService(InspectServiceService, inspectAPI);
+    api.addService(ImageServiceService, imageService(containerDeps));
     rmSync(sockets.machine, { force: true });
     await new Promise<void>((resolve, reject) => api.bindAsync(`unix:${sockets.machine}`, ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
     giveSocket(sockets.machine, apidUser);
@@ -408,6 +437,11 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     logger,
     paths: { systemRun: join(o.stateDir, 'system', 'run'), systemVar: join(o.stateDir, 'system', 'var'), run: join(o.stateDir, 'run'), etc: join(o.stateDir, 'etc'), var: join(o.stateDir, 'var') },
     which,
+  };
+  const kubeletNode = async () => {
+    const addrs = (await state.get({ namespace: 'network', type: NodeAddressType, id: NodeAddressCurrentID }).catch(() => undefined))?.spec as { addresses?: string[] } | undefined;
+    const h = (await state.get({ namespace: 'network', type: HostnameStatusType, id: HostnameID }).catch(() => undefined))?.spec as HostnameStatusSpec | undefined;
+    return { hostname: h?.hostname ?? '', addresses: addrs?.addresses ?? [] };
   };
   const service = (id: string, args: string[], user: ServiceUser | undefined) => ({
     id,
@@ -469,8 +503,13 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
         const text = await activeConfig();
         const parsed = text !== undefined ? loadConfig(text) : undefined;
         const machineType = (parsed?.machineType || 'unknown') as MachineTypeName;
-        // the kubelet joins once its integration exists on this platform (its definition is in services/)
-        await supervisor.loadAndStart(criService(serviceContext));
+        await supervisor.loadAndStart(udevdService(serviceContext, { platform: metal ? 'metal' : 'process', rules: async () => parsed?.v1alpha1?.machine?.udev?.rules ?? [] }));
+        await supervisor.loadAndStart(criService(serviceContext, { registries }));
+        // the kubelet is not waited for (its image may take long, or never come); a failed start is retried
+        if (parsed?.v1alpha1?.machine?.kubelet) {
+          await supervisor.loadAndStart(kubeletService(serviceContext, { config: async () => parsed, node: kubeletNode }));
+          retryWhenFailed(supervisor, 'kubelet', configWatch.signal);
+        }
         // etcd on control planes whose config has the etcd CA; it waits for `bootstrap` or joins on its own, so the
         // boot does not wait for it (Talos's does: a lone control plane would never finish booting before bootstrap)
         if (isControlPlane(machineType) && parsed?.v1alpha1?.cluster?.etcd?.ca?.crt) {
@@ -480,7 +519,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
         if (isControlPlane(machineType) && o.trustdCommand) {
           await supervisor.loadAndStart(service('trustd', [...o.trustdCommand, '--state-socket', sockets.trustdState, '--listen', `${o.address}:${o.trustdPort ?? 50001}`], trustdUser));
         }
-        const ids = supervisor.list().map((s) => s.id).filter((id) => id !== 'etcd');
+        const ids = supervisor.list().map((s) => s.id).filter((id) => id !== 'etcd' && id !== 'kubelet');
         logger.info({ services: ids }, `waiting for ${ids.length} services`);
         await supervisor.waitUp(ids, signal);
       },

@@ -140,11 +140,6 @@ function stream<Req, Res>(log: Logger, fn: (req: Req, signal: AbortSignal) => As
 
 /** What RPCs of parts machined does not have yet answer: Unimplemented, naming what is missing. */
 const LATER: Record<string, string> = {
-  containers: 'the containerd integration is not available yet',
-  stats: 'the containerd integration is not available yet',
-  restart: 'the containerd integration is not available yet',
-  imageList: 'the containerd image API is not available yet',
-  imagePull: 'the containerd image API is not available yet',
   upgrade: 'upgrades (the installer) are not available yet',
   rollback: 'upgrades (A/B boot) are not available yet',
   packetCapture: 'packet capture is not available yet',

@@ -1,32 +1,54 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeCRIConfig } from '../containerd/config.js';
+import type { RegistriesConfig } from '../containerd/registry.js';
 import { ProcessRunner, RestartRunner, type ServiceDefinition } from '../supervisor/index.js';
+import { containerdUnavailable } from './containerd.js';
 import type { ServiceContext } from './context.js';
 import { grpcHealthCheck } from './grpc-health.js';
 
 /** The CRI containerd's socket (Talos: /run/containerd/containerd.sock), which the kubelet and etcd use. */
 export const criContainerdAddress = (ctx: ServiceContext) => join(ctx.paths.run, 'containerd', 'containerd.sock');
 
+/** The CRI containerd's files: its main config (Talos: /etc/cri/containerd.toml), conf.d, root and state. */
+export const criPaths = (ctx: ServiceContext) => ({
+  mainFile: join(ctx.paths.etc, 'cri', 'containerd.toml'),
+  address: criContainerdAddress(ctx),
+  root: join(ctx.paths.var, 'lib', 'containerd'),
+  state: join(ctx.paths.run, 'containerd'),
+  confd: join(ctx.paths.etc, 'cri', 'conf.d'),
+  cniConf: join(ctx.paths.etc, 'cni', 'net.d'),
+  cniBin: join(ctx.paths.var, 'opt', 'cni', 'bin'),
+});
+
+export interface CRIServiceOptions {
+  /** the current machine config's `machine.registries` (mirrors become the CRI plugin's registry hosts) */
+  registries?(): Promise<RegistriesConfig | undefined>;
+}
+
 /**
- * `cri`: the second containerd, serving the Kubernetes CRI with the configuration the CRI config controller writes
- * to `/etc/cri/containerd.toml`. Skipped on a node without the containerd program or that configuration.
+ * `cri`: the second containerd, serving the Kubernetes CRI. Before each start its configuration is rendered from the
+ * machine config: the main file, the CRI plugin's settings and a hosts file per mirrored registry. Skipped, with
+ * the reason, on a node without containerd and runc or without root.
  */
-export function criService(ctx: ServiceContext): ServiceDefinition {
-  const address = criContainerdAddress(ctx);
-  const config = join(ctx.paths.etc, 'cri', 'containerd.toml');
+export function criService(ctx: ServiceContext, opts: CRIServiceOptions = {}): ServiceDefinition {
+  const p = criPaths(ctx);
   return {
     id: 'cri',
+    pre: async () => {
+      if (containerdUnavailable(ctx)) return;
+      await writeCRIConfig(p.mainFile, p, { registries: await opts.registries?.() });
+    },
     runner: () => {
-      const bin = ctx.which('containerd');
-      const missing = !bin ? 'containerd is not installed on this node' : !existsSync(config) ? `${config} has not been written` : undefined;
+      const missing = containerdUnavailable(ctx);
       if (missing) {
-        ctx.logger.warn({ service: 'cri' }, `${missing}: service skipped`);
+        ctx.logger.warn({ service: 'cri', reason: missing }, `${missing}: service skipped`);
         return undefined;
       }
       return new RestartRunner(
         new ProcessRunner({
           id: 'cri',
-          args: [bin!, '--address', address, '--config', config],
+          args: [ctx.which('containerd')!, '--address', p.address, '--config', p.mainFile],
+          env: { XDG_RUNTIME_DIR: p.state },
           log: ctx.logs.serviceLog('cri'),
           logger: ctx.logger,
           oomScoreAdj: -500,
@@ -34,6 +56,6 @@ export function criService(ctx: ServiceContext): ServiceDefinition {
         { policy: 'Forever' },
       );
     },
-    health: { check: (signal) => grpcHealthCheck(address, signal) },
+    health: { check: (signal) => grpcHealthCheck(p.address, signal) },
   };
 }
