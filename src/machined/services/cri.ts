@@ -23,6 +23,8 @@ export const criPaths = (ctx: ServiceContext) => ({
 export interface CRIServiceOptions {
   /** the current machine config's `machine.registries` (mirrors become the CRI plugin's registry hosts) */
   registries?(): Promise<RegistriesConfig | undefined>;
+  /** the pod sandbox image (default Talos's pause image) */
+  sandboxImage?: string;
 }
 
 /**
@@ -36,7 +38,7 @@ export function criService(ctx: ServiceContext, opts: CRIServiceOptions = {}): S
     id: 'cri',
     pre: async () => {
       if (containerdUnavailable(ctx)) return;
-      await writeCRIConfig(p.mainFile, p, { registries: await opts.registries?.() });
+      await writeCRIConfig(p.mainFile, p, { registries: await opts.registries?.(), sandboxImage: opts.sandboxImage });
     },
     runner: () => {
       const missing = containerdUnavailable(ctx);
