@@ -5,8 +5,11 @@ SHELL := /bin/bash
 NODE_MODULES_STAMP := node_modules/.bronze-deps
 APT_PACKAGES := openssl ca-certificates iproute2 dnsmasq-base etcd-server etcd-client containerd runc
 PROTO_APT_PACKAGES := protobuf-compiler
+# the image build's tools (the arm64 GRUB modules come from the arm64 package, fetched by the build)
+IMAGE_APT_PACKAGES := squashfs-tools cpio xz-utils kmod binutils gcc libc6-dev gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross xorriso mtools grub-common grub-pc-bin grub-efi-amd64-bin qemu-system-x86 qemu-system-arm ovmf qemu-efi-aarch64 seabios
+ARCH ?= amd64
 
-.PHONY: native deps apt-deps build test test-unit test-integration run proto lint typecheck bench fuzz clean
+.PHONY: native deps apt-deps build test test-unit test-integration run proto lint typecheck bench fuzz clean image images image-deps
 
 ## deps: install what is missing (Debian packages, then npm ci when the lockfile changed)
 deps: apt-deps $(NODE_MODULES_STAMP)
@@ -58,6 +61,18 @@ proto: $(NODE_MODULES_STAMP)
 ## run: build and start the default local cluster in the foreground (Ctrl-C tears it down)
 run: deps build
 	./bin/bronzectl cluster create --provisioner process --foreground
+
+## image: the bootable image of ARCH (amd64 or arm64) in _out/: kernel, initramfs, ISO, manifest
+image: image-deps build
+	scripts/image/build $(ARCH)
+
+## images: both architectures
+images: image-deps build
+	scripts/image/build amd64
+	scripts/image/build arm64
+
+image-deps:
+	@scripts/apt-ensure $(IMAGE_APT_PACKAGES)
 
 bench: $(NODE_MODULES_STAMP)
 	npx tsx bench/index.ts $(GROUP)

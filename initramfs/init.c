@@ -38,6 +38,11 @@
 #define NEWROOT "/newroot"
 #define SQUASHFS "/rootfs.sqsh"
 #define MODULES_LIST "/etc/bronze-modules"
+#define MACHINED_NODE "/usr/bin/node"
+#define MACHINED_BUNDLE "/usr/lib/bronze/dist/bronze.js"
+
+/* machined's environment on the node (the kernel gives PID 1 only HOME and TERM) */
+static char *const machined_env[] = {"PATH=/usr/bin:/usr/sbin", "HOME=/", "TERM=linux", "NODE_ENV=production", NULL};
 
 enum { EXIT_POWEROFF = 0, EXIT_REBOOT = 10, EXIT_RESTART = 11, EXIT_HALT = 12 };
 
@@ -81,7 +86,17 @@ static int mount_at(const char *src, const char *target, const char *fstype, uns
   return 0;
 }
 
-/* Loads the modules listed (one path per line, relative to /lib/modules/<release>) in order. */
+/* Without /dev/console in the initramfs the kernel starts PID 1 with no standard streams: give it the console. */
+static void console_fds(void) {
+  if (fcntl(2, F_GETFD) >= 0) return;
+  int fd = open("/dev/console", O_RDWR | O_NOCTTY);
+  if (fd < 0) return;
+  for (int i = 0; i < 3; i++)
+    if (fd != i) dup2(fd, i);
+  if (fd > 2) close(fd);
+}
+
+/* Loads the modules listed (one absolute path per line, `#` starts a comment) in order. */
 static void load_modules(void) {
   FILE *f = fopen(MODULES_LIST, "r");
   if (!f) return;
@@ -125,6 +140,7 @@ static int loop_attach(const char *file, char *dev, size_t devlen) {
 /* The initramfs stage: early mounts, modules, the squashfs root, writable places, switch root. */
 static int initramfs_stage(void) {
   if (mount_at("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755") != 0) return -1;
+  console_fds();
   if (mount_at("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) return -1;
   if (mount_at("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) return -1;
   if (mount_at("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0) return -1;
@@ -168,7 +184,7 @@ static pid_t start_machined(void) {
     sigprocmask(SIG_SETMASK, &none, NULL);
     setsid();
     if (cmd) execl(cmd, cmd, (char *)NULL);
-    else execl("/usr/bin/node", "node", "/usr/lib/bronze/bronze.js", "machined", (char *)NULL);
+    else execle(MACHINED_NODE, "node", MACHINED_BUNDLE, "machined", "--platform", "metal", (char *)NULL, machined_env);
     logf_("starting machined: %s", strerror(errno));
     _exit(127);
   }

@@ -33,12 +33,16 @@ export class NativeUnavailableError extends Error {
 
 let addon: NativeAddon | undefined;
 
-/** Where the addon is looked for: $BRONZE_NATIVE, then native/build/Release beside the source or build tree. */
+/**
+ * Where the addon is looked for: $BRONZE_NATIVE, then native/build/Release beside the source or build tree, then beside
+ * the bundle (the image has /usr/lib/bronze/dist/bronze.js and bronze.node).
+ */
 function candidates(): string[] {
   const list: string[] = [];
   if (process.env.BRONZE_NATIVE) list.push(process.env.BRONZE_NATIVE);
   // src/platform/native.ts and dist/platform/native.js are both two levels below the repository root
   list.push(new URL('../../native/build/Release/bronze.node', import.meta.url).pathname);
+  list.push(new URL('./bronze.node', import.meta.url).pathname);
   return list;
 }
 
