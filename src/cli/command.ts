@@ -17,6 +17,8 @@ export class CommandContext {
     readonly args: ParsedArgs,
     /** the command path, e.g. ['gen', 'config'] */
     readonly path: string[],
+    /** the whole command tree (for help and shell completion) */
+    readonly root?: Command,
   ) {}
 
   get positional(): string[] {
@@ -82,6 +84,8 @@ export interface Command {
   usage?: string;
   flags?: FlagSpec[];
   subcommands?: Command[];
+  /** left out of help and completion (kept for talosctl's deprecated names) */
+  hidden?: boolean;
   /** returns the exit code; a thrown error prints one line and exits 1 */
   run?: (ctx: CommandContext) => Promise<number | undefined> | number | undefined;
 }

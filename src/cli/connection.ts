@@ -1,8 +1,10 @@
+import { X509Certificate } from 'node:crypto';
 import { Client } from '../client/client.js';
 import { nodeResults, type WithMetadata } from '../client/results.js';
 import { clientOptionsFromContext } from '../client/from-talosconfig.js';
 import { loadTalosconfig, resolveContext, talosconfigPath } from '../client/talosconfig.js';
 import type { CommandContext } from './command.js';
+import { nodeFailure } from './errors.js';
 import { UsageError } from './flags.js';
 
 /** A client built from the global flags, and the nodes the command targets. */
@@ -32,7 +34,26 @@ export async function connect(ctx: CommandContext, opts: { insecure?: boolean } 
   if (options.endpoints.length === 0) {
     throw new UsageError(`no endpoints in context "${ctx.string('context') ?? cfg.context}" of ${path}: give --endpoints or run \`bronzectl config endpoint <ip>\``);
   }
+  checkValidity(options.tls.crt, ctx.string('context') ?? cfg.context, path);
   return { client: new Client(options), nodes: options.nodes ?? [] };
+}
+
+/**
+ * Refuses a client certificate outside its validity period before any call: the node would only drop the handshake,
+ * and the user could not tell why.
+ */
+function checkValidity(pem: string | Buffer | undefined, context: string, path: string): void {
+  if (!pem) return;
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(pem);
+  } catch (e) {
+    throw new Error(`the client certificate of context "${context}" in ${path} cannot be read: ${(e as Error).message}`);
+  }
+  const now = Date.now();
+  const iso = (d: string) => new Date(d).toISOString().replace(/\.000Z$/, 'Z');
+  if (Date.parse(cert.validTo) < now) throw new Error(`the client certificate of context "${context}" in ${path} expired at ${iso(cert.validTo)}`);
+  if (Date.parse(cert.validFrom) > now) throw new Error(`the client certificate of context "${context}" in ${path} is not valid before ${iso(cert.validFrom)}: check this machine's clock`);
 }
 
 /** Runs `fn` with a connection and closes it after. */
@@ -51,7 +72,7 @@ export async function withClient<T>(ctx: CommandContext, fn: (conn: Connection) 
  */
 export function perNode<T extends WithMetadata>(ctx: CommandContext, response: { messages: T[] }, fallbackNode: string): { items: { node: string; value: T }[]; failed: boolean } {
   const r = nodeResults(response);
-  for (const e of r.errors) ctx.err(`error: ${e.message}\n`);
+  for (const e of r.errors) ctx.err(`error: ${nodeFailure(e.node, e)}\n`);
   return { items: r.messages.map((m) => ({ node: m.node ?? fallbackNode, value: m.value })), failed: r.errors.length > 0 };
 }
 

@@ -1,5 +1,6 @@
 import { type Command, CommandContext, type CommandIO } from './command.js';
 import { commands } from './commands/index.js';
+import { describeError } from './errors.js';
 import { type FlagSpec, parseArgs, UsageError } from './flags.js';
 import { globalFlags } from './global-flags.js';
 
@@ -35,7 +36,7 @@ export function helpText(path: string[], cmd: Command): string {
   if (cmd.aliases?.length) s += `\nAliases:\n  ${[cmd.name, ...cmd.aliases].join(', ')}\n`;
   if (cmd.subcommands?.length) {
     s += '\nAvailable Commands:\n';
-    for (const c of [...cmd.subcommands].sort((a, b) => a.name.localeCompare(b.name))) s += `  ${pad(c.name, 20)}${c.summary}\n`;
+    for (const c of cmd.subcommands.filter((x) => !x.hidden).sort((a, b) => a.name.localeCompare(b.name))) s += `  ${pad(c.name, 20)}${c.summary}\n`;
   }
   const own = (cmd.flags ?? []).filter((f) => !f.hidden);
   if (own.length) s += `\nFlags:\n${own.map(flagLine).join('')}`;
@@ -85,11 +86,11 @@ export async function run(argv: string[], io: CommandIO = defaultIO()): Promise<
       return 0;
     }
     if (!cmd.run) throw new UsageError(`unknown command "${parsed.positional[0]}" for "${path.join(' ')}"`);
-    const code = await cmd.run(new CommandContext(io, parsed, path));
+    const code = await cmd.run(new CommandContext(io, parsed, path, root));
     return code ?? 0;
   } catch (e) {
     const err = e as Error;
-    io.stderr.write(`error: ${err.message}\n`);
+    io.stderr.write(`error: ${describeError(err)}\n`);
     if (err instanceof UsageError) io.stderr.write(`Run '${path.join(' ')} --help' for usage.\n`);
     return 1;
   }

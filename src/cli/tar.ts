@@ -1,22 +1,163 @@
-import { gunzipSync } from 'node:zlib';
+import { mkdir, open, rm, symlink } from 'node:fs/promises';
+import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import { createGunzip, gunzipSync } from 'node:zlib';
 
-/** The contents of one regular file in a gzip'd tar (ustar, with GNU long names and pax headers skipped over). */
-export function extractFileFromTarGz(name: string, archive: Buffer): Buffer {
-  const tar = gunzipSync(archive);
-  const field = (h: Buffer, start: number, len: number) => h.subarray(start, start + len).toString('utf8').replace(/\0.*$/s, '');
-  let longName: string | undefined;
-  for (let off = 0; off + 512 <= tar.length; ) {
-    const h = tar.subarray(off, off + 512);
-    if (h.every((b) => b === 0)) break;
-    const size = Number.parseInt(field(h, 124, 12).trim() || '0', 8);
-    const type = String.fromCharCode(h[156]!);
-    const prefix = field(h, 257, 6).startsWith('ustar') ? field(h, 345, 155) : '';
-    const entry = longName ?? (prefix ? `${prefix}/${field(h, 0, 100)}` : field(h, 0, 100));
-    longName = undefined;
-    const body = tar.subarray(off + 512, off + 512 + size);
-    off += 512 + Math.ceil(size / 512) * 512;
-    if (type === 'L') longName = body.toString('utf8').replace(/\0.*$/s, '');
-    else if ((type === '0' || type === '\0') && entry.replace(/^\.\//, '') === name) return Buffer.from(body);
+const BLOCK = 512;
+
+interface Header {
+  name: string;
+  type: string;
+  size: number;
+  linkname: string;
+}
+
+const field = (h: Buffer, start: number, len: number) => h.subarray(start, start + len).toString('utf8').replace(/\0.*$/s, '');
+
+/** Reads a numeric header field: octal text, or base-256 when the high bit of the first byte is set. */
+function numeric(h: Buffer, start: number, len: number): number {
+  if ((h[start]! & 0x80) !== 0) {
+    let v = 0;
+    for (let i = start + 1; i < start + len; i++) v = v * 256 + h[i]!;
+    return v;
   }
-  throw new Error(`file "${name}" not found in the archive`);
+  return Number.parseInt(field(h, start, len).trim() || '0', 8);
+}
+
+function parseHeader(h: Buffer): Header {
+  const prefix = field(h, 257, 6).startsWith('ustar') ? field(h, 345, 155) : '';
+  const name = field(h, 0, 100);
+  return { name: prefix ? `${prefix}/${name}` : name, type: String.fromCharCode(h[156]!), size: numeric(h, 124, 12), linkname: field(h, 157, 100) };
+}
+
+/** The records of a PAX extended header (`<len> key=value\n`). */
+function paxRecords(body: Buffer): Map<string, string> {
+  const out = new Map<string, string>();
+  let off = 0;
+  while (off < body.length) {
+    const space = body.indexOf(0x20, off);
+    if (space < 0) break;
+    const len = Number(body.subarray(off, space).toString());
+    if (!Number.isInteger(len) || len <= 0) break;
+    const rec = body.subarray(space + 1, off + len - 1).toString('utf8');
+    const eq = rec.indexOf('=');
+    if (eq > 0) out.set(rec.slice(0, eq), rec.slice(eq + 1));
+    off += len;
+  }
+  return out;
+}
+
+export interface TarEntry {
+  /** the path inside the archive, without a leading `./` */
+  name: string;
+  type: 'file' | 'directory' | 'symlink' | 'hardlink' | 'other';
+  linkname: string;
+  /** the contents of a regular file, empty for the others */
+  body: Buffer;
+}
+
+/**
+ * Splits a tar stream into entries as its bytes arrive: ustar names with prefixes, GNU long names and links, and PAX
+ * `path` and `linkpath` records.
+ */
+class TarParser {
+  private buf: Buffer = Buffer.alloc(0);
+  private pending: { header: Header; need: number } | undefined;
+  private longName: string | undefined;
+  private longLink: string | undefined;
+  private pax = new Map<string, string>();
+
+  /** Takes the next bytes and returns the entries they complete. */
+  push(chunk: Buffer): TarEntry[] {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    const out: TarEntry[] = [];
+    for (;;) {
+      if (!this.pending) {
+        if (this.buf.length < BLOCK) return out;
+        const h = this.buf.subarray(0, BLOCK);
+        this.buf = this.buf.subarray(BLOCK);
+        if (h.every((b) => b === 0)) continue;
+        const header = parseHeader(h);
+        this.pending = { header, need: Math.ceil(header.size / BLOCK) * BLOCK };
+      }
+      if (this.buf.length < this.pending.need) return out;
+      const { header } = this.pending;
+      const body = Buffer.from(this.buf.subarray(0, header.size));
+      this.buf = this.buf.subarray(this.pending.need);
+      this.pending = undefined;
+      if (header.type === 'L') this.longName = body.toString('utf8').replace(/\0.*$/s, '');
+      else if (header.type === 'K') this.longLink = body.toString('utf8').replace(/\0.*$/s, '');
+      else if (header.type === 'x') this.pax = paxRecords(body);
+      else if (header.type !== 'g') {
+        const name = (this.pax.get('path') ?? this.longName ?? header.name).replace(/^(\.\/)+/, '');
+        const linkname = this.pax.get('linkpath') ?? this.longLink ?? header.linkname;
+        this.longName = this.longLink = undefined;
+        this.pax = new Map();
+        const t = header.type;
+        const type = t === '0' || t === '\0' || t === '7' ? 'file' : t === '5' ? 'directory' : t === '2' ? 'symlink' : t === '1' ? 'hardlink' : 'other';
+        out.push({ name, type, linkname, body: type === 'file' ? body : Buffer.alloc(0) });
+      }
+    }
+  }
+
+  /** Fails when the stream stopped inside an entry. */
+  end(): void {
+    if (this.pending) throw new Error('the archive ends inside an entry');
+  }
+}
+
+/** The contents of one regular file in a gzip'd tar. */
+export function extractFileFromTarGz(name: string, archive: Buffer): Buffer {
+  const found = new TarParser().push(gunzipSync(archive)).find((e) => e.type === 'file' && e.name === name);
+  if (!found) throw new Error(`file "${name}" not found in the archive`);
+  return found.body;
+}
+
+/** The place of an archive entry under `dest`, refusing names that would leave it. */
+function target(dest: string, name: string): string {
+  const clean = normalize(name);
+  if (isAbsolute(clean) || clean === '..' || clean.startsWith(`..${sep}`)) throw new Error(`archive entry "${name}" points outside the destination`);
+  return join(dest, clean);
+}
+
+/**
+ * Unpacks a .tar.gz stream into `dest` as talosctl's copy does: directories and regular files (ownership and modes
+ * are not kept), symbolic links as they are, hard links as copies; devices and fifos are skipped. Returns the number
+ * of entries written.
+ */
+export async function extractTarGz(chunks: AsyncIterable<Buffer>, dest: string): Promise<number> {
+  const gunzip = createGunzip();
+  const source = Readable.from(chunks);
+  source.on('error', (e) => gunzip.destroy(e));
+  source.pipe(gunzip);
+  const written = new Map<string, Buffer>();
+  let n = 0;
+  const parser = new TarParser();
+  const entries = async function* () {
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) yield* parser.push(chunk);
+    parser.end();
+  };
+  for await (const e of entries()) {
+    if (e.name === '' || e.name === '.') continue;
+    const path = target(dest, e.name);
+    if (e.type === 'directory') await mkdir(path, { recursive: true });
+    else if (e.type === 'file' || e.type === 'hardlink') {
+      const body = e.type === 'file' ? e.body : written.get(normalize(e.linkname.replace(/^(\.\/)+/, '')));
+      if (!body) continue;
+      await mkdir(dirname(path), { recursive: true });
+      const fh = await open(path, 'w', 0o644);
+      try {
+        await fh.writeFile(body);
+      } finally {
+        await fh.close();
+      }
+      written.set(normalize(e.name), body);
+    } else if (e.type === 'symlink') {
+      await mkdir(dirname(path), { recursive: true });
+      await rm(path, { force: true });
+      await symlink(e.linkname, path);
+    } else continue;
+    n++;
+  }
+  return n;
 }

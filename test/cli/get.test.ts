@@ -58,9 +58,10 @@ describe('bronzectl get', () => {
     await changed;
     ac.abort();
     await done;
-    assert.match(text, /^\*   NODE        NAMESPACE   TYPE             ID         VERSION   HOSTNAME   DOMAINNAME\n\+   127\.0\.0\.1   network     HostnameStatus   hostname   1         cp-1       example\.org\n/);
-    // as talosctl: in watch mode each event is flushed, and so aligned, on its own
-    assert.match(text, /\n {4}127\.0\.0\.1   network   HostnameStatus   hostname   2   cp-2   example\.org\n$/);
+    // as talosctl: the event mark comes after the node
+    assert.match(text, /^NODE        \*   NAMESPACE   TYPE             ID         VERSION   HOSTNAME   DOMAINNAME\n127\.0\.0\.1   \+   network     HostnameStatus   hostname   1         cp-1       example\.org\n/);
+    // in watch mode each event is flushed, and so aligned, on its own
+    assert.match(text, /\n127\.0\.0\.1 {7}network   HostnameStatus   hostname   2   cp-2   example\.org\n$/);
   });
 
   it('names unknown types and refuses sensitive ones without admin', async () => {

@@ -38,7 +38,7 @@ describe('bronzectl logs, dmesg, read', () => {
     const r = await node.bronzectl('logs', 'apid', '--tail', '5', '-f');
     assert.equal(r.code, 1);
     assert.equal(r.stdout, '10.5.0.3: other node\n10.5.0.2: first line\n10.5.0.2: second line\n10.5.0.3: second line\n');
-    assert.equal(r.stderr, 'ERROR: 10.5.0.4: rpc error: code = Unavailable desc = connection refused\n');
+    assert.equal(r.stderr, 'error: node 10.5.0.4: connection refused\n');
     assert.deepEqual(seen.at(-1), { namespace: 'system', id: 'apid', driver: 0, follow: true, tailLines: 5 });
     await node.bronzectl('logs', '-k', 'kubelet');
     assert.deepEqual(seen.at(-1), { namespace: 'k8s.io', id: 'kubelet', driver: 1, follow: false, tailLines: -1 });

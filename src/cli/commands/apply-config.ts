@@ -36,6 +36,14 @@ export function configToApply(file: string | undefined, patches: string[], read:
   return Buffer.from(patched.encode());
 }
 
+/** What each node said it did with a new config: its warnings and mode details, on stderr as talosctl prints them. */
+export function printApplyResults(ctx: CommandContext, answers: { warnings: string[]; modeDetails: string }[]): void {
+  for (const a of answers) {
+    for (const w of a.warnings) ctx.err(`WARNING: ${w}\n`);
+    if (a.modeDetails) ctx.err(`${a.modeDetails}\n`);
+  }
+}
+
 /** Sends a machine config with ApplyConfiguration and prints what each node did (its warnings and mode details). */
 export async function applyConfig(ctx: CommandContext, data: Buffer, opts: { mode: Mode; dryRun: boolean; tryTimeoutMs: number; insecure: boolean }): Promise<number> {
   return withClient(
@@ -53,10 +61,7 @@ export async function applyConfig(ctx: CommandContext, data: Buffer, opts: { mod
         throw new Error(`error applying new configuration: ${(e as Error).message}`);
       }
       const { items, failed } = perNode(ctx, res, defaultNode(conn));
-      for (const { value } of items) {
-        for (const w of value.warnings) ctx.err(`WARNING: ${w}\n`);
-        if (value.modeDetails) ctx.err(`${value.modeDetails}\n`);
-      }
+      printApplyResults(ctx, items.map((i) => i.value));
       return failed ? 1 : 0;
     },
     { insecure: opts.insecure },

@@ -5,6 +5,7 @@ import type { Client } from '../../client/client.js';
 import type { CallOptions } from '../../client/rpc.js';
 import type { Command, CommandContext } from '../command.js';
 import { connect } from '../connection.js';
+import { nodeFailure } from '../errors.js';
 import { UsageError } from '../flags.js';
 import { evaluateJSONPath } from '../output/jsonpath.js';
 import { tabulate } from '../output/tabwriter.js';
@@ -52,7 +53,7 @@ type Printer = { resource(node: string, r: PBResource, event?: string): void; fl
 
 function printer(ctx: CommandContext, format: string, def: Definition, watch: boolean): Printer {
   if (format === 'table') {
-    const rows: string[][] = [[...(watch ? ['*'] : []), 'NODE', 'NAMESPACE', 'TYPE', 'ID', 'VERSION', ...def.printColumns.map((c) => c.name.toUpperCase())]];
+    const rows: string[][] = [['NODE', ...(watch ? ['*'] : []), 'NAMESPACE', 'TYPE', 'ID', 'VERSION', ...def.printColumns.map((c) => c.name.toUpperCase())]];
     const print = () => {
       ctx.out(tabulate(rows));
       rows.length = 0;
@@ -61,7 +62,7 @@ function printer(ctx: CommandContext, format: string, def: Definition, watch: bo
       resource(node, r, event) {
         const spec = specOf(r);
         const mark = event === 'created' ? '+' : event === 'destroyed' ? '-' : ' ';
-        rows.push([...(watch ? [mark] : []), node, r.metadata!.namespace, def.displayType, r.metadata!.id, r.metadata!.version, ...def.printColumns.map((c) => evaluateJSONPath(c.jsonPath, spec))]);
+        rows.push([node, ...(watch ? [mark] : []), r.metadata!.namespace, def.displayType, r.metadata!.id, r.metadata!.version, ...def.printColumns.map((c) => evaluateJSONPath(c.jsonPath, spec))]);
         if (watch) print();
       },
       flush: () => {
@@ -132,7 +133,7 @@ export const getCommand: Command = {
           else for await (const m of conn.client.cosi.list({ namespace, type: def.type }, route(n))) out.resource(label(n), m.resource!);
         } catch (e) {
           failed = true;
-          ctx.err(`error: ${label(n)}: ${(e as Error).message}\n`);
+          ctx.err(`error: ${nodeFailure(label(n), e)}\n`);
         }
       }
       out.flush();

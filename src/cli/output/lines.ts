@@ -1,5 +1,7 @@
 import type { Data } from '../../api/gen/common/common.js';
+import { nodeErrorOf } from '../../client/results.js';
 import type { CommandContext } from '../command.js';
+import { nodeFailure } from '../errors.js';
 
 /**
  * Prints a stream of byte chunks (Logs, Dmesg) as lines prefixed with their node, as talosctl does: chunks of each
@@ -12,7 +14,7 @@ export async function printLines(ctx: CommandContext, stream: AsyncIterable<Data
   const emit = (node: string, line: string) => ctx.out(json ? `${JSON.stringify({ node, message: line })}\n` : `${node}: ${line}\n`);
   for await (const d of stream) {
     if (d.metadata?.error) {
-      ctx.err(`ERROR: ${d.metadata.hostname ? `${d.metadata.hostname}: ` : ''}${d.metadata.error}\n`);
+      ctx.err(`error: ${nodeFailure(d.metadata.hostname || fallbackNode, nodeErrorOf(d)!)}\n`);
       failed = true;
       continue;
     }

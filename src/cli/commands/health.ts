@@ -1,0 +1,235 @@
+import { parse } from 'yaml';
+import type { Client } from '../../client/client.js';
+import { nodeResults } from '../../client/results.js';
+import type { CallOptions } from '../../client/rpc.js';
+import { MachineTypeID, MachineTypeType } from '../../resources/config/machine-type.js';
+import { MachineStatusID, MachineStatusType } from '../../resources/runtime/machine-status.js';
+import { TimeStatusID, TimeStatusType } from '../../resources/time/time-status.js';
+import type { Command, CommandContext } from '../command.js';
+import { withClient } from '../connection.js';
+import { describeError } from '../errors.js';
+import { UsageError } from '../flags.js';
+
+/** The nodes a health check looks at, by role. */
+export interface ClusterNodes {
+  controlPlanes: string[];
+  workers: string[];
+}
+
+/** What a check says about the cluster now: passed, skipped (does not apply) or the reason it does not pass yet. */
+export type CheckResult = { ok: true } | { skip: true } | { ok: false; why: string };
+
+export interface Check {
+  name: string;
+  run(env: CheckEnv): Promise<CheckResult>;
+}
+
+export interface CheckEnv {
+  client: Client;
+  nodes: ClusterNodes;
+  call: (node: string) => CallOptions;
+}
+
+const all = (n: ClusterNodes) => [...n.controlPlanes, ...n.workers];
+const fail = (why: string): CheckResult => ({ ok: false, why });
+
+async function specOf<T>(env: CheckEnv, node: string, namespace: string, type: string, id: string): Promise<T> {
+  const r = await env.client.cosi.get({ namespace, type, id }, env.call(node));
+  return parse(r.resource?.spec?.yamlSpec ?? '') as T;
+}
+
+/** The first node for which `test` gives a reason to wait, or OK. */
+async function everyNode(nodes: string[], test: (node: string) => Promise<string | undefined>): Promise<CheckResult> {
+  for (const node of nodes) {
+    let why: string | undefined;
+    try {
+      why = await test(node);
+    } catch (e) {
+      why = describeError(e);
+    }
+    if (why !== undefined) return fail(`${node}: ${why}`);
+  }
+  return { ok: true };
+}
+
+/** Whether etcd runs on the control planes: a node without the etcd service has none to check. */
+async function etcdServices(env: CheckEnv): Promise<Map<string, string>> {
+  const states = new Map<string, string>();
+  for (const node of env.nodes.controlPlanes) {
+    const res = nodeResults(await env.client.machine.serviceList({}, env.call(node)));
+    const s = res.messages.flatMap((m) => m.value.services).find((x) => x.id === 'etcd');
+    if (s) states.set(node, s.state);
+  }
+  return states;
+}
+
+/** The checks `health` runs, in order; each is waited for before the next starts. */
+export const CHECKS: Check[] = [
+  {
+    name: 'apid to be ready',
+    run: (env) => everyNode(all(env.nodes), async (node) => void (await env.client.machine.version({}, env.call(node)))),
+  },
+  {
+    name: 'all nodes to finish boot sequence',
+    run: (env) =>
+      everyNode(all(env.nodes), async (node) => {
+        const s = await specOf<{ stage?: string }>(env, node, 'runtime', MachineStatusType, MachineStatusID);
+        return s?.stage === 'running' ? undefined : `stage is ${s?.stage ?? 'unknown'}`;
+      }),
+  },
+  {
+    name: 'etcd to be healthy',
+    async run(env) {
+      const states = await etcdServices(env);
+      if (states.size === 0) return { skip: true };
+      return everyNode(env.nodes.controlPlanes, async (node) => {
+        const state = states.get(node);
+        if (state === undefined) return 'the etcd service is not registered';
+        if (state !== 'Running') return `service "etcd" is ${state}`;
+        const res = nodeResults(await env.client.machine.etcdMemberList({ queryLocal: true }, env.call(node)));
+        if (res.errors[0]) return res.errors[0].message;
+        return undefined;
+      });
+    },
+  },
+  {
+    name: 'etcd members to be consistent across nodes',
+    async run(env) {
+      if ((await etcdServices(env)).size === 0) return { skip: true };
+      let reference: string | undefined;
+      let first = '';
+      for (const node of env.nodes.controlPlanes) {
+        const res = nodeResults(await env.client.machine.etcdMemberList({}, env.call(node)));
+        if (res.errors[0]) return fail(`${node}: ${res.errors[0].message}`);
+        const members = res.messages
+          .flatMap((m) => m.value.members)
+          .map((m) => `${m.hostname}${m.isLearner ? ' (learner)' : ''}`)
+          .sort();
+        if (members.length !== env.nodes.controlPlanes.length) return fail(`${node}: ${members.length} members (${members.join(', ')}), ${env.nodes.controlPlanes.length} control plane nodes`);
+        if (members.some((m) => m.endsWith('(learner)'))) return fail(`${node}: learners are not promoted yet: ${members.join(', ')}`);
+        const text = members.join(', ');
+        if (reference === undefined) {
+          reference = text;
+          first = node;
+        } else if (text !== reference) return fail(`${node} sees ${text}, ${first} sees ${reference}`);
+      }
+      return { ok: true };
+    },
+  },
+  {
+    name: 'all services to be running and healthy',
+    run: (env) =>
+      everyNode(all(env.nodes), async (node) => {
+        const res = nodeResults(await env.client.machine.serviceList({}, env.call(node)));
+        if (res.errors[0]) return res.errors[0].message;
+        const bad = res.messages
+          .flatMap((m) => m.value.services)
+          .filter((s) => s.state !== 'Running' || (s.health && !s.health.unknown && !s.health.healthy))
+          .map((s) => (s.state !== 'Running' ? `${s.id} is ${s.state}` : `${s.id} is unhealthy${s.health?.lastMessage ? ` (${s.health.lastMessage})` : ''}`));
+        return bad.length ? bad.join(', ') : undefined;
+      }),
+  },
+  {
+    name: 'time to be synced',
+    run: (env) =>
+      everyNode(all(env.nodes), async (node) => {
+        const s = await specOf<{ synced?: boolean }>(env, node, 'runtime', TimeStatusType, TimeStatusID);
+        return s?.synced ? undefined : 'the clock is not synchronized yet';
+      }),
+  },
+];
+
+/** The control plane and worker nodes: from the flags, or the targeted nodes sorted by their MachineType. */
+async function clusterNodes(ctx: CommandContext, client: Client, nodes: string[]): Promise<ClusterNodes> {
+  const cps = [...ctx.list('control-plane-nodes'), ...(ctx.string('init-node') ? [ctx.string('init-node')!] : [])];
+  const workers = ctx.list('worker-nodes');
+  if (cps.length || workers.length) {
+    if (cps.length === 0) throw new UsageError('--control-plane-nodes: at least one control plane node is needed');
+    return { controlPlanes: cps, workers };
+  }
+  if (nodes.length === 0) throw new UsageError('no nodes to check: give --control-plane-nodes and --worker-nodes, or nodes with -n (or in the talosconfig context)');
+  const out: ClusterNodes = { controlPlanes: [], workers: [] };
+  for (const node of nodes) {
+    let type: unknown;
+    try {
+      type = parse((await client.cosi.get({ namespace: 'config', type: MachineTypeType, id: MachineTypeID }, { node, timeout: 10_000, signal: ctx.io.signal })).resource?.spec?.yamlSpec ?? '');
+    } catch (e) {
+      throw new Error(`cannot tell the role of node ${node}: ${describeError(e)}; give --control-plane-nodes and --worker-nodes`, { cause: e });
+    }
+    if (type === 'controlplane' || type === 'init') out.controlPlanes.push(node);
+    else out.workers.push(node);
+  }
+  if (out.controlPlanes.length === 0) throw new UsageError(`none of ${nodes.join(', ')} is a control plane node: give --control-plane-nodes`);
+  return out;
+}
+
+/** Waits `ms` unless the signal fires first. */
+const pause = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+/** Runs the checks in order, each until it passes, reporting on stderr as talosctl does; false when time ran out. */
+export async function runChecks(ctx: CommandContext, env: Omit<CheckEnv, 'call'>, checks: Check[], deadline: number): Promise<boolean> {
+  const signal = AbortSignal.any([ctx.io.signal, AbortSignal.timeout(Math.max(0, deadline - Date.now()))]);
+  const call = (node: string): CallOptions => ({ node, timeout: Math.max(1, Math.min(10_000, deadline - Date.now())), signal });
+  for (const check of checks) {
+    let last = '';
+    for (;;) {
+      let r: CheckResult;
+      try {
+        r = await check.run({ ...env, call });
+      } catch (e) {
+        r = fail(describeError(e));
+      }
+      if (signal.aborted && !('skip' in r) && !r.ok) {
+        // the calls cut short by the deadline say nothing new: report why the check was still waiting
+        ctx.err(`error: ${check.name}: not done after the wait timeout${last ? `: ${last}` : ''}\n`);
+        return false;
+      }
+      if ('skip' in r) {
+        ctx.err(`waiting for ${check.name}: SKIP\n`);
+        break;
+      }
+      if (r.ok) {
+        ctx.err(`waiting for ${check.name}: OK\n`);
+        break;
+      }
+      if (r.why !== last) ctx.err(`waiting for ${check.name}: ${r.why}\n`);
+      last = r.why;
+      if (signal.aborted || Date.now() >= deadline) {
+        ctx.err(`error: ${check.name}: not done after the wait timeout: ${r.why}\n`);
+        return false;
+      }
+      await pause(Math.min(1000, deadline - Date.now()), signal);
+    }
+  }
+  return true;
+}
+
+export const healthCommand: Command = {
+  name: 'health',
+  summary: 'Check cluster health',
+  flags: [
+    { name: 'init-node', kind: 'string', description: 'specify IPs of init node' },
+    { name: 'control-plane-nodes', kind: 'list', description: 'specify IPs of control plane nodes' },
+    { name: 'worker-nodes', kind: 'list', description: 'specify IPs of worker nodes' },
+    { name: 'wait-timeout', kind: 'duration', description: 'timeout to wait for the cluster to be ready', default: 20 * 60_000 },
+    { name: 'server', kind: 'bool', description: 'run server-side check (not available: the checks run in bronzectl)', default: false, hidden: true },
+  ],
+  async run(ctx) {
+    ctx.expectArgs(0);
+    const deadline = Date.now() + (ctx.duration('wait-timeout') ?? 20 * 60_000);
+    return withClient(ctx, async (conn) => {
+      const nodes = await clusterNodes(ctx, conn.client, conn.nodes);
+      ctx.err(`discovered nodes: control plane: ${nodes.controlPlanes.join(', ')}; worker: ${nodes.workers.join(', ') || 'none'}\n`);
+      return (await runChecks(ctx, { client: conn.client, nodes }, CHECKS, deadline)) ? 0 : 1;
+    });
+  },
+};
