@@ -51,6 +51,14 @@ function defaultIO(): CommandIO {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   process.once('SIGHUP', stop);
+  // a reader that goes away (`| head`) ends the command quietly, as a Go program ends on SIGPIPE
+  for (const s of [process.stdout, process.stderr]) {
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      ac.abort(new Error('output closed'));
+      process.exit(0);
+    });
+  }
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, signal: ac.signal };
 }
 

@@ -70,7 +70,7 @@ describe('bronzectl version', () => {
     assert.equal(r.code, 1);
     assert.match(r.stdout, /NODE:        10\.5\.0\.2\n/);
     assert.doesNotMatch(r.stdout, /10\.5\.0\.3/);
-    assert.equal(r.stderr, 'error: 10.5.0.3: rpc error: code = Unavailable desc = connection refused\n');
+    assert.equal(r.stderr, 'error: node 10.5.0.3: connection refused\n');
   });
 
   it('says which context or file is wrong', async () => {

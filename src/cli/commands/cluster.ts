@@ -5,6 +5,7 @@ import { talosconfigPath } from '../../client/talosconfig.js';
 import { createCluster, destroyCluster, readCluster } from '../../provision/process.js';
 import type { Command, CommandContext } from '../command.js';
 import { UsageError } from '../flags.js';
+import { outputFlag, outputFormat, printDocuments } from '../output/format.js';
 import { tabulate } from '../output/tabwriter.js';
 
 /** How to run the node program of this build: the bundled entry beside this CLI (TypeScript sources run under tsx). */
@@ -81,10 +82,15 @@ const destroy: Command = {
 const show: Command = {
   name: 'show',
   summary: 'Shows the nodes of a local cluster',
-  flags: [nameFlag, stateFlag, { name: 'provisioner', kind: 'string', description: 'the provisioner', default: 'process' }],
+  flags: [nameFlag, stateFlag, { name: 'provisioner', kind: 'string', description: 'the provisioner', default: 'process' }, outputFlag],
   run(ctx) {
     ctx.expectArgs(0);
+    const format = outputFormat(ctx);
     const info = readCluster(ctx.string('state')!, ctx.string('name')!);
+    if (format !== 'table') {
+      printDocuments(ctx, format, [info]);
+      return 0;
+    }
     ctx.out(`PROVISIONER   ${info.provisioner}\nNAME          ${info.name}\nNETWORK CIDR  ${info.cidr}\n\nNODES:\n\n`);
     ctx.out(tabulate([['NAME', 'TYPE', 'IP', 'PID'], ...info.nodes.map((n) => [n.name, n.type, n.address, String(n.pid)])]));
     return 0;

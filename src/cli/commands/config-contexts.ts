@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { outputFlag, outputFormat, printDocuments } from '../output/format.js';
 import { openTalosconfig } from './config-shared.js';
 
 /** Text columns as Go's tabwriter with padding 3. */
@@ -11,9 +12,17 @@ export const configContextsCommand: Command = {
   name: 'contexts',
   aliases: ['get-contexts'],
   summary: 'List defined contexts',
+  flags: [outputFlag],
   async run(ctx) {
     ctx.expectArgs(0);
+    const format = outputFormat(ctx);
     const c = await openTalosconfig(ctx, { create: true });
+    if (format !== 'table') {
+      const names = Object.keys(c.config.contexts).sort();
+      const docs = names.map((name) => ({ current: name === c.config.context, name, endpoints: c.config.contexts[name]!.endpoints, nodes: c.config.contexts[name]!.nodes ?? [] }));
+      printDocuments(ctx, format, docs);
+      return 0;
+    }
     const rows = [['CURRENT', 'NAME', 'ENDPOINTS', 'NODES']];
     for (const name of Object.keys(c.config.contexts).sort()) {
       const context = c.config.contexts[name]!;

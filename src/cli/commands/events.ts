@@ -13,9 +13,11 @@ import {
   TaskEvent,
   taskEvent_ActionToJSON,
 } from '../../api/gen/machine/machine.js';
+import { nodeErrorOf } from '../../client/results.js';
 import type { Command } from '../command.js';
 import { defaultNode, withClient } from '../connection.js';
-import { UsageError } from '../flags.js';
+import { nodeFailure } from '../errors.js';
+import { outputFormat, structuredPrinter } from '../output/format.js';
 import { tabulate } from '../output/tabwriter.js';
 
 const PREFIX = 'talos/runtime/machine.';
@@ -65,12 +67,12 @@ export const eventsCommand: Command = {
     { name: 'duration', kind: 'duration', description: 'show events for the past duration interval (one second resolution, default is to show no history)' },
     { name: 'since', kind: 'string', description: 'show events after the specified event ID (default is to show no history)' },
     { name: 'actor-id', kind: 'string', description: 'filter events by the specified actor ID (default is no filter)' },
-    { name: 'output', short: 'o', kind: 'string', description: 'output format: table (default) or json (one object per event)', default: 'table' },
+    { name: 'output', short: 'o', kind: 'string', description: 'output format: table (default), json (one object per event and line) or yaml', default: 'table' },
   ],
   async run(ctx) {
     ctx.expectArgs(0);
-    const format = ctx.string('output') ?? 'table';
-    if (format !== 'table' && format !== 'json') throw new UsageError(`--output: unknown format "${format}" (one of: table, json)`);
+    const format = outputFormat(ctx);
+    const printYAML = format === 'yaml' ? structuredPrinter(ctx, 'yaml') : undefined;
     return withClient(ctx, async (conn) => {
       const stream = conn.client.machine.events(
         { tailEvents: ctx.int('tail') ?? 0, tailId: ctx.string('since') ?? '', tailSeconds: Math.round((ctx.duration('duration') ?? 0) / 1000), withActorId: ctx.string('actor-id') ?? '' },
@@ -81,15 +83,20 @@ export const eventsCommand: Command = {
       for await (const ev of stream) {
         const node = ev.metadata?.hostname || fallback;
         if (ev.metadata?.error) {
-          ctx.err(`error: ${node}: ${ev.metadata.error}\n`);
+          ctx.err(`error: ${nodeFailure(node, nodeErrorOf(ev)!)}\n`);
           continue;
         }
         // the first message of every stream carries no event: it says the stream is set up
         if (!ev.data || ev.data.typeUrl === '') continue;
         const described = describeEvent(ev.data.typeUrl, ev.data.value);
         if (!described) continue;
+        const doc = { id: ev.id, event: ev.data.typeUrl, actorId: ev.actorId, source: described[0], message: described[1] };
         if (format === 'json') {
-          ctx.out(`${JSON.stringify({ node, id: ev.id, event: ev.data.typeUrl, actorId: ev.actorId, source: described[0], message: described[1] })}\n`);
+          ctx.out(`${JSON.stringify({ node, ...doc })}\n`);
+          continue;
+        }
+        if (printYAML) {
+          printYAML(node, doc);
           continue;
         }
         // each event is printed (and aligned) as it comes, as talosctl flushes per event

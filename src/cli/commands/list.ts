@@ -1,7 +1,10 @@
-import { ListRequest_Type } from '../../api/gen/machine/machine.js';
+import { FileInfo, ListRequest_Type } from '../../api/gen/machine/machine.js';
+import { nodeErrorOf } from '../../client/results.js';
 import type { Command } from '../command.js';
 import { defaultNode, withClient } from '../connection.js';
+import { nodeFailure } from '../errors.js';
 import { UsageError } from '../flags.js';
+import { outputFlag, outputFormat, structuredPrinter } from '../output/format.js';
 import { goFileMode, humanBytes, lsTime } from '../output/humanize.js';
 import { tabulate } from '../output/tabwriter.js';
 
@@ -16,6 +19,7 @@ export const listCommand: Command = {
     { name: 'humanize', short: 'H', kind: 'bool', description: 'humanize size and time in the output' },
     { name: 'depth', short: 'd', kind: 'int', description: 'maximum recursion depth', default: 1 },
     { name: 'type', short: 't', kind: 'list', description: 'filter by specified types: f (regular file), d (directory), l, L (symbolic link)' },
+    outputFlag,
   ],
   async run(ctx) {
     const [root = '/'] = ctx.expectArgs(0, 1);
@@ -31,6 +35,8 @@ export const listCommand: Command = {
     }
     const long = ctx.bool('long');
     const human = ctx.bool('humanize');
+    const format = outputFormat(ctx);
+    const print = format === 'table' ? undefined : structuredPrinter(ctx, format);
     return withClient(ctx, async (conn) => {
       const multiple = conn.nodes.length > 1;
       const rows: string[][] = [long ? ['NODE', 'MODE', 'UID', 'GID', 'SIZE(B)', 'LASTMOD', 'LABEL', 'NAME'] : ['NODE', 'NAME']];
@@ -39,13 +45,17 @@ export const listCommand: Command = {
       for await (const info of stream) {
         const node = info.metadata?.hostname || defaultNode(conn);
         if (info.metadata?.error) {
-          ctx.err(`error: ${node}: ${info.metadata.error}\n`);
+          ctx.err(`error: ${nodeFailure(node, nodeErrorOf(info)!)}\n`);
           failed = true;
           continue;
         }
         if (info.error) {
           ctx.err(`error: ${node}: error reading file ${info.name}: ${info.error}\n`);
           failed = true;
+          continue;
+        }
+        if (print) {
+          print(node, FileInfo.toJSON(info));
           continue;
         }
         if (!long) {
@@ -66,7 +76,7 @@ export const listCommand: Command = {
           info.link ? `${info.relativeName} -> ${info.link}` : info.relativeName,
         ]);
       }
-      if (long || multiple) ctx.out(tabulate(rows));
+      if (!print && (long || multiple)) ctx.out(tabulate(rows));
       return failed ? 1 : 0;
     });
   },

@@ -1,8 +1,9 @@
 import { basename } from 'node:path';
-import type { ProcessInfo } from '../../api/gen/machine/machine.js';
+import { Process, type ProcessInfo } from '../../api/gen/machine/machine.js';
 import type { Command } from '../command.js';
 import { defaultNode, perNode, withClient } from '../connection.js';
 import { UsageError } from '../flags.js';
+import { outputFlag, outputFormat, printStructured } from '../output/format.js';
 import { columnize, humanBytes } from '../output/humanize.js';
 
 /** The command line as talosctl shows it: the executable's full path in place of argv[0] when they match. */
@@ -18,13 +19,18 @@ export const processesCommand: Command = {
   name: 'processes',
   aliases: ['p', 'ps'],
   summary: 'List running processes',
-  flags: [{ name: 'sort', short: 's', kind: 'string', description: 'Column to sort output by. [rss|cpu]', default: 'rss' }],
+  flags: [{ name: 'sort', short: 's', kind: 'string', description: 'Column to sort output by. [rss|cpu]', default: 'rss' }, outputFlag],
   async run(ctx) {
     ctx.expectArgs(0);
     const sort = ctx.string('sort') ?? 'rss';
     if (sort !== 'rss' && sort !== 'cpu') throw new UsageError(`--sort: unknown column "${sort}" (rss or cpu)`);
+    const format = outputFormat(ctx);
     return withClient(ctx, async (conn) => {
       const { items, failed } = perNode(ctx, await conn.client.machine.processes(), defaultNode(conn));
+      if (format !== 'table') {
+        printStructured(ctx, format, items.map(({ node, value }) => ({ node, value: Process.toJSON(value) })));
+        return failed ? 1 : 0;
+      }
       const lines = [['NODE', 'PID', 'STATE', 'THREADS', 'CPU-TIME', 'VIRTMEM', 'RESMEM', 'LABEL', 'COMMAND']];
       for (const { node, value } of items) {
         const procs = [...value.processes].sort((a, b) => (sort === 'cpu' ? b.cpuTime - a.cpuTime : Number(BigInt(b.residentMemory) - BigInt(a.residentMemory))));

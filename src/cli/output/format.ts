@@ -2,22 +2,40 @@ import { stringify } from 'yaml';
 import type { CommandContext } from '../command.js';
 import { UsageError } from '../flags.js';
 
-/** The `-o/--output` flag every command accepts for machine-readable output. */
+/** The `-o/--output` flag every command that prints data accepts for machine-readable output. */
 export const outputFlag = { name: 'output', short: 'o', kind: 'string' as const, description: 'output format: table (default), json or yaml', default: 'table' };
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
 
-export function outputFormat(ctx: CommandContext, allowed: readonly string[] = ['table', 'json', 'yaml']): OutputFormat {
-  const f = ctx.string('output') ?? 'table';
-  if (!allowed.includes(f)) throw new UsageError(`--output: unknown format "${f}" (one of: ${allowed.join(', ')})`);
-  return f as OutputFormat;
+/** The `--output` value, checked against the formats the command has (the first is the default). */
+export function outputFormat<F extends string = OutputFormat>(ctx: CommandContext, allowed: readonly F[] = ['table', 'json', 'yaml'] as unknown as F[]): F {
+  const f = ctx.string('output') ?? allowed[0]!;
+  if (!(allowed as readonly string[]).includes(f)) throw new UsageError(`--output: unknown format "${f}" (one of: ${allowed.join(', ')})`);
+  return f as F;
 }
 
-/** Prints answers as JSON (one indented object per node) or YAML (documents separated by `---`). */
+/**
+ * Prints answers one at a time, as they arrive: JSON as one indented object per node and message, YAML as documents
+ * separated by `---`. Each object starts with the node it came from.
+ */
+export function structuredPrinter(ctx: CommandContext, format: 'json' | 'yaml'): (node: string, value: unknown) => void {
+  let first = true;
+  return (node, value) => {
+    const doc = value !== null && typeof value === 'object' && !Array.isArray(value) ? { node, ...(value as object) } : { node, value };
+    if (format === 'json') ctx.out(`${JSON.stringify(doc, null, 2)}\n`);
+    else ctx.out(`${first ? '' : '---\n'}${stringify(doc, { lineWidth: 0 })}`);
+    first = false;
+  };
+}
+
+/** Prints a list of answers as JSON (one indented object per node) or YAML (documents separated by `---`). */
 export function printStructured(ctx: CommandContext, format: 'json' | 'yaml', items: { node: string; value: unknown }[]): void {
-  if (format === 'json') {
-    for (const { node, value } of items) ctx.out(`${JSON.stringify({ node, ...(value as object) }, null, 2)}\n`);
-    return;
-  }
-  ctx.out(items.map(({ node, value }) => stringify({ node, ...(value as object) }, { lineWidth: 0 })).join('---\n'));
+  const print = structuredPrinter(ctx, format);
+  for (const { node, value } of items) print(node, value);
+}
+
+/** Prints local data (no node involved) as JSON objects or YAML documents. */
+export function printDocuments(ctx: CommandContext, format: 'json' | 'yaml', docs: unknown[]): void {
+  if (format === 'json') for (const d of docs) ctx.out(`${JSON.stringify(d, null, 2)}\n`);
+  else ctx.out(docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n'));
 }

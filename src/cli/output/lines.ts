@@ -2,16 +2,18 @@ import type { Data } from '../../api/gen/common/common.js';
 import { nodeErrorOf } from '../../client/results.js';
 import type { CommandContext } from '../command.js';
 import { nodeFailure } from '../errors.js';
+import { structuredPrinter } from './format.js';
 
 /**
  * Prints a stream of byte chunks (Logs, Dmesg) as lines prefixed with their node, as talosctl does: chunks of each
  * node are joined and cut at line ends, so lines of different nodes never mix. A node's error goes to stderr.
  * Returns whether any node failed.
  */
-export async function printLines(ctx: CommandContext, stream: AsyncIterable<Data>, fallbackNode: string, json: boolean): Promise<boolean> {
+export async function printLines(ctx: CommandContext, stream: AsyncIterable<Data>, fallbackNode: string, format: 'text' | 'json' | 'yaml'): Promise<boolean> {
   const partial = new Map<string, string>();
   let failed = false;
-  const emit = (node: string, line: string) => ctx.out(json ? `${JSON.stringify({ node, message: line })}\n` : `${node}: ${line}\n`);
+  const yaml = format === 'yaml' ? structuredPrinter(ctx, 'yaml') : undefined;
+  const emit = (node: string, line: string) => (yaml ? yaml(node, { message: line }) : ctx.out(format === 'json' ? `${JSON.stringify({ node, message: line })}\n` : `${node}: ${line}\n`));
   for await (const d of stream) {
     if (d.metadata?.error) {
       ctx.err(`error: ${nodeFailure(d.metadata.hostname || fallbackNode, nodeErrorOf(d)!)}\n`);
