@@ -17,6 +17,8 @@ const root = new URL('../..', import.meta.url).pathname;
 const ADDRESS = '127.77.5.2';
 // the node runs containerd where it is installed; the CRI instance also needs the configuration written for it
 const expectContainerd = which('containerd') ? 'Running' : 'Skipped';
+// the CRI instance also needs runc and root
+const expectCRI = which('containerd') && which('runc') && process.getuid?.() === 0 ? 'Running' : 'Skipped';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
@@ -93,7 +95,11 @@ describe('reboot, reset and shutdown of a process node', () => {
     assert.notEqual(after, before);
     assert.equal(node.exitCode, null);
     const services = await client.machine.serviceList({}, { timeout: 10_000 });
-    assert.deepEqual(services.messages[0]!.services.map((s) => [s.id, s.state]).sort(), [['apid', 'Running'], ['containerd', expectContainerd], ['cri', 'Skipped'], ['machined', 'Running'], ['trustd', 'Running']]);
+    const states = Object.fromEntries(services.messages[0]!.services.map((s) => [s.id, s.state]));
+    // the kubelet's image cannot be pulled here: it fails and is retried, which says nothing about the reboot
+    assert.match(states.kubelet ?? '', /^(Preparing|Waiting|Failed|Skipped)$/);
+    delete states.kubelet;
+    assert.deepEqual(states, { apid: 'Running', containerd: expectContainerd, cri: expectCRI, etcd: 'Preparing', machined: 'Running', trustd: 'Running', udevd: 'Skipped' });
   });
 
   it('applies a config with a reboot: stored, then the node boots with it', { timeout: 90_000 }, async () => {
@@ -141,7 +147,7 @@ describe('reboot, reset and shutdown of a process node', () => {
       const m = /started with PID (\d+)/.exec(s.events!.events.map((e) => e.msg).join('\n'));
       return m ? [Number(m[1])] : [];
     });
-    assert.equal(pids.length, 2, 'apid and trustd run as processes (machined serves in its own)');
+    assert.ok(pids.length >= 2, 'apid and trustd (and containerd where it runs) run as processes; machined serves in its own');
     const r = await client.machine.shutdown({ force: false }, { timeout: 10_000 });
     assert.match(r.messages[0]!.actorId, UUID);
     assert.equal(await exited, 0);
