@@ -161,7 +161,7 @@ IMAGE_MODULES=(
   loop squashfs overlay isofs iso9660 xfs fat vfat nls_cp437 nls_iso8859_1 nls_ascii efivarfs
   virtio virtio_ring virtio_pci virtio_mmio virtio_blk virtio_scsi virtio_net virtio_console virtio_rng
   nvme ahci sd_mod sr_mod
-  e1000 e1000e igb igbvf ixgbe ixgbevf r8169 vmxnet3 ena gve bnxt_en tg3 mlx4_en mlx5_core hv_netvsc i40e ice
+  e1000 e1000e igb igbvf ixgbe ixgbevf r8169 vmxnet3 ena gve bnxt_en tg3 mlx4_en mlx5_core i40e ice
 )
 
 make_initramfs() {
@@ -174,8 +174,8 @@ make_initramfs() {
   cp "$WORK/rootfs.sqsh" "$dir/rootfs.sqsh"
   find "$dir" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
   (cd "$dir" && find . -mindepth 1 | sort | cpio --quiet -o -H newc --reproducible -R 0:0) >"$WORK/initramfs.cpio"
-  # the squashfs inside is already compressed: light xz, single-threaded so the bytes do not depend on the machine
-  xz -T1 -1 --check=crc32 -c "$WORK/initramfs.cpio" >"$outfile"
+  # the squashfs inside is already compressed: light xz; fixed blocks, so the bytes do not depend on the thread count
+  xz -T2 --block-size=16MiB -0 --check=crc32 -c "$WORK/initramfs.cpio" >"$outfile"
   rm -f "$WORK/initramfs.cpio"
 }
 

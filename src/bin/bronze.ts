@@ -10,6 +10,7 @@ import { quietIPServerNameWarning } from '../client/warnings.js';
 import { startMachined } from '../machined/main.js';
 import { pid1ExitStatus, RebootCommand } from '../machined/sequencer/index.js';
 import { KernelCmdline } from '../platform/cmdline.js';
+import { metalConsole } from '../platform/console.js';
 import { dieWithSupervisor, watchLifeline } from '../sys/lifeline.js';
 import { runTrustd } from '../trustd/main.js';
 
@@ -79,6 +80,8 @@ async function main(): Promise<number> {
           trustdCommand: [process.execPath, ...process.execArgv, self, 'trustd'],
           trustdPort: flag(argv, 'trustd-port') ? Number(flag(argv, 'trustd-port')) : undefined,
           signal: ac.signal,
+          // a real machine shows machined's log on its console
+          logStream: metal ? metalConsole() : undefined,
         });
         const outcome = await Promise.race([aborted, m.ended]);
         await m.stop();

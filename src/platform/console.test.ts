@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
+import { describe, it } from 'node:test';
+import { consoleLine, MAINTENANCE_MESSAGE, maintenanceHint, metalConsole } from './console.js';
+
+describe('metal console', { timeout: 10_000 }, () => {
+  it('shows info and above, with the fields that name where a line comes from', () => {
+    assert.equal(consoleLine({ level: 20, msg: 'debug' }), undefined);
+    assert.equal(consoleLine({ level: 30, msg: 'machined API serving', pid: 7 }), '[bronze] machined API serving');
+    assert.equal(consoleLine({ level: 40, msg: 'config source failed', source: 'platform', err: 'boom' }), '[bronze] warn: config source failed source=platform err=boom');
+    assert.equal(consoleLine({ level: 30, msg: 'waiting', services: ['apid', 'cri'] }), '[bronze] waiting services=["apid","cri"]');
+  });
+
+  it('tells how to apply a config in maintenance mode, with the node address', () => {
+    const hint = maintenanceHint(['10.0.2.15', 'fec0::1']);
+    assert.equal(hint[1], '[bronze] this node is reachable at: 10.0.2.15, fec0::1');
+    assert.match(hint[2]!, /apply-config --insecure --nodes 10\.0\.2\.15 --file <config\.yaml>/);
+  });
+
+  it('prints the hint once an IPv4 address is up', async () => {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (d) => (text += d));
+    let addrs: string[] = ['fec0::5'];
+    const sink = metalConsole({ out, addresses: () => addrs, addressPollMs: 5 });
+    sink.write(`${JSON.stringify({ level: 40, msg: `${MAINTENANCE_MESSAGE}: waiting for one to be applied (maintenance)` })}\n`);
+    assert.match(text, /warn: no machine config stored/);
+    assert.doesNotMatch(text, /apply-config/);
+    addrs = ['10.0.2.15', 'fec0::5'];
+    while (!text.includes('apply-config')) await once(out, 'data');
+    assert.match(text, /--nodes 10\.0\.2\.15 /);
+  });
+
+  it('passes lines that are not JSON through', () => {
+    const out = new PassThrough();
+    metalConsole({ out }).write('plain text\n');
+    assert.equal(out.read().toString(), '[bronze] plain text\r\n');
+  });
+});
