@@ -13,7 +13,7 @@ interface Group {
 }
 
 /** Files in bench/ that are not groups. */
-const NOT_GROUPS = new Set(['index', 'results', 'fuzz', 'cluster']);
+const NOT_GROUPS = new Set(['index', 'results', 'fuzz', 'cluster', 'qemu']);
 
 const dir = dirname(fileURLToPath(import.meta.url));
 const groups = readdirSync(dir)

@@ -9,6 +9,13 @@ export interface Figure {
   /** the goal as text, e.g. `>= 500000`, or `reported` */
   goal: string;
   met: boolean | null;
+  /** why the figure was not measured on this machine (value is then null) */
+  skipped?: string;
+}
+
+/** A figure that could not be measured here, and why (a missing image, QEMU or root). */
+export function skipped(name: string, unit: string, goal: `>= ${number}` | `<= ${number}` | undefined, why: string): Figure {
+  return { name, value: null as unknown as number, unit, goal: goal ?? 'reported', met: null, skipped: why };
 }
 
 const dir = new URL('./results/', import.meta.url).pathname;
@@ -45,7 +52,7 @@ export function record(figures: Figure[]): void {
 
 /** Prints figures as a table. */
 export function table(figures: Figure[]): string {
-  const rows = [['NAME', 'VALUE', 'UNIT', 'GOAL', 'MET'], ...figures.map((f) => [f.name, String(f.value), f.unit, f.goal, f.met === null ? '-' : f.met ? 'yes' : 'NO'])];
+  const rows = [['NAME', 'VALUE', 'UNIT', 'GOAL', 'MET'], ...figures.map((f) => [f.name, f.skipped ? '-' : String(f.value), f.unit, f.goal, f.skipped ? `skipped: ${f.skipped}` : f.met === null ? '-' : f.met ? 'yes' : 'NO'])];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return `${rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('   ').trimEnd()).join('\n')}\n`;
 }

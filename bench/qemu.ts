@@ -1,0 +1,84 @@
+/**
+ * Booting the image of `_out/` under QEMU for the benchmark groups (scripts/qemu-run): where it is missing, the reason
+ * a figure is skipped.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { type Client, loadClientFromTalosconfig, quietIPServerNameWarning } from '../src/client/index.js';
+import { delay } from './cluster.js';
+
+const root = new URL('..', import.meta.url).pathname;
+export type Arch = 'amd64' | 'arm64';
+const QEMU: Record<Arch, string> = { amd64: 'qemu-system-x86_64', arm64: 'qemu-system-aarch64' };
+
+/** Why the image of `arch` cannot be booted here, or undefined when it can. */
+export function cannotBoot(arch: Arch): string | undefined {
+  for (const f of [`vmlinuz-${arch}`, `initramfs-${arch}.xz`]) if (!existsSync(join(root, '_out', f))) return `_out/${f} is missing (make image ARCH=${arch})`;
+  if (spawnSync(QEMU[arch], ['--version']).status !== 0) return `${QEMU[arch]} is not installed (make image-deps)`;
+  return undefined;
+}
+
+export interface VM {
+  client: Client;
+  /** ms since the epoch when QEMU was started */
+  started: number;
+  stop(): Promise<void>;
+}
+
+/** Boots the kernel + initramfs of `arch` with a generated control-plane config served by URL; 2 GiB. */
+export async function bootVM(arch: Arch): Promise<VM> {
+  quietIPServerNameWarning();
+  const work = mkdtempSync(join(tmpdir(), `bronze-bench-qemu-${arch}-`));
+  const started = Date.now();
+  const child: ChildProcess = spawn(join(root, 'scripts/qemu-run'), ['--arch', arch, '--boot', 'kernel', '--work', work, '--memory', '2048'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+    await exited;
+    rmSync(work, { recursive: true, force: true });
+  };
+  try {
+    const first = await Promise.race([
+      new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve)),
+      exited.then(() => {
+        throw new Error(`scripts/qemu-run ended: ${stderr}`);
+      }),
+    ]);
+    const info = JSON.parse(first) as { api: string; talosconfig: string };
+    const client = await loadClientFromTalosconfig({ talosconfig: info.talosconfig, endpoints: [info.api] });
+    return {
+      client,
+      started,
+      stop: async () => {
+        client.close();
+        await stop();
+      },
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** Calls Version until it answers (polling every 100 ms); returns the seconds since QEMU started. */
+export async function firstVersion(vm: VM, timeoutMs: number): Promise<number> {
+  const deadline = vm.started + timeoutMs;
+  for (;;) {
+    try {
+      await vm.client.machine.version({}, { timeout: 2000 });
+      return (Date.now() - vm.started) / 1000;
+    } catch (e) {
+      if (Date.now() > deadline) throw new Error(`no Version answer within ${timeoutMs} ms`, { cause: e });
+      await delay(100);
+    }
+  }
+}
