@@ -89,7 +89,7 @@ describe('cpuinfo', () => {
     const model = /^model name\s*:\s*(.*)$/m.exec(text);
     if (model) assert.equal(cpus[0].modelName, model[1]);
     const flags = /^flags\s*:\s*(.*)$/m.exec(text);
-    if (flags) assert.deepEqual(cpus[0].flags, flags[1].split(' '));
+    if (flags) assert.deepEqual(cpus[0].flags, flags[1].split(/\s+/).filter(Boolean));
   });
 
   test('arm64 layout', () => {
