@@ -2,6 +2,7 @@ import { parse, stringify } from 'yaml';
 import type { Resource as PBResource } from '../../api/gen/cosi/resource.js';
 import { EventType } from '../../api/gen/cosi/state.js';
 import type { Client } from '../../client/client.js';
+import { RpcError } from '../../client/errors.js';
 import type { CallOptions } from '../../client/rpc.js';
 import type { Command, CommandContext } from '../command.js';
 import { connect } from '../connection.js';
@@ -30,6 +31,18 @@ async function resolve(client: Client, name: string, opts: CallOptions): Promise
   if (matches.length === 0) throw new Error(`resource "${name}" is not registered`);
   if (matches.length > 1) throw new Error(`resource type "${name}" is ambiguous: ${matches.map((m) => m.type).join(', ')}`);
   return matches[0]!;
+}
+
+/** Resolves on the first node that answers: a node that is down is reported later, beside the others' output. */
+async function resolveOnAny(client: Client, name: string, routes: CallOptions[]): Promise<Definition> {
+  for (const [i, opts] of routes.entries()) {
+    try {
+      return await resolve(client, name, opts);
+    } catch (e) {
+      if (!(e instanceof RpcError) || i === routes.length - 1) throw e;
+    }
+  }
+  throw new Error('no node to ask');
 }
 
 /** Metadata as talosctl's YAML shows it, in its key order, empty collections left out. */
@@ -107,7 +120,7 @@ export const getCommand: Command = {
     try {
       const nodes = conn.nodes.length ? conn.nodes : [undefined];
       const route = (n: string | undefined): CallOptions => ({ ...(n ? { node: n } : { nodes: [] }), signal: ctx.io.signal });
-      const def = await resolve(conn.client, typeName!, route(nodes[0]));
+      const def = await resolveOnAny(conn.client, typeName!, nodes.map(route));
       const namespace = ctx.string('namespace') ?? def.defaultNamespace;
       const out = printer(ctx, format, def, ctx.bool('watch'));
       let failed = false;
