@@ -67,4 +67,37 @@ describe('config acquisition', async () => {
       server.close();
     }
   });
+
+  it('downloads on metal only once the network has an address', async () => {
+    const asked: string[] = [];
+    const server = createServer((req, res) => {
+      asked.push(req.url ?? '');
+      res.end(full);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    let ready!: () => void;
+    const waited = new Promise<void>((r) => (ready = r));
+    let waiting = false;
+    try {
+      const platform = metalConfigSource(`http://127.0.0.1:${port}/config`, {
+        values: {},
+        networkReady: async () => {
+          waiting = true;
+          await waited;
+        },
+      });
+      const got = acquireConfig([platform], { signal });
+      await new Promise<void>((r) => setImmediate(r));
+      assert.equal(waiting, true);
+      assert.deepEqual(asked, [], 'nothing downloaded before the address');
+      ready();
+      assert.deepEqual(await got, { kind: 'config', text: full, source: 'platform' });
+      assert.deepEqual(asked, ['/config']);
+      // `none` does not wait for the network
+      assert.deepEqual(await acquireConfig([metalConfigSource('none', { values: {}, networkReady: () => new Promise<void>(() => undefined) })], { signal }), { kind: 'maintenance' });
+    } finally {
+      server.close();
+    }
+  });
 });

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import { loadConfig } from '../config/loader.js';
+import type { State } from '../cosi/state.js';
 import { type FetchConfigOptions, loadMetalConfig } from '../platform/config-url.js';
+import { NetworkStatusID, type NetworkStatusSpec, NetworkStatusType } from '../resources/network/status.js';
 
 /** Where a machine config can come from, in Talos's order (disk, cmdline-early, platform, cmdline-late). */
 export interface ConfigSource {
@@ -68,15 +70,32 @@ export async function acquireConfig(
   return partial ? { kind: 'maintenance', partial } : { kind: 'maintenance' };
 }
 
+/** Resolves once the node has an address (NetworkStatus addressReady), as Talos waits before it downloads its config. */
+export function addressReady(state: State): (signal: AbortSignal) => Promise<void> {
+  return async (signal) => {
+    await state.watchFor({ namespace: 'network', type: NetworkStatusType, id: NetworkStatusID }, (r) => (r?.spec as NetworkStatusSpec | undefined)?.addressReady === true, signal);
+  };
+}
+
 /**
  * The metal platform's source: the `talos.config=` kernel parameter (a URL whose query may ask for `${uuid}`,
- * `${mac}`, `${hostname}`, `${serial}` and `${code}`, downloaded with retries), `none`, or `metal-iso`.
+ * `${mac}`, `${hostname}`, `${serial}` and `${code}`, downloaded with retries), `none`, or `metal-iso`. A network URL
+ * is downloaded once `networkReady` resolves (the links are up and DHCP gave an address): attempts before that only
+ * fail and stretch the backoff between the next ones.
  */
-export function metalConfigSource(param: string | undefined, opts: Omit<FetchConfigOptions, 'signal'>): ConfigSource {
+export function metalConfigSource(
+  param: string | undefined,
+  opts: Omit<FetchConfigOptions, 'signal'> & { networkReady?: (signal: AbortSignal) => Promise<void>; logger?: Logger },
+): ConfigSource {
+  const { networkReady, logger, ...fetchOpts } = opts;
   return {
     name: 'platform',
     load: async (signal) => {
-      const r = await loadMetalConfig(param, { ...opts, signal });
+      if (networkReady && param !== undefined && /^https?:/i.test(param)) {
+        logger?.info('waiting for a network address before downloading the config');
+        await networkReady(signal);
+      }
+      const r = await loadMetalConfig(param, { ...fetchOpts, signal });
       if (r.kind === 'config') return r.data;
       if (r.kind === 'metal-iso') throw new ConfigAcquireError('BRONZE_ACQUIRE_SOURCE', 'talos.config=metal-iso: reading config.yaml from the metal-iso volume is not supported yet');
       return undefined;

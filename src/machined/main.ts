@@ -87,7 +87,7 @@ import { MetaStore, metaKeyID } from './meta/index.js';
 import { MetaKeyType } from '../resources/runtime/meta-key.js';
 import { adminKubeconfig, kubeconfigArchive } from './api/kubeconfig.js';
 import { generateClientConfiguration } from './api/client-config.js';
-import { acquireConfig, type ConfigSource, metalConfigSource } from './acquire.js';
+import { acquireConfig, addressReady, type ConfigSource, metalConfigSource } from './acquire.js';
 import { ConfigApplier } from './apply.js';
 import { ConfigStore } from './config-store.js';
 import { EventStream } from './events/index.js';
@@ -473,7 +473,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       loadConfig: async ({ signal }) => {
         // the state directory is STATE; metal also looks at talos.config=
         const sources: ConfigSource[] = [{ name: 'disk', load: async () => store.read() }];
-        if (metal) sources.push(metalConfigSource(cmdline?.configURL, { values: configURLValues(), onAttemptError: (e, n) => logger.warn({ attempt: n, err: e.message }, 'downloading the config failed') }));
+        if (metal) sources.push(metalConfigSource(cmdline?.configURL, { networkReady: addressReady(state), logger, values: configURLValues(), onAttemptError: (e, n) => logger.warn({ attempt: n, err: e.message }, 'downloading the config failed') }));
         const got = await acquireConfig(sources, { signal, logger });
         if (got.kind === 'config') {
           if (got.source !== 'disk') store.write(Buffer.from(got.text));
