@@ -19,6 +19,7 @@ import { kubeconfigCommand } from './kubeconfig.js';
 import { rebootCommand, resetCommand, shutdownCommand } from './lifecycle.js';
 import { listCommand } from './list.js';
 import { dmesgCommand, logsCommand } from './logs.js';
+import { machineconfigCommand } from './machineconfig.js';
 import { memoryCommand } from './memory.js';
 import { metaCommand } from './meta.js';
 import { mountsCommand } from './mounts.js';
@@ -55,6 +56,7 @@ export const commands: Command[] = [
   kubeconfigCommand,
   listCommand,
   logsCommand,
+  machineconfigCommand,
   memoryCommand,
   metaCommand,
   mountsCommand,
