@@ -109,7 +109,7 @@ describe('MachineService on machined', () => {
   });
 
   it('answers what it cannot do yet with Unimplemented naming the missing part', async () => {
-    await assert.rejects(client.machine.etcdMemberList(), (e: unknown) => e instanceof RpcError && e.grpcCode === status.UNIMPLEMENTED && /EtcdMemberList is not implemented: etcd/.test(e.details));
+    await assert.rejects(client.machine.etcdMemberList(), (e: unknown) => e instanceof RpcError && e.grpcCode === status.UNIMPLEMENTED && /EtcdMemberList is not implemented/.test(e.details));
     await assert.rejects(async () => {
       for await (const _ of client.machine.dmesg({}));
     }, (e: unknown) => e instanceof RpcError && e.grpcCode === status.UNIMPLEMENTED && /kernel log is not available/.test(e.details));

@@ -66,6 +66,6 @@ describe('a process cluster of a control plane and a worker', () => {
 
   it('proxies one-to-one to the worker', async () => {
     const s = await client.machine.serviceList({}, { node: WORKER, timeout: 15_000 });
-    assert.deepEqual(s.messages[0]!.services.map((x) => x.id), ['apid', 'containerd', 'cri', 'machined']);
+    assert.deepEqual(s.messages[0]!.services.map((x) => x.id), ['apid', 'containerd', 'cri', 'kubelet', 'machined', 'udevd']);
   });
 });

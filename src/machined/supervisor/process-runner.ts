@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
@@ -10,6 +11,9 @@ import { SupervisorError, messageOf } from './errors.js';
 import { delay } from './health.js';
 import { goQuoteList, type Runner, type RunnerHooks } from './runner.js';
 import { ServiceState } from './state.js';
+
+/** util-linux's setpriv, where the system has it (Debian does; the image may not). */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
 
 /** PATH given to services when the environment has none (Talos's default). */
 export const DEFAULT_PATH = '/usr/bin:/usr/sbin:/bin:/sbin:/usr/local/bin:/usr/local/sbin';
@@ -139,7 +143,11 @@ export class ProcessRunner implements Runner {
 
   private async runOnce(hooks: RunnerHooks, stopSignal: AbortSignal): Promise<void> {
     const cgroup = await this.prepareCgroup();
-    const child = spawn(this.opts.args[0], this.opts.args.slice(1), {
+    // a process without a lifeline gets SIGKILL from the kernel if machined dies (util-linux setpriv sets the parent-death
+    // signal, then execs it): each service runs in a process group of its own, which a kill of machined's group misses
+    const deathSignal = !this.opts.lifeline && SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--'] : [];
+    const argv = [...deathSignal, ...this.opts.args];
+    const child = spawn(argv[0]!, argv.slice(1), {
       cwd: this.opts.cwd,
       env: this.env(),
       uid: this.opts.uid,
