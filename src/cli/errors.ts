@@ -45,9 +45,20 @@ function serverCause(code: number | undefined, details: string): string {
 
 /** One line for a node that failed: `node 10.5.0.3: connection refused`. */
 export function nodeFailure(node: string, e: unknown): string {
-  if (e instanceof NodeError) return `node ${e.node}: ${serverCause(e.grpcCode, e.message.slice(e.node.length + 2))}`;
-  if (e instanceof RpcError) return `node ${node}: ${serverCause(e.grpcCode, e.details)}`;
-  return `node ${node}: ${describeError(e)}`;
+  if (e instanceof NodeError) return `node ${e.node}: ${causeOf(e)}`;
+  return `node ${node}: ${causeOf(e)}`;
+}
+
+/** The cause of a failure in a few words, without naming where it happened (the caller names the node). */
+export function causeOf(e: unknown): string {
+  if (e instanceof NodeError) return serverCause(e.grpcCode, e.message.slice(e.node.length + 2));
+  if (e instanceof RpcError) return serverCause(e.grpcCode, e.details);
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The host a transport failure names (`connect ECONNREFUSED 10.5.0.3:50000`), if any. */
+function failedAddress(details: string): string | undefined {
+  return /\b(?:ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ECONNRESET) ([^\s),]+)/.exec(details)?.[1]?.replace(/\.$/, '');
 }
 
 /**
@@ -59,7 +70,12 @@ export function describeError(e: unknown): string {
   if (e instanceof RpcError) {
     const cause = serverCause(e.grpcCode, e.details);
     const transport = e.grpcCode === status.UNAVAILABLE || e.grpcCode === status.DEADLINE_EXCEEDED;
-    if (transport && e.endpoint && !e.details.includes('; ')) return `endpoint ${e.endpoint}: ${cause}`;
+    if (transport && e.endpoint && !e.details.includes('; ')) {
+      // the endpoint answered, but the node it proxied to did not: name that node
+      const addr = failedAddress(e.details);
+      if (addr && addr !== e.endpoint) return `node ${addr.replace(/:\d+$/, '')}: ${cause}`;
+      return `endpoint ${e.endpoint}: ${cause}`;
+    }
     if (transport && e.details.includes('; ')) {
       // every endpoint was tried: name each with its cause
       return e.details

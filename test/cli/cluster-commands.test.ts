@@ -253,6 +253,13 @@ describe('bronzectl commands on a process cluster', () => {
     assert.equal(downLogs.code, 1);
     assert.match(downLogs.stdout, new RegExp(`^${esc(WORKER)}: `));
     assert.equal(downLogs.stderr, `error: node ${DOWN}: connection refused\n`);
+    // one-to-one calls name the node behind the endpoint as well
+    const downCopy = await bronzectl('-n', DOWN, 'cp', '/etc/hosts', join(dir, 'never'));
+    assert.equal(downCopy.code, 1);
+    assert.equal(downCopy.stderr, `error: node ${DOWN}: connection refused\n`);
+    const downHealth = await bronzectl('health', '--control-plane-nodes', CP, '--worker-nodes', DOWN, '--wait-timeout', '2s', '--skip', 'kubelet');
+    assert.equal(downHealth.code, 1);
+    assert.match(downHealth.stderr, new RegExp(`\\nwaiting for apid to be ready: ${esc(DOWN)}: connection refused\\nerror: apid to be ready: not done after the wait timeout: ${esc(DOWN)}: connection refused\\n$`));
     const endpoint = await bronzectl('-e', DOWN, '-n', WORKER, 'memory');
     assert.equal(endpoint.code, 1);
     assert.equal(endpoint.stderr, `error: endpoint ${DOWN}:50000: connection refused\n`);

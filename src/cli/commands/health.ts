@@ -7,7 +7,7 @@ import { MachineStatusID, MachineStatusType } from '../../resources/runtime/mach
 import { TimeStatusID, TimeStatusType } from '../../resources/time/time-status.js';
 import type { Command, CommandContext } from '../command.js';
 import { withClient } from '../connection.js';
-import { describeError } from '../errors.js';
+import { causeOf, describeError } from '../errors.js';
 import { UsageError } from '../flags.js';
 
 /** The nodes a health check looks at, by role. */
@@ -47,7 +47,7 @@ async function everyNode(nodes: string[], test: (node: string) => Promise<string
     try {
       why = await test(node);
     } catch (e) {
-      why = describeError(e);
+      why = causeOf(e);
     }
     if (why !== undefined) return fail(`${node}: ${why}`);
   }
@@ -172,7 +172,7 @@ async function clusterNodes(ctx: CommandContext, client: Client, nodes: string[]
     try {
       type = parse((await client.cosi.get({ namespace: 'config', type: MachineTypeType, id: MachineTypeID }, { node, timeout: 10_000, signal: ctx.io.signal })).resource?.spec?.yamlSpec ?? '');
     } catch (e) {
-      throw new Error(`cannot tell the role of node ${node}: ${describeError(e)}; give --control-plane-nodes and --worker-nodes`, { cause: e });
+      throw new Error(`cannot tell the role of node ${node}: ${causeOf(e)}; give --control-plane-nodes and --worker-nodes`, { cause: e });
     }
     if (type === 'controlplane' || type === 'init') out.controlPlanes.push(node);
     else out.workers.push(node);
