@@ -1,4 +1,5 @@
 import { type Command, CommandContext, type CommandIO } from './command.js';
+import { goDuration } from '../config/decode.js';
 import { commands } from './commands/index.js';
 import { describeError } from './errors.js';
 import { type FlagSpec, parseArgs, UsageError } from './flags.js';
@@ -24,7 +25,7 @@ function flagLine(f: FlagSpec): string {
   const def =
     f.default === undefined || f.default === false || f.default === '' || (Array.isArray(f.default) && f.default.length === 0)
       ? ''
-      : ` (default ${Array.isArray(f.default) ? `[${f.default.join(',')}]` : String(f.default)})`;
+      : ` (default ${Array.isArray(f.default) ? `[${f.default.join(',')}]` : f.kind === 'duration' ? goDuration(Number(f.default)) : String(f.default)})`;
   return `  ${pad(names + kind, 36)}${f.description}${def}\n`;
 }
 
