@@ -53,7 +53,10 @@ static int dry_run;
 static void logf_(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fputs("[bronze-init] ", stderr);
+  /* seconds since boot, as the kernel's own lines show them */
+  struct timespec now;
+  clock_gettime(CLOCK_BOOTTIME, &now);
+  fprintf(stderr, "[bronze-init] [%5ld.%02ld] ", (long)now.tv_sec, now.tv_nsec / 10000000);
   vfprintf(stderr, fmt, ap);
   fputc('\n', stderr);
   va_end(ap);
@@ -168,6 +171,7 @@ static int initramfs_stage(void) {
     logf_("switching root: %s", strerror(errno));
     return -1;
   }
+  logf_("root filesystem mounted from %s", SQUASHFS);
   return 0;
 }
 

@@ -10,6 +10,7 @@ describe('metal console', { timeout: 10_000 }, () => {
     assert.equal(consoleLine({ level: 30, msg: 'machined API serving', pid: 7 }), '[bronze] machined API serving');
     assert.equal(consoleLine({ level: 40, msg: 'config source failed', source: 'platform', err: 'boom' }), '[bronze] warn: config source failed source=platform err=boom');
     assert.equal(consoleLine({ level: 30, msg: 'waiting', services: ['apid', 'cri'] }), '[bronze] waiting services=["apid","cri"]');
+    assert.equal(consoleLine({ level: 30, msg: 'up' }, 4.5), '[bronze] [    4.50] up');
   });
 
   it('tells how to apply a config in maintenance mode, with the node address', () => {
@@ -23,9 +24,9 @@ describe('metal console', { timeout: 10_000 }, () => {
     let text = '';
     out.on('data', (d) => (text += d));
     let addrs: string[] = ['fec0::5'];
-    const sink = metalConsole({ out, addresses: () => addrs, addressPollMs: 5 });
+    const sink = metalConsole({ out, addresses: () => addrs, addressPollMs: 5, uptime: () => 1 });
     sink.write(`${JSON.stringify({ level: 40, msg: `${MAINTENANCE_MESSAGE}: waiting for one to be applied (maintenance)` })}\n`);
-    assert.match(text, /warn: no machine config stored/);
+    assert.match(text, /\[bronze\] \[    1\.00\] warn: no machine config stored/);
     assert.doesNotMatch(text, /apply-config/);
     addrs = ['10.0.2.15', 'fec0::5'];
     while (!text.includes('apply-config')) await once(out, 'data');

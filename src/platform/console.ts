@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { networkInterfaces } from 'node:os';
+import { networkInterfaces, uptime } from 'node:os';
 import type { Writable } from 'node:stream';
 
 /** pino's numeric levels. */
@@ -18,6 +18,8 @@ export interface ConsoleOptions {
   /** how often to look for an address while none is up, in ms (default 1000), and for how long (default 300 000) */
   addressPollMs?: number;
   addressWaitMs?: number;
+  /** seconds since the kernel started, shown on each line (default os.uptime) */
+  uptime?: () => number;
 }
 
 /** The machine's addresses other than loopback and link-local, IPv4 first. */
@@ -29,12 +31,13 @@ export function reachableAddresses(): string[] {
 }
 
 /** One console line for a pino NDJSON record: `[bronze] <message> key=value…`; undefined for lines below info. */
-export function consoleLine(record: Record<string, unknown>): string | undefined {
+export function consoleLine(record: Record<string, unknown>, seconds?: number): string | undefined {
   const level = typeof record.level === 'number' ? record.level : 30;
   if (level < 30) return undefined;
   const fields = SHOWN.filter((k) => record[k] !== undefined).map((k) => `${k}=${typeof record[k] === 'string' ? record[k] : JSON.stringify(record[k])}`);
   const tag = level >= 40 ? ` ${LEVELS[level] ?? level}:` : '';
-  return `[bronze]${tag} ${String(record.msg ?? '')}${fields.length ? ` ${fields.join(' ')}` : ''}`;
+  const at = seconds === undefined ? '' : ` [${seconds.toFixed(2).padStart(8)}]`;
+  return `[bronze]${at}${tag} ${String(record.msg ?? '')}${fields.length ? ` ${fields.join(' ')}` : ''}`;
 }
 
 /** How to leave maintenance mode, as Talos tells it on the console. */
@@ -91,7 +94,7 @@ export function metalConsole(opts: ConsoleOptions = {}): { write(chunk: string):
           print([`[bronze] ${text}`]);
           continue;
         }
-        const line = consoleLine(record);
+        const line = consoleLine(record, (opts.uptime ?? uptime)());
         if (line) print([line]);
         if (typeof record.msg === 'string' && record.msg.startsWith(MAINTENANCE_MESSAGE)) hint();
       }
