@@ -69,12 +69,10 @@ npm_fetch() {
   echo "$tgz"
 }
 
-# Node's C headers for N-API: Node's own package ships them, else Debian's.
+# Node's C headers for N-API (Debian's nodejs package; N-API is the same for every architecture and Node version).
 node_headers() {
-  local d=$WORK/node
-  if [ -f "$d/include/node/node_api.h" ]; then echo "$d/include/node"; return; fi
-  [ -f /usr/include/node/node_api.h ] && { echo /usr/include/node; return; }
-  die "Node's headers (node_api.h) are missing"
+  [ -f /usr/include/node/node_api.h ] || die "Node's headers (/usr/include/node/node_api.h) are missing: install Debian's nodejs"
+  echo /usr/include/node
 }
 
 # Copies an ELF program into the root filesystem with every library it loads (found in the unpacked packages).
@@ -143,6 +141,8 @@ make_rootfs() {
   write_os_release >"$RFS/etc/os-release"
   copy_libraries
   for f in "${ELF_FILES[@]}"; do "${CROSS}strip" --strip-unneeded "$f" 2>/dev/null || true; done
+  # the programs name their loader by this path: it must resolve inside the root filesystem
+  [ -e "$RFS$LOADER" ] || die "the dynamic loader $LOADER does not resolve in the root filesystem"
 }
 
 write_os_release() {

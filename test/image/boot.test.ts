@@ -112,7 +112,7 @@ describe('the image under QEMU (TCG)', () => {
         }
         // the machine config came over the guestfwd config server
         assert.match(readFileSync(join(work, 'config-http.log'), 'utf8'), /GET \/config\.yaml 200/);
-        assert.match(readFileSync(r.serial, 'utf8'), /\[bronze-init\] started machined/);
+        assert.match(readFileSync(r.serial, 'utf8'), /\[bronze-init\] \[\s*[\d.]+\] started machined/);
       } finally {
         await r.stop();
         rmSync(work, { recursive: true, force: true });
@@ -131,7 +131,8 @@ describe('the image under QEMU (TCG)', () => {
       const r = await start(arch, boot, work);
       try {
         const deadline = r.started + BOOT_DEADLINE_MS[arch];
-        const serial = await waitForFile(work, r.serial, (s) => s.includes('apply-config --insecure'), deadline - Date.now());
+        // the whole line: the console may be written in pieces
+        const serial = await waitForFile(work, r.serial, (s) => /apply one with: [^\n]*\n/.test(s), deadline - Date.now());
         assert.match(serial, /apply one with: bronzectl apply-config --insecure --nodes 10\.0\.2\.15 --file <config\.yaml>/);
         const res = await untilAnswer(
           r,
