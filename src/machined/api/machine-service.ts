@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
-import { type ServerUnaryCall, type ServerWritableStream, type sendUnaryData, status, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { type ServerUnaryCall, type ServerWritableStream, status, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Data } from '../../api/gen/common/common.js';
 import { ContainerDriver } from '../../api/gen/common/common.js';
@@ -36,6 +36,7 @@ import { goPathError } from '../../sys/files/go-error.js';
 import type { BuildInfo } from '../../version.js';
 import { type EventStream, helloEvent, toMachineEvent } from '../events/index.js';
 import type { LogManager } from '../logs/index.js';
+import { unaryHandler } from './grpc-error.js';
 
 /** What the MachineService handlers read from the rest of machined. */
 export interface MachineServiceDeps {
@@ -93,18 +94,7 @@ class ApiError extends Error {
 }
 
 
-const unary =
-  <Req, Res>(log: Logger, fn: (req: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>) =>
-  (call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>) => {
-    fn(call.request, call).then(
-      (r) => cb(null, r),
-      (e: unknown) => {
-        const err = toGrpc(e);
-        if (err.code === status.INTERNAL) log.error({ method: call.getPath(), err: err.details }, 'handler failed');
-        cb(err);
-      },
-    );
-  };
+const unary = <Req, Res>(log: Logger, fn: (req: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>) => unaryHandler<Req, Res>(log, toGrpc, fn);
 
 function toGrpc(e: unknown): GrpcError {
   if (e instanceof Error && typeof (e as { grpcCode?: unknown }).grpcCode === 'number') return { code: (e as unknown as { grpcCode: status }).grpcCode, details: e.message };

@@ -1,4 +1,4 @@
-import { type sendUnaryData, type ServerReadableStream, type ServerUnaryCall, type ServerWritableStream, status } from '@grpc/grpc-js';
+import { type sendUnaryData, type ServerReadableStream, type ServerWritableStream, status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { ContainerDriver, ContainerdNamespace, type ContainerdInstance } from '../../api/gen/common/common.js';
 import type {
@@ -12,7 +12,7 @@ import type {
   ImageServiceServer,
 } from '../../api/gen/machine/image.js';
 import type { ContainersRequest, ImageListRequest, ImageListResponse, ImagePullRequest, MachineServiceServer, RestartRequest, StatsRequest } from '../../api/gen/machine/machine.js';
-import { GrpcStatusError } from '../api/grpc-error.js';
+import { GrpcStatusError, unaryHandler } from '../api/grpc-error.js';
 import { ContainerdClient, ContainerdError, K8sNamespace, SystemNamespace } from './client.js';
 import { fromDescriptor, imageSize, importOCIArchive, ImageError } from './images.js';
 import { containerdContainers, criContainers, findContainer, type InspectedContainer } from './inspector.js';
@@ -40,18 +40,7 @@ function apiError(e: unknown): { code: status; details: string } {
   return { code: status.INTERNAL, details: (e as Error)?.message ?? String(e) };
 }
 
-const unary =
-  <Req, Res>(log: Logger, fn: (req: Req) => Promise<Res>) =>
-  (call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>) => {
-    fn(call.request).then(
-      (r) => cb(null, r),
-      (e: unknown) => {
-        const err = apiError(e);
-        if (err.code === status.INTERNAL) log.error({ method: call.getPath(), err: err.details }, 'handler failed');
-        cb(err);
-      },
-    );
-  };
+const unary = <Req, Res>(log: Logger, fn: (req: Req) => Promise<Res>) => unaryHandler<Req, Res>(log, apiError, (req) => fn(req));
 
 const streaming =
   <Req, Res>(log: Logger, fn: (req: Req, send: (m: Res) => Promise<void>, signal: AbortSignal) => Promise<void>) =>

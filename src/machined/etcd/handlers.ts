@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { type sendUnaryData, type ServerReadableStream, type ServerUnaryCall, type ServerWritableStream, status } from '@grpc/grpc-js';
+import { type sendUnaryData, type ServerReadableStream, type ServerWritableStream, status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Data } from '../../api/gen/common/common.js';
 import { AlarmType, type Member, type StatusResponse } from '../../api/gen/etcd/rpc.js';
@@ -13,7 +13,7 @@ import { formatMemberID } from '../../resources/etcd/member.js';
 import { ConfigNamespace, RuntimeNamespace, SecretsNamespace } from '../../resources/namespaces.js';
 import { EtcdRootID, type EtcdRootSpec, EtcdRootType } from '../../resources/secrets/etcd-root.js';
 import { TimeStatusID, type TimeStatusSpec, TimeStatusType } from '../../resources/time/time-status.js';
-import { GrpcStatusError } from '../api/grpc-error.js';
+import { cancelSignal, GrpcStatusError, unaryHandler } from '../api/grpc-error.js';
 import type { ServiceDefinition } from '../supervisor/index.js';
 import { ServiceState } from '../supervisor/index.js';
 import { localClientEndpoint, type EtcdPaths } from './args.js';
@@ -55,20 +55,8 @@ function toStatus(e: unknown): { code: status; details: string } {
   return { code: status.INTERNAL, details: (e as Error)?.message ?? String(e) };
 }
 
-function unary<Req, Res>(log: Logger, fn: (req: Req, signal: AbortSignal) => Promise<Res>) {
-  return (call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>) => {
-    const ac = new AbortController();
-    call.on('cancelled', () => ac.abort());
-    fn(call.request, ac.signal).then(
-      (r) => cb(null, r),
-      (e: unknown) => {
-        const s = toStatus(e);
-        if (s.code === status.INTERNAL) log.error({ method: call.getPath(), err: s.details }, 'etcd handler failed');
-        cb(s);
-      },
-    );
-  };
-}
+const unary = <Req, Res>(log: Logger, fn: (req: Req, signal: AbortSignal) => Promise<Res>) =>
+  unaryHandler<Req, Res>(log, toStatus, (req, call) => fn(req, cancelSignal(call)), 'etcd handler failed');
 
 /** A failure whose message says what went wrong, as Talos wraps etcd's errors ("failed to ...: etcdserver: ..."). */
 const wrap = (what: string) => (e: unknown) => {
