@@ -1,10 +1,21 @@
-import { readFileSync, watch } from 'node:fs';
+import { existsSync, readFileSync, watch, type FSWatcher } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** The deepest directory on the way to `path` that exists now (`/` at the least). */
+function nearestDir(path: string): string {
+  let d = dirname(path);
+  while (!existsSync(d) && dirname(d) !== d) d = dirname(d);
+  return d;
+}
 
 /**
- * Resolves with a file's text once `pred` holds for it, re-reading the file whenever anything under `dir` changes
- * (fs.watch, recursive); rejects after `timeoutMs` with the file's tail.
+ * Resolves with a file's text once `pred` holds for it, re-reading the file whenever its directory changes; rejects
+ * after `timeoutMs` with the file's tail. The watch is not recursive (Node's recursive watch on Linux throws an
+ * uncaught exception when a watched subdirectory is removed): it sits on the file's directory, or on the nearest
+ * existing ancestor until that directory is created, and moves when directories appear or vanish. `dir` is the tree
+ * the file lives in; it is kept for the callers' sake and bounds nothing.
  */
-export async function waitForFile(dir: string, path: string, pred: (text: string) => boolean, timeoutMs: number): Promise<string> {
+export async function waitForFile(_dir: string, path: string, pred: (text: string) => boolean, timeoutMs: number): Promise<string> {
   const read = () => {
     try {
       return readFileSync(path, 'utf8');
@@ -13,21 +24,47 @@ export async function waitForFile(dir: string, path: string, pred: (text: string
     }
   };
   return await new Promise<string>((resolve, reject) => {
+    let watcher: FSWatcher | undefined;
+    let watched = '';
+    let finished = false;
+    const arm = () => {
+      const d = nearestDir(path);
+      if (d === watched && watcher) return;
+      watcher?.close();
+      watched = d;
+      try {
+        watcher = watch(d, () => void check());
+        watcher.on('error', () => {
+          watcher?.close();
+          watcher = undefined;
+          watched = '';
+          if (!finished) setImmediate(() => void check());
+        });
+      } catch {
+        watcher = undefined;
+        watched = '';
+        setImmediate(() => void check());
+      }
+    };
     const check = () => {
+      if (finished) return true;
       const text = read();
-      if (!pred(text)) return false;
+      if (!pred(text)) {
+        arm();
+        return false;
+      }
       done();
       resolve(text);
       return true;
     };
-    const watcher = watch(dir, { recursive: true }, () => void check());
     const timer = setTimeout(() => {
       done();
       reject(new Error(`${path}: condition not met within ${timeoutMs} ms; tail:\n${read().slice(-3000)}`));
     }, timeoutMs);
     const done = () => {
+      finished = true;
       clearTimeout(timer);
-      watcher.close();
+      watcher?.close();
     };
     check();
   });

@@ -9,28 +9,11 @@ import { Client } from '../../src/client/client.js';
 import { generateBundle } from '../../src/config/generate/config.js';
 import { ConfigStore } from '../../src/machined/config-store.js';
 import { freePort } from '../helpers/ports.js';
+import { waitForFile } from '../helpers/wait-file.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const bundle = join(root, 'dist/bin/bronze.js');
 const ADDRESS = '127.77.6.2';
-
-/** Resolves once `ready()` holds, checking whenever anything under `dir` changes; rejects after `timeoutMs`. */
-function when(dir: string, ready: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const watcher = watch(dir, { recursive: true }, () => check());
-    const timer = setTimeout(() => {
-      watcher.close();
-      reject(new Error(`${what}: not within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const check = () => {
-      if (!ready()) return;
-      clearTimeout(timer);
-      watcher.close();
-      resolve();
-    };
-    check();
-  });
-}
 
 /**
  * machined (the `bronze machined` program, with its apid) is killed with SIGKILL, whole process group, while it
@@ -97,8 +80,7 @@ describe('kill -9 of machined during ApplyConfiguration', () => {
       try {
         // machined logs when its API listens (the socket of the killed one may still be on disk)
         const log = join(dir, 'logs', 'machined.log');
-        const starts = () => (existsSync(log) ? (readFileSync(log, 'utf8').match(/machined API serving/g) ?? []).length : 0);
-        await when(dir, () => starts() >= 1, 30_000, `round ${round}: machined start`).catch((e: Error) => {
+        await waitForFile(dir, log, (t) => t.includes('machined API serving'), 30_000).catch((e: Error) => {
           const tail = existsSync(log) ? readFileSync(log, 'utf8').slice(-3000) : '(no log)';
           throw new Error(`${e.message}; stderr: ${stderr.slice(-2000)}; log: ${tail}`);
         });
