@@ -3,14 +3,22 @@ import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } 
 import { join } from 'node:path';
 import { Client } from '../client/client.js';
 import { clientOptionsFromContext } from '../client/from-talosconfig.js';
-import { loadTalosconfig, mergeTalosconfig, type Talosconfig, writeTalosconfig } from '../client/talosconfig.js';
+import { loadTalosconfig, mergeTalosconfig, type Talosconfig, type TalosconfigContext, writeTalosconfig } from '../client/talosconfig.js';
 import { generateBundle } from '../config/generate/config.js';
 
+/**
+ * Stable codes: `BRONZE_PROVISION` (the cluster cannot be made or found), `BRONZE_PROVISION_FLAG` (a flag's value is
+ * not usable; the message starts with the flag), `BRONZE_PROVISION_VM` (a VM did not start or ended),
+ * `BRONZE_PROVISION_TIMEOUT` (a node did not answer in time).
+ */
+export type ProvisionErrorCode = 'BRONZE_PROVISION' | 'BRONZE_PROVISION_FLAG' | 'BRONZE_PROVISION_VM' | 'BRONZE_PROVISION_TIMEOUT';
+
 export class ProvisionError extends Error {
-  readonly code = 'BRONZE_PROVISION';
-  constructor(message: string) {
+  readonly code: ProvisionErrorCode;
+  constructor(message: string, code: ProvisionErrorCode = 'BRONZE_PROVISION') {
     super(message);
     this.name = 'ProvisionError';
+    this.code = code;
   }
 }
 
@@ -20,56 +28,111 @@ export interface ClusterNode {
   address: string;
   pid: number;
   dir: string;
+  /** qemu: where the host reaches the node's API (`127.0.0.1:<forwarded port>`) */
+  apiEndpoint?: string;
+  /** qemu: the guest's serial console log */
+  console?: string;
+  /** qemu: the VM's memory in MiB */
+  memoryMiB?: number;
+  /** qemu: the VM's virtual CPUs */
+  cpus?: number;
 }
 
 export interface ClusterInfo {
   name: string;
-  provisioner: 'process';
+  provisioner: 'process' | 'qemu';
   cidr: string;
   apiPort: number;
   trustdPort: number;
   nodes: ClusterNode[];
+  /** qemu: how the VMs were made */
+  qemu?: {
+    arch: 'amd64' | 'arm64';
+    kernel: string;
+    initrd: string;
+    /** the multicast group and port (on 127.0.0.1) that carries the cluster network between the VMs */
+    mcast: string;
+    /** the control plane endpoint written into the configs */
+    endpoint: string;
+  };
 }
 
-export interface CreateOptions {
+/** What every provisioner's create takes. */
+export interface ClusterCreateOptions {
   name: string;
   /** where clusters live (each in `<stateDir>/<name>`) */
   stateDir: string;
-  /** an IPv4 /24 (or larger) range on loopback; nodes take .2, .3, ... */
+  /** the IPv4 range the nodes get addresses from: nodes take .2, .3, ... */
   cidr: string;
   controlplanes: number;
   workers: number;
   /** the talosconfig to merge the cluster's context into */
   talosconfig: string;
-  /** how to run the node program (`bronze`): argv prefix */
-  bronzeCommand: string[];
-  apiPort?: number;
-  trustdPort?: number;
+  /** how long to wait for every node's API */
   waitTimeoutMs?: number;
   progress?(line: string): void;
 }
 
-/** The node addresses of a CIDR: .2, .3, ... */
-export function nodeAddresses(cidr: string, count: number): string[] {
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
-  if (!m) throw new ProvisionError(`--cidr: "${cidr}" is not an IPv4 CIDR such as 127.65.0.0/24`);
-  const octets = m.slice(1, 5).map(Number);
-  const bits = Number(m[5]);
-  if (octets.some((o) => o > 255) || bits > 30) throw new ProvisionError(`--cidr: "${cidr}" is not a usable IPv4 range`);
-  if (octets[0] !== 127) throw new ProvisionError(`--cidr: the process provisioner runs nodes on loopback addresses (127.0.0.0/8), not ${cidr}`);
-  const base = ((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) | octets[3]!) >>> 0;
-  const size = 2 ** (32 - bits);
-  if (count + 2 > size) throw new ProvisionError(`--cidr: ${cidr} has no room for ${count} nodes`);
-  return Array.from({ length: count }, (_, i) => {
-    const a = (base & ~(size - 1)) + 2 + i;
-    return [a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255].join('.');
-  });
+export interface CreateOptions extends ClusterCreateOptions {
+  /** an IPv4 /24 (or larger) range on loopback */
+  cidr: string;
+  /** how to run the node program (`bronze`): argv prefix */
+  bronzeCommand: string[];
+  apiPort?: number;
+  trustdPort?: number;
 }
 
-const infoPath = (stateDir: string, name: string) => join(stateDir, name, 'cluster.json');
+/** An IPv4 range from `--cidr`: its first address (host bits cleared) and prefix length. */
+export interface IPv4Range {
+  /** the network address as an unsigned 32-bit number */
+  base: number;
+  bits: number;
+}
+
+export const ipv4String = (a: number) => [a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255].join('.');
+
+/** Parses `--cidr` (`a.b.c.d/n`, n at most 30); `example` goes into the error. */
+export function parseIPv4Range(cidr: string, example: string): IPv4Range {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
+  if (!m) throw new ProvisionError(`--cidr: "${cidr}" is not an IPv4 CIDR such as ${example}`, 'BRONZE_PROVISION_FLAG');
+  const octets = m.slice(1, 5).map(Number);
+  const bits = Number(m[5]);
+  if (octets.some((o) => o > 255) || bits > 30) throw new ProvisionError(`--cidr: "${cidr}" is not a usable IPv4 range`, 'BRONZE_PROVISION_FLAG');
+  const size = 2 ** (32 - bits);
+  const a = ((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) | octets[3]!) >>> 0;
+  return { base: a - (a % size), bits };
+}
+
+/** `count` addresses of a range from .2 on (.1 is left for a gateway, as Talos's provisioners do). */
+export function rangeAddresses(range: IPv4Range, cidr: string, count: number): string[] {
+  if (count + 2 > 2 ** (32 - range.bits)) throw new ProvisionError(`--cidr: ${cidr} has no room for ${count} nodes`, 'BRONZE_PROVISION_FLAG');
+  return Array.from({ length: count }, (_, i) => ipv4String(range.base + 2 + i));
+}
+
+/** The node addresses of a CIDR: .2, .3, ... */
+export function nodeAddresses(cidr: string, count: number): string[] {
+  const range = parseIPv4Range(cidr, '127.65.0.0/24');
+  if (range.base >>> 24 !== 127) throw new ProvisionError(`--cidr: the process provisioner runs nodes on loopback addresses (127.0.0.0/8), not ${cidr}`, 'BRONZE_PROVISION_FLAG');
+  return rangeAddresses(range, cidr, count);
+}
+
+/**
+ * Merges the cluster's context (the generated one, with `endpoints` and `nodes`) into the talosconfig at `path` and
+ * makes it current; returns the name it got (`<name>-1`, ... when the name was taken).
+ */
+export async function mergeClusterContext(path: string, name: string, ctx: TalosconfigContext, endpoints: string[], nodes: string[]): Promise<string> {
+  const fresh: Talosconfig = { context: name, contexts: { [name]: { ...ctx, endpoints, nodes } } };
+  const existing = existsSync(path) ? await loadTalosconfig(path) : { context: '', contexts: {} };
+  const renames = mergeTalosconfig(existing, fresh);
+  await writeTalosconfig(path, existing);
+  return renames[0]?.to ?? name;
+}
+
+/** Where a cluster's record (its nodes, their pids) is kept. */
+export const clusterInfoPath = (stateDir: string, name: string) => join(stateDir, name, 'cluster.json');
 
 export function readCluster(stateDir: string, name: string): ClusterInfo {
-  const p = infoPath(stateDir, name);
+  const p = clusterInfoPath(stateDir, name);
   if (!existsSync(p)) throw new ProvisionError(`cluster "${name}" not found in ${stateDir}`);
   return JSON.parse(readFileSync(p, 'utf8')) as ClusterInfo;
 }
@@ -90,9 +153,9 @@ const alive = (pid: number) => {
  */
 export async function createCluster(o: CreateOptions): Promise<ClusterInfo> {
   const say = o.progress ?? (() => {});
-  if (o.controlplanes < 1) throw new ProvisionError('--controlplanes: at least one control plane is needed');
+  if (o.controlplanes < 1) throw new ProvisionError('--controlplanes: at least one control plane is needed', 'BRONZE_PROVISION_FLAG');
   const clusterDir = join(o.stateDir, o.name);
-  if (existsSync(infoPath(o.stateDir, o.name))) throw new ProvisionError(`cluster "${o.name}" already exists (in ${clusterDir}): destroy it first`);
+  if (existsSync(clusterInfoPath(o.stateDir, o.name))) throw new ProvisionError(`cluster "${o.name}" already exists (in ${clusterDir}): destroy it first`);
   const addresses = nodeAddresses(o.cidr, o.controlplanes + o.workers);
   const apiPort = o.apiPort ?? 50000;
   const trustdPort = o.trustdPort ?? 50001;
@@ -101,7 +164,7 @@ export async function createCluster(o: CreateOptions): Promise<ClusterInfo> {
   const bundle = await generateBundle({ clusterName: o.name, endpoint: `https://${endpointHost}:6443` });
   mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
   const info: ClusterInfo = { name: o.name, provisioner: 'process', cidr: o.cidr, apiPort, trustdPort, nodes: [] };
-  const save = () => writeFileSync(infoPath(o.stateDir, o.name), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+  const save = () => writeFileSync(clusterInfoPath(o.stateDir, o.name), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
   try {
     for (const [i, address] of addresses.entries()) {
       const type = i < o.controlplanes ? 'controlplane' : 'worker';
@@ -123,11 +186,8 @@ export async function createCluster(o: CreateOptions): Promise<ClusterInfo> {
 
     const endpoint = apiPort === 50000 ? endpointHost : `${endpointHost}:${apiPort}`;
     const ctx = bundle.talosconfig.contexts[o.name]!;
-    const fresh: Talosconfig = { context: o.name, contexts: { [o.name]: { ...ctx, endpoints: [endpoint], nodes: addresses } } };
-    const existing = existsSync(o.talosconfig) ? await loadTalosconfig(o.talosconfig) : { context: '', contexts: {} };
-    const renames = mergeTalosconfig(existing, fresh);
-    await writeTalosconfig(o.talosconfig, existing);
-    say(`merged context "${renames[0]?.to ?? o.name}" into ${o.talosconfig}`);
+    const merged = await mergeClusterContext(o.talosconfig, o.name, ctx, [endpoint], addresses);
+    say(`merged context "${merged}" into ${o.talosconfig}`);
 
     const deadline = Date.now() + (o.waitTimeoutMs ?? 120_000);
     for (const n of info.nodes) {
