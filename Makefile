@@ -9,7 +9,7 @@ PROTO_APT_PACKAGES := protobuf-compiler libprotobuf-dev
 IMAGE_APT_PACKAGES := squashfs-tools cpio xz-utils kmod binutils gcc libc6-dev gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross xorriso mtools grub-common grub-pc-bin grub-efi-amd64-bin qemu-system-x86 qemu-system-arm ovmf qemu-efi-aarch64 seabios
 ARCH ?= amd64
 
-.PHONY: native deps apt-deps build test test-unit test-integration run proto lint typecheck bench fuzz clean image images image-deps
+.PHONY: native deps apt-deps build test test-unit test-integration test-e2e run proto lint typecheck bench fuzz clean image images image-deps
 
 ## deps: install what is missing (Debian packages, then npm ci when the lockfile changed)
 deps: apt-deps $(NODE_MODULES_STAMP)
@@ -50,8 +50,12 @@ test-unit: $(NODE_MODULES_STAMP)
 test-integration: build
 	node scripts/run-tests.mjs integration
 
+## test-e2e: build both images and boot them under QEMU (TCG): kernel and ISO boots, ip=, reboot, a qemu cluster
+test-e2e: images
+	BRONZE_E2E=required node scripts/run-tests.mjs e2e
+
 ## test: everything CI runs
-test: deps lint typecheck build test-unit test-integration
+test: deps lint typecheck build test-unit test-integration test-e2e
 
 ## proto: regenerate src/api/gen from proto/ (installs Debian's protoc)
 proto: $(NODE_MODULES_STAMP)
