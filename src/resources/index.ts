@@ -37,6 +37,7 @@ import { osRootDefinition } from './secrets/os-root.js';
 import { trustdCertificatesDefinition } from './secrets/trustd-certificates.js';
 import { timeStatusDefinition } from './time/time-status.js';
 import { serviceDefinition } from './v1alpha1/service.js';
+import { diskDefinition } from './block/disk.js';
 
 /** Every Talos resource type Bronze serves. */
 export const definitions: readonly ResourceDefinition<never>[] = [
@@ -78,6 +79,7 @@ export const definitions: readonly ResourceDefinition<never>[] = [
   operatorSpecDefinition,
   etcdSecretsDefinition,
   maintenanceRootDefinition,
+  diskDefinition,
   ...etcdDefinitions,
 ] as readonly ResourceDefinition<never>[];
 
