@@ -111,6 +111,14 @@ import type { RegistriesConfig } from './containerd/registry.js';
 import { criContainerdAddress, systemContainerdAddress } from './services/index.js';
 import { kubeletService, retryWhenFailed } from './services/kubelet.js';
 import { udevdService } from './services/udevd.js';
+import { TimeServiceService } from '../api/gen/time/time.js';
+import { StorageServiceService } from '../api/gen/storage/storage.js';
+import { ClusterServiceService } from '../api/gen/cluster/cluster.js';
+import { timeService } from './api/time-service.js';
+import { storageService } from './api/storage-service.js';
+import { clusterService } from './api/cluster-service.js';
+import { DisksController } from '../controllers/block/disks.js';
+import { type BlockPaths, udevSerialHelper } from '../controllers/block/sysfs-disks.js';
 import { NodeAddressCurrentID } from '../resources/network/node-address.js';
 
 export interface MachinedOptions {
@@ -124,6 +132,11 @@ export interface MachinedOptions {
   cmdline?: KernelCmdline;
   /** the node's directory: stored config, sockets, logs */
   stateDir: string;
+  /**
+   * where the node's disks are read from (sysfs and the /dev/disk links): metal reads the machine's own; a process
+   * node has no disks of its own (as Talos in a container) unless a tree is given here (tests)
+   */
+  disks?: BlockPaths;
   /** where /etc files are written (default `<stateDir>/system/etc`) and, on a real machine, the /etc they are bind-mounted into */
   etc?: { root: string; bindOver?: string };
   /** the process platform: the node's own loopback address (apid listens on it, port 50000 unless `apiPort`); empty on metal */
@@ -245,6 +258,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       new EtcFileController('container'),
       new NetworkStatusController('container'),
       new KernelParamSpecController({ apply: false }),
+      ...(o.disks ? [new DisksController({ paths: o.disks, rescanIntervalMs: 1000 })] : []),
     ];
   }
 
@@ -258,6 +272,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       new EtcFileController('metal'),
       new NetworkStatusController('metal'),
       new KernelParamSpecController({ apply: true }),
+      new DisksController({ paths: o.disks, serialHelper: udevSerialHelper() }),
       new OperatorConfigController(cmdline),
       new LayeredMergeController('network.OperatorMergeController', OperatorSpecType),
       new OperatorSpecController(),
@@ -395,6 +410,9 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     api.addService(StateService, stateAPI);
     api.addService(InspectServiceService, inspectAPI);
     api.addService(ImageServiceService, imageService(containerDeps));
+    api.addService(TimeServiceService, timeService({ logger: logger.child({ component: 'time-api' }), config: activeConfig }));
+    api.addService(StorageServiceService, storageService({ logger: logger.child({ component: 'storage-api' }), state }));
+    api.addService(ClusterServiceService, clusterService({ logger: logger.child({ component: 'cluster-api' }), config: activeConfig, apiEndpoint: `${o.address || '127.0.0.1'}:${o.apiPort ?? 50000}` }));
     rmSync(sockets.machine, { force: true });
     await new Promise<void>((resolve, reject) => api.bindAsync(`unix:${sockets.machine}`, ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
     giveSocket(sockets.machine, apidUser);

@@ -6,7 +6,8 @@ import { MachineTypeID, MachineTypeType } from '../../resources/config/machine-t
 import { MachineStatusID, MachineStatusType } from '../../resources/runtime/machine-status.js';
 import { TimeStatusID, TimeStatusType } from '../../resources/time/time-status.js';
 import type { Command, CommandContext } from '../command.js';
-import { withClient } from '../connection.js';
+import { type Connection, withClient } from '../connection.js';
+import { nodeStream } from '../../client/results.js';
 import { causeOf, describeError } from '../errors.js';
 import { UsageError } from '../flags.js';
 
@@ -231,6 +232,36 @@ export async function runChecks(ctx: CommandContext, env: Omit<CheckEnv, 'call'>
   return true;
 }
 
+/**
+ * Request metadata naming the checks a server-side run leaves out (`--skip`); machined's ClusterService reads the same
+ * key. A Bronze addition: the HealthCheck request has no field for it.
+ */
+export const HEALTH_SKIP_METADATA_KEY = 'bronze-health-skip';
+
+/**
+ * `--server`: the checks run on a control plane (ClusterService/HealthCheck), which streams its progress lines; they
+ * are printed as they come, as talosctl does. Bronze nodes have no cluster discovery, so the nodes are always sent:
+ * from the flags, or the targeted nodes sorted by their MachineType. The call goes to the one targeted node, else to
+ * the first control plane (talosctl refuses several targeted nodes; bronzectl picks the one to ask).
+ */
+async function healthOnServer(ctx: CommandContext, conn: Connection, waitMs: number, skip: string[]): Promise<number> {
+  const explicit = ctx.list('control-plane-nodes').length > 0 || ctx.list('worker-nodes').length > 0 || ctx.string('init-node') !== undefined;
+  const nodes = explicit || conn.nodes.length > 0 ? await clusterNodes(ctx, conn.client, conn.nodes) : undefined;
+  const target = conn.nodes.length === 1 ? conn.nodes[0]! : nodes?.controlPlanes[0];
+  const stream = conn.client.cluster.healthCheck(
+    {
+      waitTimeout: { seconds: String(Math.floor(waitMs / 1000)), nanos: (waitMs % 1000) * 1e6 },
+      clusterInfo: { controlPlaneNodes: nodes?.controlPlanes ?? [], workerNodes: nodes?.workers ?? [], forceEndpoint: ctx.string('k8s-endpoint') ?? '' },
+    },
+    { nodes: target !== undefined ? [target] : [], signal: ctx.io.signal, ...(skip.length ? { metadata: { [HEALTH_SKIP_METADATA_KEY]: skip.join(',') } } : {}) },
+  );
+  for await (const item of nodeStream(stream)) {
+    if (item.error) throw new Error(`healthcheck error: ${item.error.message.slice(item.node.length + 2)}`);
+    ctx.err(`${item.value.message}\n`);
+  }
+  return 0;
+}
+
 export const healthCommand: Command = {
   name: 'health',
   summary: 'Check cluster health',
@@ -240,17 +271,20 @@ export const healthCommand: Command = {
     { name: 'worker-nodes', kind: 'list', description: 'specify IPs of worker nodes' },
     { name: 'wait-timeout', kind: 'duration', description: 'timeout to wait for the cluster to be ready', default: 20 * 60_000 },
     { name: 'skip', kind: 'list', description: 'checks not to wait for: kubelet (for nodes that cannot pull its image)' },
-    { name: 'server', kind: 'bool', description: 'run server-side check (not available: the checks run in bronzectl)', default: false, hidden: true },
+    { name: 'server', kind: 'bool', description: 'run server-side check', default: true },
+    { name: 'k8s-endpoint', kind: 'string', description: 'use endpoint instead of kubeconfig default' },
   ],
   async run(ctx) {
     ctx.expectArgs(0);
-    const deadline = Date.now() + (ctx.duration('wait-timeout') ?? 20 * 60_000);
+    const waitMs = ctx.duration('wait-timeout') ?? 20 * 60_000;
+    const deadline = Date.now() + waitMs;
+    const skip = ctx.list('skip');
+    const known = CHECKS.flatMap((c) => (c.key ? [c.key] : []));
+    for (const k of skip) if (!known.includes(k)) throw new UsageError(`--skip: unknown check "${k}" (one of: ${known.join(', ')})`);
     return withClient(ctx, async (conn) => {
+      if (ctx.bool('server')) return healthOnServer(ctx, conn, waitMs, skip);
       const nodes = await clusterNodes(ctx, conn.client, conn.nodes);
       ctx.err(`discovered nodes: control plane: ${nodes.controlPlanes.join(', ')}; worker: ${nodes.workers.join(', ') || 'none'}\n`);
-      const skip = ctx.list('skip');
-      const known = CHECKS.flatMap((c) => (c.key ? [c.key] : []));
-      for (const k of skip) if (!known.includes(k)) throw new UsageError(`--skip: unknown check "${k}" (one of: ${known.join(', ')})`);
       const checks = CHECKS.filter((c) => !c.key || !skip.includes(c.key));
       return (await runChecks(ctx, { client: conn.client, nodes }, checks, deadline)) ? 0 : 1;
     });
