@@ -35,6 +35,7 @@ import { AddressSpecController } from '../controllers/network/address-spec.js';
 import { RouteSpecController } from '../controllers/network/route-spec.js';
 import { OperatorSpecType } from '../resources/network/operator-spec.js';
 import { KernelCmdline } from '../platform/cmdline.js';
+import { logStateVolume, mountStateVolume, type StateVolumeResult } from '../platform/state-volume.js';
 import { readKmsg } from '../sys/kmsg.js';
 import { NetworkStatusController } from '../controllers/network/status.js';
 import { AddressStatusController } from '../controllers/network/address-status.js';
@@ -133,6 +134,11 @@ export interface MachinedOptions {
   /** the node's directory: stored config, sockets, logs */
   stateDir: string;
   /**
+   * a real machine: mount the filesystem labelled STATE at `stateDir` first, when there is one, so the stored config
+   * and the node identity outlive a reboot (default false)
+   */
+  stateVolume?: boolean;
+  /**
    * where the node's disks are read from (sysfs and the /dev/disk links): metal reads the machine's own; a process
    * node has no disks of its own (as Talos in a container) unless a tree is given here (tests)
    */
@@ -184,8 +190,16 @@ export const socketsOf = (stateDir: string) => ({
  * state on apid's own socket, and apid itself under the supervisor.
  */
 export async function startMachined(o: MachinedOptions): Promise<RunningMachined> {
+  // before anything is written to the state directory (machined's own log is the first)
+  let stateVolume: StateVolumeResult | Error | undefined;
+  try {
+    if (o.stateVolume) stateVolume = mountStateVolume({ target: o.stateDir });
+  } catch (e) {
+    stateVolume = e as Error;
+  }
   const logs = new LogManager({ directory: join(o.stateDir, 'logs') });
   const logger = pino({ level: 'info' }, multistream([{ stream: createLogDestination(logs.serviceLog('machined')) }, ...(o.logStream ? [{ stream: o.logStream }] : [])]));
+  if (stateVolume) logStateVolume(logger.child({ component: 'volumes' }), stateVolume);
   const events = new EventStream();
   const state = new State(new InMemoryState());
   const registry = new Registry(state);
