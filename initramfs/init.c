@@ -10,7 +10,8 @@
  *   exit 11  restart machined   exit 12  halt
  *   anything else (a crash): reboot after `panic=` seconds (10 by default; panic=0 waits forever)
  *
- * SIGTERM and SIGINT (Ctrl-Alt-Del) are passed on to machined, which runs its shutdown or reboot sequence.
+ * SIGTERM and SIGINT (Ctrl-Alt-Del) are passed on to machined, which runs its shutdown or reboot sequence. Before
+ * the machine goes down every process is ended and the filesystems on disks (machined's STATE volume) are unmounted.
  *
  * For tests it runs in a PID namespace: BRONZE_INIT_SKIP_MOUNTS=1 skips the initramfs stage, BRONZE_INIT_MACHINED
  * names the program (an executable path) to supervise, and BRONZE_INIT_DRY_RUN=1 prints the final action instead of doing it.
@@ -225,10 +226,55 @@ static void kill_all(void) {
   }
 }
 
+/* /proc/mounts writes space, tab, newline and backslash as \ooo: decodes in place. */
+static void unescape_octal(char *s) {
+  char *w = s;
+  for (char *r = s; *r; r++) {
+    if (r[0] == '\\' && r[1] >= '0' && r[1] <= '7' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0' && r[3] <= '7') {
+      *w++ = (char)(((r[1] - '0') << 6) | ((r[2] - '0') << 3) | (r[3] - '0'));
+      r += 3;
+    } else {
+      *w++ = *r;
+    }
+  }
+  *w = 0;
+}
+
+/*
+ * Unmounts the filesystems on disks (a source under /dev/ other than the loop device of the root image), the last
+ * mounted first, once every process is gone, so a STATE volume is clean before the machine goes down; one still busy
+ * is remounted read-only.
+ */
+static void unmount_disks(void) {
+  FILE *f = fopen("/proc/self/mounts", "r");
+  if (!f) return;
+  char targets[32][256];
+  int n = 0;
+  char line[1024];
+  while (fgets(line, sizeof line, f) && n < 32) {
+    char src[256], target[256];
+    if (sscanf(line, "%255s %255s", src, target) != 2) continue;
+    if (strncmp(src, "/dev/", 5) != 0 || strncmp(src, "/dev/loop", 9) == 0) continue;
+    unescape_octal(target);
+    snprintf(targets[n++], sizeof targets[0], "%s", target);
+  }
+  fclose(f);
+  while (n-- > 0) {
+    if (umount2(targets[n], 0) == 0) {
+      logf_("unmounted %s", targets[n]);
+    } else if (mount(NULL, targets[n], NULL, MS_REMOUNT | MS_RDONLY, NULL) == 0) {
+      logf_("unmounting %s: %s; remounted read-only", targets[n], strerror(errno));
+    } else {
+      logf_("unmounting %s: %s", targets[n], strerror(errno));
+    }
+  }
+}
+
 static void finish(int cmd, const char *what) {
   logf_("%s", what);
   kill_all();
   sync();
+  if (!dry_run) unmount_disks();
   if (dry_run) {
     printf("bronze-init: %s\n", what);
     fflush(stdout);
