@@ -4,8 +4,9 @@
 // hostfwd from 127.0.0.1:<port> to the node's API (:50000). Without --config or --no-config it generates a
 // control-plane config and talosconfig with `bronzectl gen config` in the work directory.
 //
-// Prints one JSON line on stdout once QEMU runs: {"api", "talosconfig", "serial", "configURL", "node", "pid"}; then
-// waits for QEMU, and stops it on SIGINT/SIGTERM.
+// Prints one JSON line on stdout once QEMU runs: {"api", "talosconfig", "serial", "configURL", "node", "pid", "disks"};
+// then waits for QEMU, and stops it on SIGINT/SIGTERM. With --disk the guest's reboots restart it in place (QEMU goes
+// on running); without, QEMU ends when the guest reboots.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -22,6 +23,10 @@ const usage = `usage: scripts/qemu-run [options]
   --work DIR                config, talosconfig and the serial log (default <out>/run-<arch>)
   --config FILE             the machine config to serve (default: generated)
   --no-config               no talos.config= (maintenance mode)
+  --reuse                   keep what the work directory has from an earlier run: its generated config and
+                            talosconfig (generated only when missing), and append to its serial log
+  --disk FILE               attach a raw disk image as a virtio-blk disk (repeatable; vda, vdb, ... in order); the
+                            guest then restarts in place when it reboots instead of ending QEMU
   --api-port N              host port forwarded to the node's :50000 (default: a free one)
   --memory MiB              (default 2048)
   --smp N                   (default 2)
@@ -46,6 +51,8 @@ try {
       work: { type: 'string' },
       config: { type: 'string' },
       'no-config': { type: 'boolean', default: false },
+      reuse: { type: 'boolean', default: false },
+      disk: { type: 'string', multiple: true, default: [] },
       'api-port': { type: 'string' },
       memory: { type: 'string', default: '2048' },
       smp: { type: 'string', default: '2' },
@@ -92,6 +99,8 @@ async function freePort() {
 // the machine config and the talosconfig to reach the node with
 let config = args.config ? resolve(args.config) : undefined;
 const talosconfig = join(work, 'talosconfig');
+const reuseGenerated = args.reuse && !args.config && !args['no-config'] && existsSync(join(work, 'controlplane.yaml')) && existsSync(talosconfig);
+if (reuseGenerated) config = join(work, 'controlplane.yaml');
 if (!config && !args['no-config']) {
   for (const f of ['controlplane.yaml', 'worker.yaml', 'talosconfig']) rmSync(join(work, f), { force: true });
   const gen = spawnSync(join(root, 'bin/bronzectl'), ['gen', 'config', 'bronze', `https://${GUEST_IP}:6443`, '-o', work, '--with-docs=false', '--with-examples=false'], { encoding: 'utf8' });
@@ -99,11 +108,13 @@ if (!config && !args['no-config']) {
   config = join(work, 'controlplane.yaml');
 }
 if (config && !existsSync(config)) fail(`--config ${config}: no such file`);
+const disks = args.disk.map((d) => resolve(d));
+for (const d of disks) if (!existsSync(d)) fail(`--disk ${d}: no such file (make one with truncate -s 320M ${d} && mkfs.xfs -L STATE ${d})`);
 
 const apiPort = args['api-port'] ? Number(args['api-port']) : await freePort();
 if (!Number.isInteger(apiPort) || apiPort <= 0 || apiPort > 65535) fail(`--api-port ${args['api-port']} is not a port`);
 const serial = join(work, 'serial.log');
-rmSync(serial, { force: true });
+if (!args.reuse) rmSync(serial, { force: true });
 const configURL = `http://${CONFIG_ADDR}/config.yaml`;
 // QEMU's option syntax doubles commas inside a value
 const q = (s) => s.replaceAll(',', ',,');
@@ -115,7 +126,11 @@ const netdev = [
 ].join(',');
 
 const tty = arch === 'amd64' ? 'ttyS0' : 'ttyAMA0';
-const qargs = ['-accel', 'tcg', '-m', args.memory, '-smp', args.smp, '-display', 'none', '-no-reboot', '-serial', `file:${serial}`, '-monitor', 'none', '-netdev', netdev, '-device', 'virtio-net-pci,netdev=n0', '-device', 'virtio-rng-pci'];
+// the console is appended to: a guest restarted in place, or a --reuse run, goes on in the same log
+const qargs = ['-accel', 'tcg', '-m', args.memory, '-smp', args.smp, '-display', 'none', '-chardev', `file,id=con0,path=${q(serial)},append=on`, '-serial', 'chardev:con0', '-monitor', 'none', '-netdev', netdev, '-device', 'virtio-net-pci,netdev=n0', '-device', 'virtio-rng-pci'];
+// a guest without disks has nothing to come back to: its reboot ends QEMU
+if (disks.length === 0) qargs.push('-no-reboot');
+disks.forEach((d, i) => qargs.push('-drive', `if=none,id=disk${i},format=raw,file=${q(d)}`, '-device', `virtio-blk-pci,drive=disk${i}`));
 if (arch === 'amd64') qargs.unshift('-machine', 'q35', '-cpu', 'max');
 else qargs.unshift('-machine', 'virt', '-cpu', 'max');
 if (args.boot === 'kernel') {
@@ -129,7 +144,7 @@ if (args.boot === 'kernel') {
 
 const child = spawn(qemu, qargs, { stdio: ['ignore', 'inherit', 'inherit'] });
 process.stdout.write(
-  `${JSON.stringify({ api: `127.0.0.1:${apiPort}`, talosconfig: config && !args.config ? talosconfig : undefined, serial, configURL: config ? configURL : undefined, node: GUEST_IP, pid: child.pid })}\n`,
+  `${JSON.stringify({ api: `127.0.0.1:${apiPort}`, talosconfig: config && !args.config ? talosconfig : undefined, serial, configURL: config ? configURL : undefined, node: GUEST_IP, pid: child.pid, disks })}\n`,
 );
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill('SIGTERM'));
 child.on('error', (e) => fail(`starting ${qemu}: ${e.message}`));
