@@ -77,6 +77,8 @@ mkdirSync(work, { recursive: true });
 
 const artifacts = args.boot === 'kernel' ? [join(out, `vmlinuz-${arch}`), join(out, `initramfs-${arch}.xz`)] : [join(out, `metal-${arch}.iso`)];
 for (const a of artifacts) if (!existsSync(a)) fail(`${a} is missing: run \`make image ARCH=${arch}\``);
+const disks = args.disk.map((d) => resolve(d));
+for (const d of disks) if (!existsSync(d)) fail(`--disk ${d}: no such file (make one with truncate -s 320M ${d} && mkfs.xfs -L STATE ${d})`);
 const qemu = arch === 'amd64' ? 'qemu-system-x86_64' : 'qemu-system-aarch64';
 if (spawnSync(qemu, ['--version']).status !== 0) fail(`${qemu} is missing: run \`make image-deps\``);
 
@@ -108,8 +110,6 @@ if (!config && !args['no-config']) {
   config = join(work, 'controlplane.yaml');
 }
 if (config && !existsSync(config)) fail(`--config ${config}: no such file`);
-const disks = args.disk.map((d) => resolve(d));
-for (const d of disks) if (!existsSync(d)) fail(`--disk ${d}: no such file (make one with truncate -s 320M ${d} && mkfs.xfs -L STATE ${d})`);
 
 const apiPort = args['api-port'] ? Number(args['api-port']) : await freePort();
 if (!Number.isInteger(apiPort) || apiPort <= 0 || apiPort > 65535) fail(`--api-port ${args['api-port']} is not a port`);
