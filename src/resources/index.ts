@@ -9,6 +9,7 @@ import { metaKeyDefinition } from './runtime/meta-key.js';
 import { etcdRootDefinition } from './secrets/etcd-root.js';
 import { etcdSecretsDefinition } from './secrets/etcd-secrets.js';
 import { etcdDefinitions } from './etcd/index.js';
+import { k8sDefinitions } from './k8s/index.js';
 import { operatorSpecDefinition } from './network/operator-spec.js';
 import { kubernetesRootDefinition } from './secrets/kubernetes-root.js';
 import { maintenanceServiceConfigDefinition, maintenanceServiceRequestDefinition } from './runtime/maintenance.js';
@@ -81,6 +82,7 @@ export const definitions: readonly ResourceDefinition<never>[] = [
   maintenanceRootDefinition,
   diskDefinition,
   ...etcdDefinitions,
+  ...k8sDefinitions,
 ] as readonly ResourceDefinition<never>[];
 
 /** Registers Talos's namespaces and resource types in a registry. */

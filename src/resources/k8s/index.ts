@@ -1,0 +1,15 @@
+export { kubeletConfigDefinition, KubeletConfigType, KubeletID, type KubeletConfigSpec } from './kubelet-config.js';
+export { kubeletSpecDefinition, KubeletSpecType, type KubeletSpecSpec } from './kubelet-spec.js';
+export { nodeIPConfigDefinition, NodeIPConfigType, type NodeIPConfigSpec } from './node-ip-config.js';
+export { nodeIPDefinition, NodeIPType, type NodeIPSpec } from './node-ip.js';
+export { nodenameDefinition, NodenameID, NodenameType, type NodenameSpec } from './nodename.js';
+export type { KubeletExtraArgs, KubeletMount } from './mount.js';
+
+import { kubeletConfigDefinition } from './kubelet-config.js';
+import { kubeletSpecDefinition } from './kubelet-spec.js';
+import { nodeIPConfigDefinition } from './node-ip-config.js';
+import { nodeIPDefinition } from './node-ip.js';
+import { nodenameDefinition } from './nodename.js';
+
+/** The `k8s` namespace's resource types. */
+export const k8sDefinitions = [kubeletConfigDefinition, kubeletSpecDefinition, nodeIPConfigDefinition, nodeIPDefinition, nodenameDefinition];
