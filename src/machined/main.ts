@@ -110,7 +110,14 @@ import { ImageServiceService } from '../api/gen/machine/image.js';
 import { containerHandlers, imageService } from './containerd/handlers.js';
 import type { RegistriesConfig } from './containerd/registry.js';
 import { criContainerdAddress, systemContainerdAddress } from './services/index.js';
-import { kubeletService, retryWhenFailed } from './services/kubelet.js';
+import { kubeletPathsOf, kubeletServiceHost } from './services/kubelet.js';
+import { KubeletConfigController } from '../controllers/k8s/kubelet-config.js';
+import { KubeletServiceController } from '../controllers/k8s/kubelet-service.js';
+import { KubeletSpecController } from '../controllers/k8s/kubelet-spec.js';
+import { NodeIPConfigController } from '../controllers/k8s/node-ip-config.js';
+import { NodeIPController } from '../controllers/k8s/node-ip.js';
+import { NodenameController } from '../controllers/k8s/nodename.js';
+import { KubeletID, KubeletSpecType, type KubeletSpecSpec } from '../resources/k8s/index.js';
 import { udevdService } from './services/udevd.js';
 import { TimeServiceService } from '../api/gen/time/time.js';
 import { StorageServiceService } from '../api/gen/storage/storage.js';
@@ -120,7 +127,6 @@ import { storageService } from './api/storage-service.js';
 import { clusterService } from './api/cluster-service.js';
 import { DisksController } from '../controllers/block/disks.js';
 import { type BlockPaths, udevSerialHelper } from '../controllers/block/sysfs-disks.js';
-import { NodeAddressCurrentID } from '../resources/network/node-address.js';
 
 export interface MachinedOptions {
   /**
@@ -259,6 +265,10 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       new ServiceController(events),
       new MachineStatusController(events),
       new MachineStatusPublisherController(events),
+      new KubeletConfigController(),
+      new NodenameController(),
+      new NodeIPConfigController(),
+      new NodeIPController(),
     ];
   }
 
@@ -470,11 +480,11 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     paths: { systemRun: join(o.stateDir, 'system', 'run'), systemVar: join(o.stateDir, 'system', 'var'), run: join(o.stateDir, 'run'), etc: join(o.stateDir, 'etc'), var: join(o.stateDir, 'var') },
     which,
   };
-  const kubeletNode = async () => {
-    const addrs = (await state.get({ namespace: 'network', type: NodeAddressType, id: NodeAddressCurrentID }).catch(() => undefined))?.spec as { addresses?: string[] } | undefined;
-    const h = (await state.get({ namespace: 'network', type: HostnameStatusType, id: HostnameID }).catch(() => undefined))?.spec as HostnameStatusSpec | undefined;
-    return { hostname: h?.hostname ?? '', addresses: addrs?.addresses ?? [] };
-  };
+  // the kubelet: its spec from the KubeletConfig, node name and IPs; run (and restarted on change) while it exists,
+  // not waited for by the boot (its image may take long, or never come), a failed start retried
+  runtime.register(new KubeletSpecController({ paths: kubeletPathsOf(serviceContext.paths), mode: metal ? 'metal' : 'container' }));
+  const kubeletSpec = async () => (await state.get({ namespace: 'k8s', type: KubeletSpecType, id: KubeletID }).catch(() => undefined))?.spec as KubeletSpecSpec | undefined;
+  runtime.register(new KubeletServiceController(kubeletServiceHost(supervisor, serviceContext, { spec: kubeletSpec, registries, signal: configWatch.signal })));
   const service = (id: string, args: string[], user: ServiceUser | undefined) => ({
     id,
     runner: () =>
@@ -537,11 +547,6 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
         const machineType = (parsed?.machineType || 'unknown') as MachineTypeName;
         await supervisor.loadAndStart(udevdService(serviceContext, { platform: metal ? 'metal' : 'process', rules: async () => parsed?.v1alpha1?.machine?.udev?.rules ?? [] }));
         await supervisor.loadAndStart(criService(serviceContext, { registries }));
-        // the kubelet is not waited for (its image may take long, or never come); a failed start is retried
-        if (parsed?.v1alpha1?.machine?.kubelet) {
-          await supervisor.loadAndStart(kubeletService(serviceContext, { config: async () => parsed, node: kubeletNode }));
-          retryWhenFailed(supervisor, 'kubelet', configWatch.signal);
-        }
         // etcd on control planes whose config has the etcd CA; it waits for `bootstrap` or joins on its own, so the
         // boot does not wait for it (Talos's does: a lone control plane would never finish booting before bootstrap)
         if (isControlPlane(machineType) && parsed?.v1alpha1?.cluster?.etcd?.ca?.crt) {

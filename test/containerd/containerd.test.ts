@@ -19,7 +19,11 @@ import { importOCIArchive } from '../../src/machined/containerd/images.js';
 import { ContainerRunner } from '../../src/machined/containerd/runner.js';
 import { LogManager } from '../../src/machined/logs/index.js';
 import { containerdService, criContainerdAddress, criService, type ServiceContext, systemContainerdAddress, which } from '../../src/machined/services/index.js';
-import { kubeletService, retryWhenFailed } from '../../src/machined/services/kubelet.js';
+import { kubeletPathsOf, kubeletService, retryWhenFailed, writeKubeletFiles } from '../../src/machined/services/kubelet.js';
+import { kubeletConfigFrom } from '../../src/controllers/k8s/kubelet-config.js';
+import { kubeletBootstrap } from '../../src/controllers/k8s/kubelet-service.js';
+import { kubeletSpecFrom } from '../../src/controllers/k8s/kubelet-spec.js';
+import type { RegistriesConfig } from '../../src/machined/containerd/registry.js';
 import { RestartRunner, ServiceState, Supervisor } from '../../src/machined/supervisor/index.js';
 import { bronzectl } from '../helpers/bronzectl.js';
 import { makeTestPKI, type TestPKI } from '../helpers/openssl-pki.js';
@@ -284,7 +288,11 @@ describe('containerd under the supervisor', { skip, timeout: 180_000 }, () => {
         '',
       ].join('\n'),
     );
-    const def = kubeletService(ctx, { config: async () => cfg, node: async () => ({ hostname: 'node-1', addresses: ['127.0.0.1/8'] }) });
+    // what the k8s controllers make of the config: the spec, and the files written before the service starts
+    const paths = kubeletPathsOf(ctx.paths);
+    const spec = kubeletSpecFrom(kubeletConfigFrom(cfg)!, { machineType: 'worker', nodename: 'node-1', nodeIPs: ['127.0.0.1'] }, paths, 'container')!;
+    await writeKubeletFiles(paths, spec, kubeletBootstrap(cfg)!);
+    const def = kubeletService(ctx, { spec: async () => spec, registries: async () => cfg.v1alpha1?.machine?.registries as RegistriesConfig | undefined });
     // time and network are the controllers' business, not this test's
     sv.load({ ...def, condition: undefined });
     await sv.start('kubelet');
@@ -295,7 +303,9 @@ describe('containerd under the supervisor', { skip, timeout: 180_000 }, () => {
     assert.match(msg, new RegExp(`^Failed to run pre stage: failed to pull image "${mirrorHost}/siderolabs/kubelet:v0.0.0-missing": ${registryURL.replace(/[.]/g, '\\.')}: not found`));
     const list = sv.listProto().find((s) => s.id === 'kubelet');
     assert.equal(list?.state, 'Failed');
-    assert.match(readFileSync(join(dir, 'etc', 'kubernetes', 'kubelet.yaml'), 'utf8'), /"containerRuntimeEndpoint": "unix:\/\/.*run\/containerd\/containerd.sock"/);
+    assert.match(readFileSync(join(dir, 'etc', 'kubernetes', 'kubelet.yaml'), 'utf8'), /^kind: KubeletConfiguration$/m);
+    // a kubelet tagged older than 1.27 is told the CRI endpoint by flag
+    assert.ok(spec.args.includes(`--container-runtime-endpoint=unix://${criContainerdAddress(ctx)}`), spec.args.join(' '));
     for (const id of ['containerd', 'cri']) assert.equal(sv.get(id).getState(), ServiceState.Running, id);
     retryAc.abort();
     await sv.stop('kubelet');
