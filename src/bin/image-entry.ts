@@ -32,6 +32,8 @@ const script = new Script(`(function (exports, require, module, __filename, __di
 const mod: { exports: Partial<Roles> } = { exports: {} };
 (script.runInThisContext() as (...args: unknown[]) => void)(mod.exports, createRequire(bundle), mod, bundle, dirname(bundle));
 const roles = mod.exports as Roles;
+// a cache V8 does not take only costs time: say so on the console
+if (cachedData !== undefined && script.cachedDataRejected === true && mode === undefined) process.stderr.write(`${cacheFile}: rejected by V8, the bundle was compiled\n`);
 
 if (mode === 'write') {
   await roles.loadAllRoles();
