@@ -186,7 +186,7 @@ OS
 
 # The modules PID 1 loads before it mounts the root: storage, filesystems, network cards.
 IMAGE_MODULES=(
-  loop squashfs overlay isofs iso9660 crc32c_generic crc32c-intel xfs fat vfat nls_cp437 nls_iso8859_1 nls_ascii efivarfs
+  loop squashfs overlay isofs iso9660 crc32c_generic crc32c-intel xfs ext4 fat vfat nls_cp437 nls_iso8859_1 nls_ascii efivarfs
   virtio virtio_ring virtio_pci virtio_mmio virtio_blk virtio_scsi virtio_net virtio_console virtio_rng
   nvme ahci sd_mod sr_mod
   e1000 e1000e igb igbvf ixgbe ixgbevf r8169 vmxnet3 ena gve bnxt_en tg3 mlx4_en mlx5_core i40e ice

@@ -21,6 +21,8 @@ export async function run(argv: string[], signal: AbortSignal): Promise<number> 
       stateDir: metal ? (flag(argv, 'state') ?? '/system/state') : required(argv, 'state'),
       // a real machine (no --state): /etc files live in /system/etc and are bind-mounted over /etc
       etc: metal && flag(argv, 'state') === undefined ? { root: '/system/etc', bindOver: '/etc' } : undefined,
+      // and keeps /system/state on the filesystem labelled STATE when it has one
+      stateVolume: metal && flag(argv, 'state') === undefined,
       address: metal ? (flag(argv, 'address') ?? '') : required(argv, 'address'),
       apiPort: flag(argv, 'api-port') ? Number(flag(argv, 'api-port')) : undefined,
       apidCommand: [process.execPath, ...process.execArgv, self, 'apid'],
