@@ -75,6 +75,8 @@ describe('kill -9 of machined during ApplyConfiguration', () => {
           // gone already
         }
       };
+      // a round the runner cancels (a timeout) never reaches its finally: the node must not outlive the test
+      process.once('exit', kill);
       const sock = join(dir, 'machined', 'machine.sock');
       let client: Client | undefined;
       try {
@@ -125,6 +127,7 @@ describe('kill -9 of machined during ApplyConfiguration', () => {
       } finally {
         client?.close();
         kill();
+        process.off('exit', kill);
         await exited;
       }
     }
