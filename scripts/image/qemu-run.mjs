@@ -118,7 +118,10 @@ if (!args.reuse) rmSync(serial, { force: true });
 const configURL = `http://${CONFIG_ADDR}/config.yaml`;
 // QEMU's option syntax doubles commas inside a value
 const q = (s) => s.replaceAll(',', ',,');
-const responder = `${process.execPath} ${join(root, 'scripts/image/config-http.mjs')} ${config ?? ''} ${join(work, 'config-http.log')}`;
+// the provisioner's config server (built into dist/ by `make build`, as bin/bronzectl is)
+const configServer = join(root, 'dist/provision/qemu-config-http.js');
+if (config && !existsSync(configServer)) fail(`${configServer} is missing: run \`make build\``);
+const responder = `${process.execPath} ${configServer} ${config ?? ''} ${join(work, 'config-http.log')}`;
 const netdev = [
   'user,id=n0,restrict=on',
   `hostfwd=tcp:127.0.0.1:${apiPort}-${GUEST_IP}:50000`,

@@ -53,7 +53,8 @@ function main(file: string | undefined, logFile: string | undefined): void {
     } catch (e) {
       r = { status: '500 Internal Server Error', body: Buffer.from(`${(e as Error).message}\n`), headOnly: false };
     }
-    log.info({ request: head.split('\r\n')[0], status: r.status }, 'config request');
+    const [method = '', path = ''] = (head.split('\r\n')[0] ?? '').split(' ');
+    log.info({ request: head.split('\r\n')[0], status: r.status }, `${method} ${path} ${r.status}`);
     process.stdout.end(responseBytes(r), () => process.exit(0));
   });
   process.stdin.on('end', () => process.exit(0));
