@@ -334,18 +334,24 @@ export class Apid {
     return new Promise<GrpcStatus>((resolve) => {
       let req: ClientHttp2Stream;
       try {
-        req = this.backends.remote(target).request(out);
+        // a target naming this node is answered by the local machined, not through this apid's own listener
+        req = (this.isLocal(target) ? this.backends.local() : this.backends.remote(target)).request(out);
       } catch (e) {
         return resolve({ code: status.INTERNAL, details: (e as Error).message });
       }
       requests.push(req);
       let settled = false;
       let timer: NodeJS.Timeout | undefined;
-      const settle = (st: GrpcStatus) => {
+      // `finished`: the node ended the stream itself. Resetting a stream that already ended still sends RST_STREAM,
+      // and a peer's HTTP/2 server takes a run of those for a rapid-reset attack and drops the whole connection
+      // (GOAWAY INTERNAL_ERROR after about a thousand), failing every call on it.
+      const settle = (st: GrpcStatus, finished = false) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        cancel(req);
+        if (!finished) cancel(req);
+        const i = requests.indexOf(req);
+        if (i >= 0) requests.splice(i, 1);
         resolve(st);
       };
       if (deadlineMs !== undefined) timer = setTimeout(() => settle({ code: status.DEADLINE_EXCEEDED, details: 'context deadline exceeded' }), deadlineMs);
@@ -356,14 +362,14 @@ export class Apid {
       });
       req.on('response', (h) => {
         const st = statusOf(h);
-        if (st) settle(st);
+        if (st) settle(st, true);
       });
       req.on('data', (chunk: Buffer) => {
         const big = reader.push(chunk);
         if (big !== undefined) settle({ code: status.RESOURCE_EXHAUSTED, details: `Received message larger than max (${big} vs. ${MAX_MESSAGE_SIZE})` });
       });
       req.on('trailers', (t) => (trailers = t));
-      req.on('end', () => settle(statusOf(trailers) ?? { code: status.UNAVAILABLE, details: 'the node closed the connection' }));
+      req.on('end', () => settle(statusOf(trailers) ?? { code: status.UNAVAILABLE, details: 'the node closed the connection' }, true));
       req.on('error', (e: Error) => settle({ code: status.UNAVAILABLE, details: e.message }));
       req.on('close', () => settle({ code: status.UNAVAILABLE, details: 'the node closed the stream' }));
       req.end(body);
