@@ -18,20 +18,24 @@ export const ms = (from: bigint, to: bigint) => Number(to - from) / 1e6;
 export const fmt = (xs: number[], digits = 3) => xs.map((x) => x.toFixed(digits)).join(', ');
 export const delay = (msecs: number) => new Promise((r) => setTimeout(r, msecs));
 
-/** The newest modification time of the TypeScript sources the bundle is built from. */
-function newestSource(dir: string): number {
-  let newest = 0;
+/** The newest modification time of the files under `dir` whose names pass `keep`. */
+function newest(dir: string, keep: (name: string) => boolean): number {
+  let t = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
-    else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+    if (e.isDirectory()) t = Math.max(t, newest(p, keep));
+    else if (keep(e.name)) t = Math.max(t, statSync(p).mtimeMs);
   }
-  return newest;
+  return t;
 }
 
-/** Builds dist/ (as `make build` does) when the bundle is missing or older than its sources. */
+/**
+ * Builds dist/ (as `make build` does) when the bundle is missing or older than its sources. tsc leaves an output file
+ * alone when its content did not change, so dist/ as a whole is compared, not the entry file.
+ */
 export function ensureBuilt(log: (s: string) => void): void {
-  if (existsSync(BUNDLE) && statSync(BUNDLE).mtimeMs >= newestSource(join(root, 'src'))) return;
+  const sources = newest(join(root, 'src'), (n) => n.endsWith('.ts') && !n.endsWith('.test.ts'));
+  if (existsSync(BUNDLE) && newest(join(root, 'dist'), (n) => n.endsWith('.js')) >= sources) return;
   log('dist/ is missing or older than src/: building it (npx tsc -p tsconfig.build.json)');
   const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
   if (!existsSync(BUNDLE)) throw new Error(`building dist/ failed (exit ${r.status}): ${BUNDLE} is missing`);
