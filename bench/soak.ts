@@ -14,7 +14,7 @@ import { clientOptionsFromContext } from '../src/client/from-talosconfig.js';
 import { loadTalosconfig } from '../src/client/talosconfig.js';
 import { quietIPServerNameWarning } from '../src/client/warnings.js';
 import { clusterPids, delay, fmt, roleOf, rssMiB, settle, until, withCluster } from './cluster.js';
-import { type Figure, figure, median } from './results.js';
+import { type Figure, figure } from './results.js';
 
 const NAME = 'benchsoak';
 const STREAMS = 1000;
@@ -35,13 +35,16 @@ export async function run(): Promise<Figure[]> {
     const ac = new AbortController();
     const config = Buffer.from(readFileSync(join(node.dir, 'config.yaml')));
     const ours = () => clusterPids(info).filter((p) => ['machined', 'apid'].includes(roleOf(p) ?? ''));
+    /** the median total of five readings, and each process's share in the median reading */
     const rss = async () => {
-      const xs: number[] = [];
+      const xs: { total: number; parts: string }[] = [];
       for (let i = 0; i < 5; i++) {
-        xs.push(ours().reduce((s, p) => s + (rssMiB(p) ?? 0), 0));
+        const parts = ours().map((p) => ({ role: roleOf(p) ?? '?', mib: rssMiB(p) ?? 0 }));
+        xs.push({ total: parts.reduce((s, p) => s + p.mib, 0), parts: parts.map((p) => `${p.role} ${p.mib.toFixed(1)}`).join(', ') });
         await delay(1000);
       }
-      return median(xs);
+      xs.sort((a, b) => a.total - b.total);
+      return xs[2]!;
     };
     try {
       await until(() => control.machine.version({}, { timeout: 5000 }), 60_000);
@@ -72,11 +75,11 @@ export async function run(): Promise<Figure[]> {
       producer.catch(() => undefined);
       const t0 = Date.now();
       await Promise.race([delay(WARMUP_MS), failed]);
-      const before = await rss();
-      log(`after ${WARMUP_MS / 1000} s: ${open} streams open, ${(bytes / 1024 / 1024).toFixed(1)} MiB delivered, machined + apid ${fmt([before], 1)} MiB`);
+      const { total: before, parts: partsBefore } = await rss();
+      log(`after ${WARMUP_MS / 1000} s: ${open} streams open, ${(bytes / 1024 / 1024).toFixed(1)} MiB delivered, machined + apid ${fmt([before], 1)} MiB (${partsBefore})`);
       await Promise.race([delay(Math.max(0, t0 + SOAK_MS - Date.now() - 5000)), failed]);
-      const after = await rss();
-      log(`after ${((Date.now() - t0) / 1000).toFixed(0)} s: ${open} streams open, ${(bytes / 1024 / 1024).toFixed(1)} MiB delivered, machined + apid ${fmt([after], 1)} MiB`);
+      const { total: after, parts: partsAfter } = await rss();
+      log(`after ${((Date.now() - t0) / 1000).toFixed(0)} s: ${open} streams open, ${(bytes / 1024 / 1024).toFixed(1)} MiB delivered, machined + apid ${fmt([after], 1)} MiB (${partsAfter})`);
       if (open !== STREAMS) throw new Error(`${STREAMS - open} of ${STREAMS} streams ended early`);
       ac.abort();
       await producer.catch(() => undefined);
