@@ -71,6 +71,7 @@ import { MaintenanceRootController } from '../controllers/secrets/maintenance-ro
 import { APICertificatesController } from '../controllers/secrets/api-certificates.js';
 import { OSRootController } from '../controllers/secrets/os-root.js';
 import { TrustdCertificatesController } from '../controllers/secrets/trustd-certificates.js';
+import { KubeletSecretsController } from '../controllers/secrets/kubelet.js';
 import { KubernetesRootController } from '../controllers/secrets/kubernetes-root.js';
 import { EtcdSecretsController } from '../controllers/secrets/etcd-secrets.js';
 import { isControlPlane, type MachineTypeName } from '../resources/config/machine-type.js';
@@ -226,6 +227,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       new APICertificatesController({ trustdPort: o.trustdPort }),
       new TrustdCertificatesController(),
       new KubernetesRootController(),
+      new KubeletSecretsController(),
       // etcd's peers reach each other from 127.0.0.1 on the process platform
       new EtcdSecretsController({ extraPeerIPs: metal ? [] : ['127.0.0.1'] }),
       new EtcdConfigController(),

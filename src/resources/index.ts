@@ -11,6 +11,7 @@ import { etcdSecretsDefinition } from './secrets/etcd-secrets.js';
 import { etcdDefinitions } from './etcd/index.js';
 import { k8sDefinitions } from './k8s/index.js';
 import { operatorSpecDefinition } from './network/operator-spec.js';
+import { kubeletSecretsDefinition } from './secrets/kubelet.js';
 import { kubernetesRootDefinition } from './secrets/kubernetes-root.js';
 import { maintenanceServiceConfigDefinition, maintenanceServiceRequestDefinition } from './runtime/maintenance.js';
 import { kernelParamDefaultSpecDefinition, kernelParamSpecDefinition, kernelParamStatusDefinition } from './runtime/kernel-param.js';
@@ -76,6 +77,7 @@ export const definitions: readonly ResourceDefinition<never>[] = [
   maintenanceServiceConfigDefinition,
   maintenanceServiceRequestDefinition,
   etcdRootDefinition,
+  kubeletSecretsDefinition,
   kubernetesRootDefinition,
   operatorSpecDefinition,
   etcdSecretsDefinition,
