@@ -107,6 +107,7 @@ make_rootfs() {
   tar -xzf "$node_tgz" -C "$WORK/node" --strip-components=1
   install -D -m 0755 "$WORK/node/bin/node" "$RFS/usr/bin/node"
   "${CROSS}strip" "$RFS/usr/bin/node"
+  node "$ROOT/scripts/image/icu-slim.mjs" "$RFS/usr/bin/node" "$WORK/icu"
   ELF_FILES+=("$RFS/usr/bin/node")
   # our code: the bundle reads ../package.json and ../dist/build-info.json beside it, as dist/ does in the tree;
   # dist/bronze.js (what PID 1 starts) runs it with its code cache, made once the root filesystem is complete
@@ -145,7 +146,26 @@ make_rootfs() {
   for f in "${ELF_FILES[@]}"; do "${CROSS}strip" --strip-unneeded "$f" 2>/dev/null || true; done
   # the programs name their loader by this path: it must resolve inside the root filesystem
   [ -e "$RFS$LOADER" ] || die "the dynamic loader $LOADER does not resolve in the root filesystem"
+  check_icu
   code_cache "$lib/dist/bronze.cjs"
+}
+
+# The image's Node with its slimmed ICU data (icu-slim.mjs) must still format, normalise, segment and decode, and fall
+# back to root for a locale it no longer has.
+check_icu() {
+  local want='Thursday, January 1, 1970 at 12:00:00 AM UTC|1,234,567.5|2|3|€|1/1/1970'
+  local got
+  got=$(rootfs_node BRONZE_ICU_CHECK=1 -e '
+    const d = new Date(0);
+    console.log([
+      new Intl.DateTimeFormat("en-US", { timeZone: "UTC", dateStyle: "full", timeStyle: "long" }).format(d),
+      (1234567.5).toLocaleString("en-US"),
+      "\u00e9".normalize("NFD").length,
+      [...new Intl.Segmenter("en", { granularity: "word" }).segment("hello world")].length,
+      new TextDecoder("windows-1252").decode(new Uint8Array([0x80])),
+      d.toLocaleDateString("de-DE", { timeZone: "UTC" }),
+    ].join("|"));') || die "the image's Node fails with its slimmed ICU data"
+  [ "$got" = "$want" ] || die "the image's Node with its slimmed ICU data printed '$got', expected '$want'"
 }
 
 # Runs the image's Node on its own root filesystem, with one environment variable (NAME=value) and Node's arguments:
