@@ -55,7 +55,7 @@ export interface ControllerAdapter {
   addFinalizer(ptr: Pointer, ...finalizers: string[]): Promise<void>;
   removeFinalizer(ptr: Pointer, ...finalizers: string[]): Promise<void>;
 
-  /** starts a pass in which every output written is remembered */
+  /** starts a pass in which every output written is remembered (a pass left without cleanup is forgotten) */
   startTrackingOutputs(): void;
   /**
    * Ends the pass: outputs of these kinds that this controller owns and did not write in the pass are torn down, and

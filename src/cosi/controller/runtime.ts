@@ -206,7 +206,7 @@ class Adapter implements ControllerAdapter {
   }
 
   startTrackingOutputs(): void {
-    if (this.tracked) throw new CosiError('BRONZE_COSI_INVALID_RESOURCE', `controller ${this.owner}: output tracking is on already`);
+    // a pass that ended early (nothing to do until an input appears) left tracking on: the new pass starts afresh
     this.tracked = new Set();
   }
 
