@@ -1,7 +1,8 @@
 /**
  * The node's programs in one code base: the role comes from the first argument or the program name (`machined`,
- * `apid`, `trustd`), as Talos's /sbin/init does. Each role's code is imported only when that role runs, so apid and
- * trustd do not load (nor evaluate) machined's controllers, and the other way round.
+ * `apid`, `trustd`; and `discovery`, the discovery service a local cluster runs), as Talos's /sbin/init does. Each
+ * role's code is imported only when that role runs, so apid and trustd do not load (nor evaluate) machined's
+ * controllers, and the other way round.
  */
 import { basename } from 'node:path';
 import { quietIPServerNameWarning } from '../client/warnings.js';
@@ -14,6 +15,7 @@ const roles: Record<string, () => Promise<{ run: RoleMain }>> = {
   machined: () => import('./role-machined.js'),
   apid: () => import('./role-apid.js'),
   trustd: () => import('./role-trustd.js'),
+  discovery: () => import('./role-discovery.js'),
 };
 
 /** Loads (evaluates) every role's code without running any: the image build warms its code cache with this. */
@@ -28,7 +30,7 @@ export async function main(args: string[] = process.argv.slice(2), program: stri
   const prog = basename(program);
   const role = Object.hasOwn(roles, prog) ? prog : argv.shift();
   if (role === undefined || !Object.hasOwn(roles, role)) {
-    process.stderr.write(`usage: bronze machined|apid|trustd [flags] (unknown role ${JSON.stringify(role ?? '')})\n`);
+    process.stderr.write(`usage: bronze machined|apid|trustd|discovery [flags] (unknown role ${JSON.stringify(role ?? '')})\n`);
     return 2;
   }
   const ac = new AbortController();

@@ -18,7 +18,15 @@ import { Registry } from '../cosi/registry.js';
 import { newResource } from '../cosi/resource.js';
 import { State } from '../cosi/state.js';
 import { MachineTypeController } from '../controllers/config/machine-type.js';
+import { AffiliateMergeController } from '../controllers/cluster/affiliate-merge.js';
+import { DiscoveryConfigController } from '../controllers/cluster/discovery-config.js';
+import { DiscoveryServiceController } from '../controllers/cluster/discovery-service.js';
+import { InfoController } from '../controllers/cluster/info.js';
+import { LocalAffiliateController } from '../controllers/cluster/local-affiliate.js';
+import { MemberController } from '../controllers/cluster/member.js';
 import { NodeIdentityController } from '../controllers/cluster/node-identity.js';
+import { type MemberSpec, MemberType, nodesOfMembers } from '../resources/cluster/member.js';
+import { ClusterNamespace } from '../resources/namespaces.js';
 import { HostnameConfigController } from '../controllers/network/hostname-config.js';
 import { HostnameSpecController } from '../controllers/network/hostname-spec.js';
 import { HostnameSpecType } from '../resources/network/hostname-spec.js';
@@ -243,6 +251,13 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       new APIServiceConfigController(apiListen),
       new MaintenanceConfigController(apiListen),
       new NodeIdentityController(o.stateDir),
+      // cluster discovery: this node published through the discovery service, the others merged into members
+      new DiscoveryConfigController(),
+      new InfoController(),
+      new LocalAffiliateController(),
+      new DiscoveryServiceController(),
+      new AffiliateMergeController(),
+      new MemberController(),
       new HostnameConfigController(cmdline),
       new LayeredMergeController('network.HostnameMergeController', HostnameSpecType),
       new TimeServerConfigController(cmdline),
@@ -438,7 +453,15 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     api.addService(ImageServiceService, imageService(containerDeps));
     api.addService(TimeServiceService, timeService({ logger: logger.child({ component: 'time-api' }), config: activeConfig }));
     api.addService(StorageServiceService, storageService({ logger: logger.child({ component: 'storage-api' }), state }));
-    api.addService(ClusterServiceService, clusterService({ logger: logger.child({ component: 'cluster-api' }), config: activeConfig, apiEndpoint: `${o.address || '127.0.0.1'}:${o.apiPort ?? 50000}` }));
+    api.addService(
+      ClusterServiceService,
+      clusterService({
+        logger: logger.child({ component: 'cluster-api' }),
+        config: activeConfig,
+        apiEndpoint: `${o.address || '127.0.0.1'}:${o.apiPort ?? 50000}`,
+        discoveredNodes: async () => nodesOfMembers((await state.list({ namespace: ClusterNamespace, type: MemberType })).map((m) => m.spec as MemberSpec)),
+      }),
+    );
     rmSync(sockets.machine, { force: true });
     await new Promise<void>((resolve, reject) => api.bindAsync(`unix:${sockets.machine}`, ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
     giveSocket(sockets.machine, apidUser);

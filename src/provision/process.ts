@@ -5,6 +5,7 @@ import { Client } from '../client/client.js';
 import { clientOptionsFromContext } from '../client/from-talosconfig.js';
 import { loadTalosconfig, mergeTalosconfig, type Talosconfig, type TalosconfigContext, writeTalosconfig } from '../client/talosconfig.js';
 import { generateBundle } from '../config/generate/config.js';
+import { loadPatch } from '../config/patch/load.js';
 
 /**
  * Stable codes: `BRONZE_PROVISION` (the cluster cannot be made or found), `BRONZE_PROVISION_FLAG` (a flag's value is
@@ -45,6 +46,8 @@ export interface ClusterInfo {
   apiPort: number;
   trustdPort: number;
   nodes: ClusterNode[];
+  /** process: the cluster's discovery service (`bronze discovery`), which the configs name */
+  discovery?: { pid: number; listen: string };
   /** qemu: how the VMs were made */
   qemu?: {
     arch: 'amd64' | 'arm64';
@@ -80,7 +83,12 @@ export interface CreateOptions extends ClusterCreateOptions {
   bronzeCommand: string[];
   apiPort?: number;
   trustdPort?: number;
+  /** the port of the cluster's discovery service (on the range's .1 address) */
+  discoveryPort?: number;
 }
+
+/** The port the discovery service listens on by default (as the public one's images do). */
+export const DISCOVERY_PORT = 3000;
 
 /** An IPv4 range from `--cidr`: its first address (host bits cleared) and prefix length. */
 export interface IPv4Range {
@@ -161,11 +169,24 @@ export async function createCluster(o: CreateOptions): Promise<ClusterInfo> {
   const trustdPort = o.trustdPort ?? 50001;
   say(`generating PKI and configs for cluster "${o.name}"`);
   const endpointHost = addresses[0]!;
-  const bundle = await generateBundle({ clusterName: o.name, endpoint: `https://${endpointHost}:6443` });
+  // the public discovery service is out of reach of a local cluster (and of its tests): the cluster runs its own on
+  // the range's .1 address, and the configs point at it
+  const discoveryListen = `${ipv4String(parseIPv4Range(o.cidr, '127.65.0.0/24').base + 1)}:${o.discoveryPort ?? DISCOVERY_PORT}`;
+  const bundle = await generateBundle(
+    { clusterName: o.name, endpoint: `https://${endpointHost}:6443` },
+    { all: [loadPatch(JSON.stringify({ cluster: { discovery: { enabled: true, registries: { service: { endpoint: `http://${discoveryListen}/` } } } } }))] },
+  );
   mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
   const info: ClusterInfo = { name: o.name, provisioner: 'process', cidr: o.cidr, apiPort, trustdPort, nodes: [] };
   const save = () => writeFileSync(clusterInfoPath(o.stateDir, o.name), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
   try {
+    const discoveryOut = openSync(join(clusterDir, 'discovery.log'), 'a');
+    const discovery = spawn(o.bronzeCommand[0]!, [...o.bronzeCommand.slice(1), 'discovery', '--listen', discoveryListen], { detached: true, stdio: ['ignore', discoveryOut, discoveryOut] });
+    discovery.unref();
+    if (!discovery.pid) throw new ProvisionError('starting the discovery service failed');
+    info.discovery = { pid: discovery.pid, listen: discoveryListen };
+    save();
+    say(`started the discovery service at ${discoveryListen}, pid ${discovery.pid}`);
     for (const [i, address] of addresses.entries()) {
       const type = i < o.controlplanes ? 'controlplane' : 'worker';
       const name = type === 'controlplane' ? `${o.name}-controlplane-${i + 1}` : `${o.name}-worker-${i - o.controlplanes + 1}`;
@@ -218,25 +239,27 @@ export async function createCluster(o: CreateOptions): Promise<ClusterInfo> {
 /** Stops every process of the cluster (SIGTERM, then SIGKILL) and removes its state. */
 export async function destroyCluster(stateDir: string, name: string, progress?: (line: string) => void): Promise<void> {
   const info = readCluster(stateDir, name);
-  for (const n of info.nodes) {
-    if (!alive(n.pid)) continue;
+  // the discovery service is one more process of the cluster
+  const procs = [...info.nodes.map((n) => ({ name: n.name, pid: n.pid })), ...(info.discovery ? [{ name: 'the discovery service', pid: info.discovery.pid }] : [])];
+  for (const p of procs) {
+    if (!alive(p.pid)) continue;
     try {
-      process.kill(n.pid, 'SIGTERM');
+      process.kill(p.pid, 'SIGTERM');
     } catch {
       /* gone */
     }
   }
   const deadline = Date.now() + 15_000;
-  while (info.nodes.some((n) => alive(n.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  for (const n of info.nodes) {
-    for (const target of [-n.pid, n.pid]) {
+  while (procs.some((p) => alive(p.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  for (const p of procs) {
+    for (const target of [-p.pid, p.pid]) {
       try {
         process.kill(target, 'SIGKILL');
       } catch {
         /* gone */
       }
     }
-    progress?.(`stopped ${n.name}`);
+    progress?.(`stopped ${p.name}`);
   }
   rmSync(join(stateDir, name), { recursive: true, force: true });
   progress?.(`removed ${join(stateDir, name)}`);

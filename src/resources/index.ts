@@ -4,7 +4,11 @@ import { linkSpecDefinition } from './network/link-spec.js';
 import { routeSpecDefinition } from './network/route-spec.js';
 import { etcFileSpecDefinition } from './files/etc-file-spec.js';
 import { etcFileStatusDefinition } from './files/etc-file-status.js';
+import { affiliateDefinition } from './cluster/affiliate.js';
+import { discoveryConfigDefinition } from './cluster/discovery-config.js';
 import { identityDefinition } from './cluster/identity.js';
+import { infoDefinition } from './cluster/info.js';
+import { memberDefinition } from './cluster/member.js';
 import { metaKeyDefinition } from './runtime/meta-key.js';
 import { etcdRootDefinition } from './secrets/etcd-root.js';
 import { etcdSecretsDefinition } from './secrets/etcd-secrets.js';
@@ -70,6 +74,10 @@ export const definitions: readonly ResourceDefinition<never>[] = [
   etcFileSpecDefinition,
   etcFileStatusDefinition,
   identityDefinition,
+  affiliateDefinition,
+  discoveryConfigDefinition,
+  infoDefinition,
+  memberDefinition,
   kernelParamSpecDefinition,
   kernelParamDefaultSpecDefinition,
   kernelParamStatusDefinition,

@@ -49,10 +49,13 @@ describe('bronzectl cluster (process provisioner)', () => {
     for (const n of info.nodes) {
       assert.throws(() => process.kill(n.pid, 0), /ESRCH/, `${n.name} still runs`);
     }
+    assert.ok(info.discovery, 'the cluster has its discovery service');
+    assert.throws(() => process.kill(info.discovery!.pid, 0), /ESRCH/, 'the discovery service still runs');
     for (const [host, port] of [
       ['127.77.5.2', 50000],
       ['127.77.5.2', 50001],
       ['127.77.5.3', 50000],
+      ['127.77.5.1', 3000],
     ] as const) {
       assert.equal(await listening(host, port), false, `${host}:${port} still listens`);
     }

@@ -2,6 +2,8 @@ import { parse } from 'yaml';
 import type { Client } from '../../client/client.js';
 import { nodeResults } from '../../client/results.js';
 import type { CallOptions } from '../../client/rpc.js';
+import { type MemberSpec, MemberType, nodesOfMembers } from '../../resources/cluster/member.js';
+import { ClusterNamespace } from '../../resources/namespaces.js';
 import { MachineTypeID, MachineTypeType } from '../../resources/config/machine-type.js';
 import { MachineStatusID, MachineStatusType } from '../../resources/runtime/machine-status.js';
 import { TimeStatusID, TimeStatusType } from '../../resources/time/time-status.js';
@@ -166,7 +168,18 @@ async function clusterNodes(ctx: CommandContext, client: Client, nodes: string[]
     if (cps.length === 0) throw new UsageError('--control-plane-nodes: at least one control plane node is needed');
     return { controlPlanes: cps, workers };
   }
-  if (nodes.length === 0) throw new UsageError('no nodes to check: give --control-plane-nodes and --worker-nodes, or nodes with -n (or in the talosconfig context)');
+  if (nodes.length === 0) {
+    // as talosctl: the cluster's members, as the endpoint's cluster discovery knows them
+    const members: MemberSpec[] = [];
+    for await (const m of client.cosi.list({ namespace: ClusterNamespace, type: MemberType }, { signal: ctx.io.signal, timeout: 10_000 })) {
+      members.push(parse(m.resource?.spec?.yamlSpec ?? '') as MemberSpec);
+    }
+    const found = nodesOfMembers(members);
+    if (found.controlPlanes.length === 0) {
+      throw new UsageError('no nodes to check: cluster discovery found no control plane member; give --control-plane-nodes and --worker-nodes, or nodes with -n (or in the talosconfig context)');
+    }
+    return found;
+  }
   const out: ClusterNodes = { controlPlanes: [], workers: [] };
   for (const node of nodes) {
     let type: unknown;
@@ -240,8 +253,8 @@ export const HEALTH_SKIP_METADATA_KEY = 'bronze-health-skip';
 
 /**
  * `--server`: the checks run on a control plane (ClusterService/HealthCheck), which streams its progress lines; they
- * are printed as they come, as talosctl does. Bronze nodes have no cluster discovery, so the nodes are always sent:
- * from the flags, or the targeted nodes sorted by their MachineType. The call goes to the one targeted node, else to
+ * are printed as they come, as talosctl does. The nodes sent are those of the flags, else the targeted nodes sorted by
+ * their MachineType; with neither, none are sent and the node uses its cluster discovery's members. The call goes to the one targeted node, else to
  * the first control plane (talosctl refuses several targeted nodes; bronzectl picks the one to ask).
  */
 async function healthOnServer(ctx: CommandContext, conn: Connection, waitMs: number, skip: string[]): Promise<number> {

@@ -29,6 +29,8 @@ export interface ClusterServiceDeps {
   config(): Promise<string | undefined>;
   /** this node's apid (`host:port`): the checks call the nodes through it */
   apiEndpoint: string;
+  /** the cluster's nodes as discovery found them (Members), for a request that names none */
+  discoveredNodes?(): Promise<HealthCluster>;
   /** a HealthAPI for a caller with these roles (tests give a fake; default: a client of `apiEndpoint`) */
   healthAPI?(roles: string[]): Promise<{ api: HealthAPI; close(): void }>;
 }
@@ -59,8 +61,8 @@ const durationMs = (d: HealthCheckRequest['waitTimeout']) => (d ? Number(d.secon
 /**
  * machined's `cluster.ClusterService`. HealthCheck (control planes only) runs Talos's cluster checks from this node
  * and streams each change of a check's state as `HealthCheckProgress{message}`: `discovered nodes: [...]`, then
- * `waiting for <check>: ...`, `: <why not yet>`, `: OK`. The nodes come from the request's cluster info: Bronze nodes
- * have no cluster discovery to find them. It calls the nodes through its own apid with a short-lived client
+ * `waiting for <check>: ...`, `: <why not yet>`, `: OK`. The nodes come from the request's cluster info or, when it
+ * names none, from cluster discovery (the Members). It calls the nodes through its own apid with a short-lived client
  * certificate carrying the caller's roles, as Talos does. The Kubernetes checks are not run (reported as skipped).
  */
 export function clusterService(deps: ClusterServiceDeps): ClusterServiceServer {
@@ -85,9 +87,10 @@ export function clusterService(deps: ClusterServiceDeps): ClusterServiceServer {
           requireControlPlane(await deps.config(), HEALTH_CHECK_API);
           const deadline = Date.now() + durationMs(call.request.waitTimeout);
           const info = call.request.clusterInfo;
-          const cluster: HealthCluster = { controlPlanes: info?.controlPlaneNodes ?? [], workers: info?.workerNodes ?? [] };
+          let cluster: HealthCluster = { controlPlanes: info?.controlPlaneNodes ?? [], workers: info?.workerNodes ?? [] };
+          if (cluster.controlPlanes.length + cluster.workers.length === 0 && deps.discoveredNodes) cluster = await deps.discoveredNodes();
           if (cluster.controlPlanes.length + cluster.workers.length === 0) {
-            throw new GrpcStatusError(status.FAILED_PRECONDITION, 'no nodes to check: this node has no cluster discovery, give the control plane and worker nodes in the cluster info');
+            throw new GrpcStatusError(status.FAILED_PRECONDITION, 'no nodes to check: cluster discovery found no members (is it enabled?); give the control plane and worker nodes in the cluster info');
           }
           opened = await openAPI(callerRoles(call));
           send(`discovered nodes: [${[...cluster.controlPlanes, ...cluster.workers].map((n) => JSON.stringify(n)).join(' ')}]`);
