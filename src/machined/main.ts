@@ -21,6 +21,7 @@ import { MachineTypeController } from '../controllers/config/machine-type.js';
 import { AffiliateMergeController } from '../controllers/cluster/affiliate-merge.js';
 import { DiscoveryConfigController } from '../controllers/cluster/discovery-config.js';
 import { DiscoveryServiceController } from '../controllers/cluster/discovery-service.js';
+import { EndpointController } from '../controllers/cluster/endpoint.js';
 import { InfoController } from '../controllers/cluster/info.js';
 import { LocalAffiliateController } from '../controllers/cluster/local-affiliate.js';
 import { MemberController } from '../controllers/cluster/member.js';
@@ -258,6 +259,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       new DiscoveryServiceController(),
       new AffiliateMergeController(),
       new MemberController(),
+      new EndpointController(),
       new HostnameConfigController(cmdline),
       new LayeredMergeController('network.HostnameMergeController', HostnameSpecType),
       new TimeServerConfigController(cmdline),

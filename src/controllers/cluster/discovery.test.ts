@@ -1,8 +1,21 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mergeAffiliate } from '../../resources/cluster/affiliate.js';
-import { nodesOfMembers } from '../../resources/cluster/member.js';
+import { type AffiliateSpec, AffiliateType, mergeAffiliate, RawNamespace } from '../../resources/cluster/affiliate.js';
+import { DiscoveryConfigID, DiscoveryConfigType } from '../../resources/cluster/discovery-config.js';
+import { IdentityType, LocalIdentity } from '../../resources/cluster/identity.js';
+import { type MemberSpec, MemberType, nodesOfMembers } from '../../resources/cluster/member.js';
+import { MachineTypeID, MachineTypeType } from '../../resources/config/machine-type.js';
+import { ControlPlaneDiscoveredEndpointsID, type EndpointSpec, EndpointType } from '../../resources/k8s/endpoint.js';
+import { NodenameID, NodenameType } from '../../resources/k8s/nodename.js';
+import { HostnameID, HostnameStatusType } from '../../resources/network/hostname-status.js';
+import { NodeAddressRoutedID, NodeAddressType } from '../../resources/network/node-address.js';
+import { buildInfo } from '../../version.js';
+import { ControllerTest } from '../ctest.js';
+import { AffiliateMergeController } from './affiliate-merge.js';
 import { discoveryConfigOf } from './discovery-config.js';
+import { EndpointController, compareIPs } from './endpoint.js';
+import { LocalAffiliateController } from './local-affiliate.js';
+import { MemberController } from './member.js';
 import { affiliateFromPb, affiliateToPb } from './discovery-service.js';
 
 const secret = Buffer.alloc(32, 7).toString('base64');
@@ -71,4 +84,33 @@ test('merging raw affiliates adds addresses and lets set fields win; members giv
     controlPlanes: ['2.2.2.2', '3.3.3.3'],
     workers: ['1.1.1.1'],
   });
+});
+
+test('the local affiliate, raw affiliates from the service, members and the discovered control plane endpoints follow each other', async () => {
+  const t = ControllerTest.start([new LocalAffiliateController(), new AffiliateMergeController(), new MemberController(), new EndpointController()]);
+  try {
+    await t.create({ namespace: 'config', type: DiscoveryConfigType, id: DiscoveryConfigID }, discoveryConfigOf({ id: 'c', secret, discovery: { enabled: true } }));
+    await t.create({ namespace: 'cluster', type: IdentityType, id: LocalIdentity }, { nodeId: 'self' });
+    await t.create({ namespace: 'network', type: HostnameStatusType, id: HostnameID }, { hostname: 'cp-1', domainname: 'example.org' });
+    await t.create({ namespace: 'k8s', type: NodenameType, id: NodenameID }, { nodename: 'cp-1', hostnameVersion: '1', skipNodeRegistration: false });
+    await t.create({ namespace: 'network', type: NodeAddressType, id: NodeAddressRoutedID }, { addresses: ['10.5.0.3/24'], sortAlgorithm: 'v1' });
+    await t.create({ namespace: 'config', type: MachineTypeType, id: MachineTypeID }, { type: 'controlplane' });
+    const self = await t.expect<AffiliateSpec>({ namespace: 'cluster', type: AffiliateType, id: 'self' });
+    assert.deepEqual(self, { nodeId: 'self', addresses: ['10.5.0.3'], hostname: 'cp-1.example.org', nodename: 'cp-1', operatingSystem: `Bronze (${buildInfo().tag})`, machineType: 'controlplane', controlPlane: { port: 6443 } });
+    // another control plane and a worker, as the discovery service reports them
+    const raw = (id: string, spec: Partial<AffiliateSpec>) => t.create({ namespace: RawNamespace, type: AffiliateType, id: `service/${id}` }, { nodeId: id, addresses: [], hostname: id, nodename: id, operatingSystem: '', machineType: 'worker', ...spec });
+    await raw('other-cp', { addresses: ['10.5.0.2'], machineType: 'controlplane', controlPlane: { port: 6443 } });
+    await raw('worker', { addresses: ['10.5.0.9', 'fd00::9'] });
+    await t.expectIDs({ namespace: 'cluster', type: MemberType }, ['cp-1', 'other-cp', 'worker']);
+    assert.deepEqual((await t.expect<MemberSpec>({ namespace: 'cluster', type: MemberType, id: 'worker' })).addresses, ['10.5.0.9', 'fd00::9']);
+    const ep = { namespace: 'controlplane', type: EndpointType, id: ControlPlaneDiscoveredEndpointsID };
+    assert.deepEqual(await t.expect<EndpointSpec>(ep, (s) => s.addresses.length === 2), { addresses: ['10.5.0.2', '10.5.0.3'], hosts: [] });
+    // a node the service forgets stops being a member
+    await t.destroy({ namespace: RawNamespace, type: AffiliateType, id: 'service/other-cp' });
+    await t.expectIDs({ namespace: 'cluster', type: MemberType }, ['cp-1', 'worker']);
+    await t.expect<EndpointSpec>(ep, (s) => s.addresses.join() === '10.5.0.3');
+    assert.ok(compareIPs('10.0.0.10', '10.0.0.9') > 0 && compareIPs('fd00::1', '255.255.255.255') > 0);
+  } finally {
+    await t.stop();
+  }
 });

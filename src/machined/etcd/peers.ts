@@ -3,16 +3,24 @@ import { isIP } from 'node:net';
 import { parsedConfigText } from '../../controllers/config/machine-config-cache.js';
 import type { State } from '../../cosi/state.js';
 import { ActiveID, type MachineConfigSpec, MachineConfigType } from '../../resources/config/machine-config.js';
-import { ConfigNamespace } from '../../resources/namespaces.js';
+import { ControlPlaneDiscoveredEndpointsID, type EndpointSpec, EndpointType } from '../../resources/k8s/endpoint.js';
+import { ConfigNamespace, ControlPlaneNamespace } from '../../resources/namespaces.js';
 import { EtcdClientPort, etcdURLs } from './args.js';
 
 /**
- * The addresses of the cluster's control planes that this node can find without etcd: the host of the config's
- * `cluster.controlPlane.endpoint` when it is an address, or every address its name resolves to (a name with one
- * record per control plane lists them all). Talos learns them from Kubernetes' endpoints or from discovery; a node
- * of Bronze has neither, and the endpoint is what every node of a cluster is given.
+ * The addresses of the cluster's control planes that this node can find without etcd: those cluster discovery found
+ * (Endpoints `discovery`, from the control plane members), then the host of the config's
+ * `cluster.controlPlane.endpoint` when it is an address, or every address its name resolves to. Talos also learns
+ * them from Kubernetes' endpoints, which a Bronze node has not.
  */
 export async function controlPlaneAddresses(state: State): Promise<string[]> {
+  const discovered = await state.get({ namespace: ControlPlaneNamespace, type: EndpointType, id: ControlPlaneDiscoveredEndpointsID }).catch(() => undefined);
+  const fromDiscovery = (discovered?.spec as EndpointSpec | undefined)?.addresses ?? [];
+  const fromEndpoint = await endpointAddresses(state);
+  return [...new Set([...fromDiscovery, ...fromEndpoint])];
+}
+
+async function endpointAddresses(state: State): Promise<string[]> {
   const cfg = await state.get({ namespace: ConfigNamespace, type: MachineConfigType, id: ActiveID }).catch(() => undefined);
   const text = (cfg?.spec as MachineConfigSpec | undefined)?.text;
   if (!text) return [];

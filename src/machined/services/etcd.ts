@@ -84,7 +84,7 @@ export function etcdService(ctx: ServiceContext, opts: EtcdServiceOptions = {}):
       }
       const endpoints = await controlPlaneEtcdEndpoints(ctx.state, spec.advertisedAddresses);
       try {
-        if (endpoints.length === 0) throw new Error('no other control plane is known (cluster.controlPlane.endpoint names none)');
+        if (endpoints.length === 0) throw new Error('no other control plane is known (cluster discovery found none, and cluster.controlPlane.endpoint names none)');
         const client = new EtcdClient(endpoints, await adminTLS(ctx.state), { callTimeoutMs: 10_000 });
         try {
           const { members } = await client.memberList({ signal });

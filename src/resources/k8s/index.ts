@@ -1,3 +1,4 @@
+export { ControlPlaneDiscoveredEndpointsID, endpointDefinition, EndpointType, type EndpointSpec } from './endpoint.js';
 export { kubeletConfigDefinition, KubeletConfigType, KubeletID, type KubeletConfigSpec } from './kubelet-config.js';
 export { kubeletSpecDefinition, KubeletSpecType, type KubeletSpecSpec } from './kubelet-spec.js';
 export { nodeIPConfigDefinition, NodeIPConfigType, type NodeIPConfigSpec } from './node-ip-config.js';
@@ -5,6 +6,7 @@ export { nodeIPDefinition, NodeIPType, type NodeIPSpec } from './node-ip.js';
 export { nodenameDefinition, NodenameID, NodenameType, type NodenameSpec } from './nodename.js';
 export type { KubeletExtraArgs, KubeletMount } from './mount.js';
 
+import { endpointDefinition } from './endpoint.js';
 import { kubeletConfigDefinition } from './kubelet-config.js';
 import { kubeletSpecDefinition } from './kubelet-spec.js';
 import { nodeIPConfigDefinition } from './node-ip-config.js';
@@ -12,4 +14,4 @@ import { nodeIPDefinition } from './node-ip.js';
 import { nodenameDefinition } from './nodename.js';
 
 /** The `k8s` namespace's resource types. */
-export const k8sDefinitions = [kubeletConfigDefinition, kubeletSpecDefinition, nodeIPConfigDefinition, nodeIPDefinition, nodenameDefinition];
+export const k8sDefinitions = [endpointDefinition, kubeletConfigDefinition, kubeletSpecDefinition, nodeIPConfigDefinition, nodeIPDefinition, nodenameDefinition];
