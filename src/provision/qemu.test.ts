@@ -193,6 +193,11 @@ describe('qemu VM arguments', () => {
     assert.deepEqual(opt(a, '-device').slice(0, 2), ['virtio-net-pci,netdev=user,mac=02:aa:bb:cc:00:00', 'virtio-net-pci,netdev=cluster,mac=02:aa:bb:cc:00:01']);
   });
 
+  it('a discovery proxy adds a guestfwd from the guest discovery address to the program that joins it to the host service', () => {
+    const [user] = opt(qemuArgs(spec({ discoveryProxy: ['/usr/bin/node', '/src/provision/qemu-tcp-proxy.js', '127.0.0.1:41000', '/state/c/discovery-proxy.log'] })), '-netdev');
+    assert.ok(user!.endsWith(',guestfwd=tcp:10.0.2.101:3000-cmd:/usr/bin/node /src/provision/qemu-tcp-proxy.js 127.0.0.1:41000 /state/c/discovery-proxy.log'), user);
+  });
+
   it('arm64: the virt machine', () => {
     assert.deepEqual(opt(qemuArgs(spec({ arch: 'arm64' })), '-machine'), ['virt']);
   });
@@ -227,6 +232,9 @@ describe('qemu VM arguments', () => {
     assert.ok(isClusterProcess(['qemu-system-x86_64', '-serial', 'file:/s/c/n/console.log'], '/s/c'));
     assert.ok(isClusterProcess(['/usr/bin/qemu-system-aarch64', '-serial', 'file:/s/c/n/console.log'], '/s/c/'));
     assert.ok(isClusterProcess(['/usr/bin/node', '/src/provision/qemu-config-http.js', '/s/c/n/config.yaml'], '/s/c'));
+    assert.ok(isClusterProcess(['/usr/bin/node', '/src/provision/qemu-tcp-proxy.js', '127.0.0.1:4000', '/s/c/discovery-proxy.log'], '/s/c'));
+    assert.ok(isClusterProcess(['/usr/bin/node', '/dist/bin/bronze.js', 'discovery', '--listen', '127.0.0.1:4000', '--log', '/s/c/discovery.log'], '/s/c'));
+    assert.ok(!isClusterProcess(['/usr/bin/node', '/dist/bin/bronze.js', 'machined', '--state', '/s/c/n'], '/s/c'), 'a process-cluster node');
     assert.ok(!isClusterProcess(['qemu-system-x86_64', '-serial', 'file:/s/c2/n/console.log'], '/s/c'), 'another cluster whose name starts alike');
     assert.ok(!isClusterProcess(['tail', '-f', '/s/c/n/console.log'], '/s/c'), 'a user reading a log');
   });

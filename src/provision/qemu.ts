@@ -29,7 +29,10 @@ import {
 export type Arch = 'amd64' | 'arm64';
 
 /** The guest's side of QEMU's user network: its address, the router, and where the config server answers. */
-export const USER_NET = { guest: '10.0.2.15', router: '10.0.2.2', netmask: '255.255.255.0', configServer: '10.0.2.100', cidr: '10.0.2.0/24' } as const;
+export const USER_NET = { guest: '10.0.2.15', router: '10.0.2.2', netmask: '255.255.255.0', configServer: '10.0.2.100', discovery: '10.0.2.101', cidr: '10.0.2.0/24' } as const;
+
+/** The port the cluster's discovery service answers on, for the guests. */
+export const GUEST_DISCOVERY_PORT = 3000;
 /** The guest's interface on QEMU's user network (the first NIC) and on the cluster network (the second). */
 export const USER_LINK = 'eth0';
 export const CLUSTER_LINK = 'eth1';
@@ -52,6 +55,8 @@ export interface QemuCreateOptions extends ClusterCreateOptions {
   extraKernelArgs?: string[];
   /** aborting stops the VMs made so far and removes the cluster */
   signal?: AbortSignal;
+  /** how to run the node program (`bronze`), for the cluster's discovery service; without it the VMs use the configured (public) one */
+  bronzeCommand?: string[];
   logger?: Logger;
 }
 
@@ -159,6 +164,8 @@ export interface VMSpec {
   apiPort: number;
   /** the program (argv) that answers the guest's config download */
   configServer: string[];
+  /** the program (argv) that joins a guest's connection to the cluster's discovery service on the host */
+  discoveryProxy?: string[];
   mcast: { group: string; port: number };
   /** MAC addresses of the user NIC and the cluster NIC */
   macs: [string, string];
@@ -170,6 +177,7 @@ export function qemuArgs(s: VMSpec): string[] {
     'user,id=user,restrict=on',
     `hostfwd=tcp:127.0.0.1:${s.apiPort}-${USER_NET.guest}:${API_PORT}`,
     `guestfwd=tcp:${USER_NET.configServer}:80-cmd:${qemuValue(s.configServer.map(shellWord).join(' '))}`,
+    ...(s.discoveryProxy ? [`guestfwd=tcp:${USER_NET.discovery}:${GUEST_DISCOVERY_PORT}-cmd:${qemuValue(s.discoveryProxy.map(shellWord).join(' '))}`] : []),
   ].join(',');
   return [
     '-name',
@@ -206,13 +214,16 @@ export function qemuArgs(s: VMSpec): string[] {
   ];
 }
 
-/** The config server program of this build: qemu-config-http beside this module (TypeScript sources run under tsx). */
-export function configServerCommand(): string[] {
+/** A helper program of this build beside this module (TypeScript sources run under tsx). */
+function helperCommand(name: 'qemu-config-http' | 'qemu-tcp-proxy'): string[] {
   const here = import.meta.url;
   const ts = here.endsWith('.ts');
-  const entry = fileURLToPath(new URL(`./qemu-config-http.${ts ? 'ts' : 'js'}`, here));
+  const entry = fileURLToPath(new URL(`./${name}.${ts ? 'ts' : 'js'}`, here));
   return ts ? [process.execPath, '--import', import.meta.resolve('tsx'), entry] : [process.execPath, entry];
 }
+
+/** The config server program of this build (qemu-config-http). */
+export const configServerCommand = () => helperCommand('qemu-config-http');
 
 /** A free TCP port on 127.0.0.1 (for a hostfwd). */
 async function freePort(): Promise<number> {
@@ -246,11 +257,14 @@ const cmdlineOf = (pid: number) => {
   }
 };
 
-/** Whether argv is a cluster's: QEMU or a config server, with a file below `dir` in its arguments. */
+/** Whether argv is a cluster's: QEMU, a config server, a discovery proxy or service, with a file below `dir` in its arguments. */
 export function isClusterProcess(argv: string[], dir: string): boolean {
   const inside = `${dir.replace(/\/+$/, '')}/`;
   const program = argv[0] ?? '';
-  const ours = /(^|\/)qemu-system-[\w-]+$/.test(program) || argv.some((a) => /(^|\/)qemu-config-http\.(ts|js)$/.test(a));
+  const ours =
+    /(^|\/)qemu-system-[\w-]+$/.test(program) ||
+    argv.some((a) => /(^|\/)qemu-(config-http|tcp-proxy)\.(ts|js)$/.test(a)) ||
+    (argv.includes('discovery') && argv.some((a) => /(^|\/)bronze\.(ts|js)$/.test(a)));
   return ours && argv.some((a) => a.includes(inside));
 }
 
@@ -303,7 +317,11 @@ export async function createQemuCluster(o: QemuCreateOptions): Promise<ClusterIn
     { clusterName: o.name, endpoint },
     {
       // the user network reaches no time server: the clock is the host's; etcd and the kubelet use the cluster network
-      all: [patch({ machine: { time: { disabled: true }, kubelet: { nodeIP: { validSubnets: [o.cidr] } } } })],
+      all: [
+        patch({ machine: { time: { disabled: true }, kubelet: { nodeIP: { validSubnets: [o.cidr] } } } }),
+        // the cluster's own discovery service, which the VMs reach through their user network
+        ...(o.bronzeCommand ? [patch({ cluster: { discovery: { enabled: true, registries: { service: { endpoint: `http://${USER_NET.discovery}:${GUEST_DISCOVERY_PORT}/` } } } } })] : []),
+      ],
       controlPlane: [patch({ cluster: { etcd: { advertisedSubnets: [o.cidr] } } })],
     },
   );
@@ -323,7 +341,20 @@ export async function createQemuCluster(o: QemuCreateOptions): Promise<ClusterIn
   const save = () => writeFileSync(clusterInfoPath(o.stateDir, o.name), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
   save();
   const configServer = configServerCommand();
+  let discoveryProxy: string[] | undefined;
   try {
+    if (o.bronzeCommand) {
+      const listen = `127.0.0.1:${await freePort()}`;
+      const out = openSync(join(clusterDir, 'discovery.log'), 'a');
+      const child = spawn(o.bronzeCommand[0]!, [...o.bronzeCommand.slice(1), 'discovery', '--listen', listen, '--log', join(clusterDir, 'discovery.log')], { detached: true, stdio: ['ignore', out, out] });
+      closeSync(out);
+      child.unref();
+      if (!child.pid) throw new ProvisionError('starting the discovery service failed', 'BRONZE_PROVISION');
+      info.discovery = { pid: child.pid, listen };
+      save();
+      discoveryProxy = [...helperCommand('qemu-tcp-proxy'), listen, join(clusterDir, 'discovery-proxy.log')];
+      say(`started the discovery service at ${listen} (${USER_NET.discovery}:${GUEST_DISCOVERY_PORT} for the VMs), pid ${child.pid}`);
+    }
     for (const [i, address] of net.addresses.entries()) {
       o.signal?.throwIfAborted();
       const type = i < o.controlplanes ? 'controlplane' : 'worker';
@@ -347,6 +378,7 @@ export async function createQemuCluster(o: QemuCreateOptions): Promise<ClusterIn
         console: consolePath,
         apiPort,
         configServer: [...configServer, configPath, join(dir, 'config-http.log')],
+        ...(discoveryProxy ? { discoveryProxy } : {}),
         mcast,
         macs: [macAddress(macBytes, i, 0), macAddress(macBytes, i, 1)],
       });

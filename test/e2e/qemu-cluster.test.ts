@@ -176,6 +176,27 @@ describe('cluster create --provisioner qemu', () => {
           "trustd's log shows no certificate for the worker",
         );
         assert.match(signed, /"peer":"(::ffff:)?10\.5\.0\.3:\d+"/);
+
+        // cluster discovery through the cluster's own discovery service on the host: each node lists both as members
+        assert.ok(info.discovery, 'the cluster runs its discovery service');
+        for (const n of info.nodes) {
+          const members = await untilAnswer(
+            { serial: n.console! },
+            async () => {
+              const r = await ctl(['-n', n.address, 'get', 'members', '-o', 'json']);
+              if (r.code !== 0) throw new Error(r.stderr.trim());
+              const docs = r.stdout.trim().split(/\n(?=\{)/).map((d) => JSON.parse(d) as { spec: { hostname: string; machineType: string; addresses: string[] } });
+              if (docs.length < 2) throw new Error(`${n.name} lists ${docs.length} members`);
+              return docs.map((d) => [d.spec.hostname, d.spec.machineType, d.spec.addresses.includes(n === cp ? worker.address : cp.address) || d.spec.addresses.includes(n.address)]).sort();
+            },
+            Date.now() + STEP_MS,
+            `${n.name} does not list both nodes as members`,
+          );
+          assert.deepEqual(members, [
+            [cp.name, 'controlplane', true],
+            [worker.name, 'worker', true],
+          ]);
+        }
       } catch (e) {
         failure = new Error(`${(e as Error).message}\n${consoles(info ?? (existsSync(join(clusterDir, 'cluster.json')) ? readCluster(state, name) : undefined))}`, { cause: e });
       }

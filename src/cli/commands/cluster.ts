@@ -60,6 +60,7 @@ async function createQemu(ctx: CommandContext, name: string, stateDir: string, t
     waitTimeoutMs: ctx.given('wait-timeout') ? ctx.duration('wait-timeout') : DEFAULT_QEMU_WAIT_MS,
     signal: ctx.io.signal,
     progress: (line) => ctx.err(`${line}\n`),
+    bronzeCommand: bronzeCommand(),
   });
 }
 
