@@ -29,7 +29,16 @@ describe('metal console', { timeout: 10_000 }, () => {
     assert.match(text, /\[bronze\] \[    1\.00\] warn: no machine config stored/);
     assert.doesNotMatch(text, /apply-config/);
     addrs = ['10.0.2.15', 'fec0::5'];
-    while (!text.includes('apply-config')) await once(out, 'data');
+    // the console's address poll does not hold the event loop open: the deadline does, and bounds the wait
+    let deadline: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      deadline = setTimeout(() => reject(new Error(`no hint within 5 s: ${text}`)), 5000);
+    });
+    try {
+      while (!text.includes('apply-config')) await Promise.race([once(out, 'data'), timedOut]);
+    } finally {
+      clearTimeout(deadline);
+    }
     assert.match(text, /--nodes 10\.0\.2\.15 /);
   });
 

@@ -12,6 +12,7 @@ describe('k8s resource definitions', () => {
     assert.deepEqual(
       filled.map((d) => [d.type, d.displayType, d.defaultNamespace, d.sensitive ?? false, d.aliases]),
       [
+        ['Endpoints.kubernetes.talos.dev', 'Endpoint', 'controlplane', false, ['endpoint']],
         ['KubeletConfigs.kubernetes.talos.dev', 'KubeletConfig', 'k8s', true, ['kubeletconfig', 'kc', 'kcs']],
         ['KubeletSpecs.kubernetes.talos.dev', 'KubeletSpec', 'k8s', true, ['kubeletspec', 'ks']],
         ['NodeIPConfigs.kubernetes.talos.dev', 'NodeIPConfig', 'k8s', false, ['nodeipconfig', 'nipc', 'nipcs']],
@@ -19,7 +20,7 @@ describe('k8s resource definitions', () => {
         ['Nodenames.kubernetes.talos.dev', 'Nodename', 'k8s', false, ['nodename']],
       ],
     );
-    assert.deepEqual(filled[4]!.printColumns, [{ name: 'Nodename', jsonPath: '{.nodename}' }]);
+    assert.deepEqual(filled[5]!.printColumns, [{ name: 'Nodename', jsonPath: '{.nodename}' }]);
   });
 
   it('KubeletSpec: Talos field numbers and YAML keys, empty optional fields left out', () => {
