@@ -1,4 +1,4 @@
-import { type ClientHttp2Session, connect as h2connect } from 'node:http2';
+import { type ClientHttp2Session, type ClientHttp2Stream, connect as h2connect, type OutgoingHttpHeaders } from 'node:http2';
 import { isIP } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { normalizeKeyPEM } from '../client/tls.js';
@@ -49,12 +49,17 @@ export class Backends {
     return this.peerTLS !== undefined;
   }
 
-  local(): ClientHttp2Session {
-    return this.localPool.get(LOCAL, this.localDial);
+  /** A call to the local machined; throws when no stream can be opened. */
+  local(headers: OutgoingHttpHeaders): ClientHttp2Stream {
+    return this.localPool.request(this.localPool.get(LOCAL, this.localDial), headers);
   }
 
-  /** The session to a peer's apid; throws when this apid does not forward or the target is malformed. */
-  remote(target: string): ClientHttp2Session {
+  /** A call to a peer's apid; throws when this apid does not forward, the target is malformed or no stream opens. */
+  remote(target: string, headers: OutgoingHttpHeaders): ClientHttp2Stream {
+    return this.pool.request(this.peerSession(target), headers);
+  }
+
+  private peerSession(target: string): ClientHttp2Session {
     const tls = this.peerTLS;
     if (!tls) throw new Error('no request forwarding');
     const address = peerAddress(target, this.peerPort);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { connect as h2connect, createServer } from 'node:http2';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { decodeGrpcMessage, encodeGrpcMessage, FrameReader, frame, grpcTimeout, parseGrpcTimeout, statusOf } from './h2.js';
+import { decodeGrpcMessage, encodeGrpcMessage, FrameReader, frame, grpcTimeout, parseGrpcTimeout, SessionPool, statusOf } from './h2.js';
 
 describe('gRPC over HTTP/2 at the byte level', () => {
   it('reads framed messages back however the bytes are cut into chunks', () => {
@@ -44,5 +45,36 @@ describe('gRPC over HTTP/2 at the byte level', () => {
     assert.equal(parseGrpcTimeout('3M'), 180_000);
     assert.equal(parseGrpcTimeout('bogus'), undefined);
     assert.equal(grpcTimeout(1234.2), '1235m');
+  });
+});
+
+describe('SessionPool', () => {
+  it('closing the pool while a session is still connecting lets the streams asked of it run', { timeout: 10_000 }, async () => {
+    const server = createServer();
+    server.on('stream', (stream) => stream.respond({ ':status': 200 }, { endStream: true }));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      const pool = new SessionPool();
+      const session = pool.get('peer', () => h2connect(`http://127.0.0.1:${port}`));
+      assert.equal(session.connecting, true);
+      const req = pool.request(session, { ':path': '/x' });
+      // new identity material arrives before the connection is up
+      pool.close();
+      const status = await new Promise<number>((resolve, reject) => {
+        req.on('response', (h) => resolve(Number(h[':status'])));
+        req.on('error', reject);
+      });
+      assert.equal(status, 200);
+      req.resume();
+      await new Promise<void>((resolve) => session.once('close', () => resolve()));
+      assert.equal(session.closed, true);
+      // the next caller gets a new session
+      const next = pool.get('peer', () => h2connect(`http://127.0.0.1:${port}`));
+      assert.notEqual(next, session);
+      pool.destroy();
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

@@ -172,9 +172,15 @@ export function unixDialer(socket: string): Dialer {
     });
 }
 
-/** HTTP/2 sessions kept per backend and opened again when they close or are told to go away. */
+/**
+ * HTTP/2 sessions kept per backend and opened again when they close or are told to go away. Streams are opened
+ * through the pool (`request`), which counts them, so a session the pool lets go of is closed only once its streams
+ * have ended: a stream asked of a session just before must not be refused unsent.
+ */
 export class SessionPool {
   private readonly sessions = new Map<string, ClientHttp2Session>();
+  private readonly open = new WeakMap<ClientHttp2Session, number>();
+  private readonly retired = new WeakSet<ClientHttp2Session>();
 
   get(key: string, dial: Dialer): ClientHttp2Session {
     const s = this.sessions.get(key);
@@ -194,9 +200,24 @@ export class SessionPool {
     return fresh;
   }
 
-  /** Closes every session (streams in flight may finish). */
+  /** Opens a stream on a session of this pool; throws as `session.request` does. */
+  request(session: ClientHttp2Session, headers: OutgoingHttpHeaders): ClientHttp2Stream {
+    const req = session.request(headers);
+    this.open.set(session, (this.open.get(session) ?? 0) + 1);
+    req.once('close', () => {
+      const n = (this.open.get(session) ?? 1) - 1;
+      this.open.set(session, n);
+      if (n === 0 && this.retired.has(session)) session.close();
+    });
+    return req;
+  }
+
+  /** Lets go of every session: new calls get new sessions; each old one closes when its streams have ended. */
   close(): void {
-    for (const s of this.sessions.values()) s.close();
+    for (const s of this.sessions.values()) {
+      this.retired.add(s);
+      if (!this.open.get(s)) s.close();
+    }
     this.sessions.clear();
   }
 

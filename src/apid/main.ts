@@ -10,7 +10,7 @@ import { APIServiceConfigID, type APIServiceConfigSpec, APIServiceConfigType } f
 import { ApiCertificatesID, type ApiCertificatesSpec, ApiCertificatesType } from '../resources/secrets/api-certificates.js';
 import type { PeerTLS } from './backends.js';
 import type { ServerTLS } from './credentials.js';
-import { Apid } from './server.js';
+import { Apid, splitListen } from './server.js';
 
 export interface ApidMainOptions {
   /** machined's socket serving apid's read-only view of the state */
@@ -48,6 +48,19 @@ export function peerTLS(c: ApiCertificatesSpec): PeerTLS | undefined {
 }
 
 /**
+ * Whether a call's target names this node: the host apid listens on (known before the node's addresses are), one of
+ * the node's addresses, or its hostname (bare or with its domain).
+ */
+export function isLocalTarget(target: string, node: { config?: APIServiceConfigSpec; addresses?: NodeAddressSpec; hostname?: HostnameStatusSpec }): boolean {
+  const bare = target.replace(/^\[|\]$/g, '');
+  const listen = node.config?.listenAddress ? splitListen(node.config.listenAddress).host : '';
+  if (listen && listen !== '::' && listen !== '0.0.0.0' && bare === listen) return true;
+  const h = node.hostname;
+  if (h && (target === h.hostname || (h.domainname && target === `${h.hostname}.${h.domainname}`))) return true;
+  return (node.addresses?.addresses ?? []).some((p) => p.slice(0, p.lastIndexOf('/')) === bare);
+}
+
+/**
  * apid as a process: it reads its settings (APIServiceConfig), its certificates (ApiCertificates) and the node's
  * names (NodeAddresses, HostnameStatus) from machined's state over its own socket, serves the API while both exist,
  * restarts its listener when the settings change, and swaps certificates in place when they rotate.
@@ -60,11 +73,7 @@ export async function runApid(o: ApidMainOptions): Promise<void> {
   let serving: { listen: string; maintenance: boolean } | undefined;
   let changing = Promise.resolve();
 
-  const isLocal = (target: string) => {
-    const h = current.hostname;
-    if (h && (target === h.hostname || (h.domainname && target === `${h.hostname}.${h.domainname}`))) return true;
-    return (current.addresses?.addresses ?? []).some((p) => p.slice(0, p.lastIndexOf('/')) === target);
-  };
+  const isLocal = (target: string) => isLocalTarget(target, current);
 
   const reconcile = async () => {
     const { config, certs } = current;

@@ -1,4 +1,4 @@
-import { type ClientHttp2Session, type ClientHttp2Stream, createSecureServer, type Http2SecureServer, type Http2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { type ClientHttp2Stream, createSecureServer, type Http2SecureServer, type Http2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
@@ -54,7 +54,14 @@ function nodeDeadline(callerMs: number): number {
   return Math.max(1, callerMs - Math.min(500, callerMs / 10));
 }
 
-function splitListen(listen: string): { host: string; port: number } {
+/** Why a backend call could not be opened: the connection's state (UNAVAILABLE) or the target itself (INTERNAL). */
+function openFailure(e: unknown): GrpcStatus {
+  const code = String((e as { code?: unknown }).code ?? '');
+  return { code: code.startsWith('ERR_HTTP2') ? status.UNAVAILABLE : status.INTERNAL, details: (e as Error).message };
+}
+
+/** The host and port of a listen address (`host:port`, `[v6]:port`, `:port` for every address). */
+export function splitListen(listen: string): { host: string; port: number } {
   const a = anyHost(listen);
   const i = a.lastIndexOf(':');
   return { host: a.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(a.slice(i + 1)) };
@@ -196,13 +203,14 @@ export class Apid {
       if (m.kind === 'bidi_stream') return finish(stream, { code: status.UNIMPLEMENTED, details: `one-2-many proxying is not supported for method ${m.path}` });
       return this.fanOut(m, stream, headers, roles, r.targets);
     }
-    let session: ClientHttp2Session;
+    const out = this.nextHopHeaders(m.path, headers, roles, r.kind === 'one');
+    let req: ClientHttp2Stream;
     try {
-      session = r.kind === 'local' ? this.backends.local() : this.backends.remote(r.target);
+      req = r.kind === 'local' ? this.backends.local(out) : this.backends.remote(r.target, out);
     } catch (e) {
-      return finish(stream, { code: status.INTERNAL, details: (e as Error).message });
+      return finish(stream, openFailure(e));
     }
-    this.passThrough(stream, session, this.nextHopHeaders(m.path, headers, roles, r.kind === 'one'));
+    this.passThrough(stream, req);
   }
 
   /** The headers of the call to the next hop: the caller's metadata, the roles apid worked out, the routing marks. */
@@ -224,13 +232,7 @@ export class Apid {
    * One-to-one: the call's bytes go to the backend and the answer's bytes come back as they are; only the message
    * sizes are checked (32 MiB both ways). Cancellation goes through; the deadline travels in grpc-timeout.
    */
-  private passThrough(stream: ServerHttp2Stream, session: ClientHttp2Session, out: OutgoingHttpHeaders): void {
-    let req: ClientHttp2Stream;
-    try {
-      req = session.request(out);
-    } catch (e) {
-      return finish(stream, { code: status.UNAVAILABLE, details: (e as Error).message });
-    }
+  private passThrough(stream: ServerHttp2Stream, req: ClientHttp2Stream): void {
     let done = false;
     const fail = (st: GrpcStatus) => {
       if (done) return;
@@ -335,9 +337,9 @@ export class Apid {
       let req: ClientHttp2Stream;
       try {
         // a target naming this node is answered by the local machined, not through this apid's own listener
-        req = (this.isLocal(target) ? this.backends.local() : this.backends.remote(target)).request(out);
+        req = this.isLocal(target) ? this.backends.local(out) : this.backends.remote(target, out);
       } catch (e) {
-        return resolve({ code: status.INTERNAL, details: (e as Error).message });
+        return resolve(openFailure(e));
       }
       requests.push(req);
       let settled = false;
