@@ -126,6 +126,9 @@ import { KubeletServiceController } from '../controllers/k8s/kubelet-service.js'
 import { KubeletSpecController } from '../controllers/k8s/kubelet-spec.js';
 import { NodeIPConfigController } from '../controllers/k8s/node-ip-config.js';
 import { NodeIPController } from '../controllers/k8s/node-ip.js';
+import { KubePrismController } from '../controllers/k8s/kubeprism.js';
+import { KubePrismConfigController } from '../controllers/k8s/kubeprism-config.js';
+import { KubePrismEndpointsController } from '../controllers/k8s/kubeprism-endpoints.js';
 import { NodenameController } from '../controllers/k8s/nodename.js';
 import { KubeletID, KubeletSpecType, type KubeletSpecSpec } from '../resources/k8s/index.js';
 import { udevdService } from './services/udevd.js';
@@ -236,7 +239,8 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       new APICertificatesController({ trustdPort: o.trustdPort }),
       new TrustdCertificatesController(),
       new KubernetesRootController(),
-      new KubeletSecretsController(),
+      // KubePrism listens on 127.0.0.1 on a machine; process nodes share the host's, so each uses its own address
+      new KubeletSecretsController(metal ? '127.0.0.1' : o.address),
       // etcd's peers reach each other from 127.0.0.1 on the process platform
       new EtcdSecretsController({ extraPeerIPs: metal ? [] : ['127.0.0.1'] }),
       new EtcdConfigController(),
@@ -288,6 +292,9 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       new NodenameController(),
       new NodeIPConfigController(),
       new NodeIPController(),
+      new KubePrismEndpointsController(),
+      new KubePrismConfigController(metal ? '127.0.0.1' : o.address),
+      new KubePrismController(),
     ];
   }
 

@@ -39,6 +39,10 @@ describe('kubelet secrets', () => {
       bootstrapTokenSecret: '0123456789abcdef',
     });
     assert.equal((kubeletSecretsOf({ type: 'worker' }, cluster) as KubeletSecretsSpec).endpoint, 'https://cp.example:6443');
+    // KubePrism where the node has it listen (a process node: its own address)
+    const prism = { type: 'worker', features: { kubePrism: { enabled: true, port: 7445 } } };
+    assert.equal((kubeletSecretsOf(prism, cluster, '127.9.0.2') as KubeletSecretsSpec).endpoint, 'https://127.9.0.2:7445');
+    assert.equal((kubeletSecretsOf(prism, cluster, 'fd00::2') as KubeletSecretsSpec).endpoint, 'https://[fd00::2]:7445');
     assert.deepEqual(kubeletSecretsOf({ type: 'worker' }, { controlPlane: { endpoint: 'https://cp.example:6443' } }), { error: 'missing accepted Kubernetes CAs (.cluster.ca.crt, .cluster.acceptedCAs)' });
   });
 });

@@ -3,22 +3,22 @@ import type { Controller, ControllerAdapter, Input, Output } from '../../cosi/co
 import { ActiveID, MachineConfigType, type MachineConfigSpec } from '../../resources/config/machine-config.js';
 import { ConfigNamespace, SecretsNamespace } from '../../resources/namespaces.js';
 import { KubeletSecretsID, type KubeletSecretsSpec, KubeletSecretsType } from '../../resources/secrets/kubelet.js';
+import { DEFAULT_KUBEPRISM_PORT } from '../../config/generate/config.js';
 import { parsedConfig } from '../config/machine-config-cache.js';
 
 type Machine = { type?: string; features?: { kubePrism?: { enabled?: boolean; port?: number } } };
 type Cluster = { controlPlane?: { endpoint?: string; localAPIServerPort?: number }; ca?: { crt?: string }; acceptedCAs?: { crt?: string }[]; token?: string };
 
-const DEFAULT_KUBEPRISM_PORT = 7445;
 
 /**
  * The kubelet's secrets for a config, or a reason why there are none: the endpoint is KubePrism on the node when it
  * is enabled, else the local API server on a control plane, else the cluster endpoint; the accepted CAs are the
  * cluster CA's certificate and `cluster.acceptedCAs`.
  */
-export function kubeletSecretsOf(machine: Machine, cluster: Cluster): KubeletSecretsSpec | { error: string } {
+export function kubeletSecretsOf(machine: Machine, cluster: Cluster, prismHost = '127.0.0.1'): KubeletSecretsSpec | { error: string } {
   const prism = machine.features?.kubePrism;
   let endpoint: string;
-  if (prism?.enabled) endpoint = `https://127.0.0.1:${prism.port || DEFAULT_KUBEPRISM_PORT}`;
+  if (prism?.enabled) endpoint = `https://${prismHost.includes(':') ? `[${prismHost}]` : prismHost}:${prism.port || DEFAULT_KUBEPRISM_PORT}`;
   else if (machine.type === 'controlplane' || machine.type === 'init') endpoint = `https://localhost:${cluster.controlPlane?.localAPIServerPort || 6443}`;
   else endpoint = cluster.controlPlane?.endpoint ?? '';
   const acceptedCAs = [cluster.ca?.crt, ...(cluster.acceptedCAs ?? []).map((c) => c.crt)].filter((c): c is string => !!c).map((crt) => ({ crt }));
@@ -31,6 +31,9 @@ export function kubeletSecretsOf(machine: Machine, cluster: Cluster): KubeletSec
 /** `secrets.KubeletController`: KubeletSecrets `kubelet` from the active config's machine and cluster sections. */
 export class KubeletSecretsController implements Controller {
   readonly name = 'secrets.KubeletController';
+
+  /** `prismHost`: where KubePrism listens (127.0.0.1 on a machine; the node's own address on the process platform) */
+  constructor(private readonly prismHost = '127.0.0.1') {}
 
   inputs(): Input[] {
     return [{ namespace: ConfigNamespace, type: MachineConfigType, id: ActiveID, kind: 'weak' }];
@@ -49,7 +52,7 @@ export class KubeletSecretsController implements Controller {
       const machine = v1?.machine as Machine | undefined;
       const cluster = v1?.cluster as Cluster | undefined;
       if (machine && cluster) {
-        const spec = kubeletSecretsOf(machine, cluster);
+        const spec = kubeletSecretsOf(machine, cluster, this.prismHost);
         if ('error' in spec) {
           // what was there stays, as when Talos's transform fails
           if (reported !== spec.error) log.warn({ err: spec.error }, 'no kubelet secrets');

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KubeletConfigSpec as PBConfig, KubeletSpecSpec as PBSpec, NodeIPConfigSpec as PBNodeIPConfig, NodeIPSpec as PBNodeIP, NodenameSpec as PBNodename } from '../../api/gen/resource/definitions/k8s/k8s.js';
+import { KubePrismConfigSpec as PBPrismConfig, KubePrismStatusesSpec as PBPrismStatuses, KubeletConfigSpec as PBConfig, KubeletSpecSpec as PBSpec, NodeIPConfigSpec as PBNodeIPConfig, NodeIPSpec as PBNodeIP, NodenameSpec as PBNodename } from '../../api/gen/resource/definitions/k8s/k8s.js';
 import { fillDefinition } from '../../cosi/definition.js';
-import { k8sDefinitions, kubeletConfigDefinition, type KubeletConfigSpec, kubeletSpecDefinition, type KubeletSpecSpec, nodeIPConfigDefinition, nodeIPDefinition, nodenameDefinition } from './index.js';
+import { k8sDefinitions, kubePrismConfigDefinition, kubePrismStatusesDefinition, kubeletConfigDefinition, type KubeletConfigSpec, kubeletSpecDefinition, type KubeletSpecSpec, nodeIPConfigDefinition, nodeIPDefinition, nodenameDefinition } from './index.js';
 
 const mount = { destination: '/var/local', type: 'bind', source: '/var/local', options: ['rbind', 'rw'] };
 
@@ -15,12 +15,29 @@ describe('k8s resource definitions', () => {
         ['Endpoints.kubernetes.talos.dev', 'Endpoint', 'controlplane', false, ['endpoint']],
         ['KubeletConfigs.kubernetes.talos.dev', 'KubeletConfig', 'k8s', true, ['kubeletconfig', 'kc', 'kcs']],
         ['KubeletSpecs.kubernetes.talos.dev', 'KubeletSpec', 'k8s', true, ['kubeletspec', 'ks']],
+        ['KubePrismConfigs.kubernetes.talos.dev', 'KubePrismConfig', 'k8s', false, ['kubeprismconfig', 'kpc', 'kpcs']],
+        ['KubePrismEndpoints.kubernetes.talos.dev', 'KubePrismEndpoint', 'k8s', false, ['kubeprismendpoint', 'kpe', 'kpes']],
+        ['KubePrismStatuses.kubernetes.talos.dev', 'KubePrismStatus', 'k8s', false, ['kubeprismstatus', 'kps']],
         ['NodeIPConfigs.kubernetes.talos.dev', 'NodeIPConfig', 'k8s', false, ['nodeipconfig', 'nipc', 'nipcs']],
         ['NodeIPs.kubernetes.talos.dev', 'NodeIP', 'k8s', false, ['nodeip', 'nip', 'nips']],
         ['Nodenames.kubernetes.talos.dev', 'Nodename', 'k8s', false, ['nodename']],
       ],
     );
-    assert.deepEqual(filled[5]!.printColumns, [{ name: 'Nodename', jsonPath: '{.nodename}' }]);
+    assert.deepEqual(filled[8]!.printColumns, [{ name: 'Nodename', jsonPath: '{.nodename}' }]);
+  });
+
+  it('KubePrism: Talos field numbers (the port an int64) and print columns', () => {
+    const bytes = kubePrismConfigDefinition.toProto!({ host: '127.0.0.1', port: 7445, endpoints: [{ host: 'localhost', port: 6443 }] });
+    const pb = PBPrismConfig.decode(bytes);
+    assert.deepEqual([pb.host, pb.port, pb.endpoints], ['127.0.0.1', '7445', [{ host: 'localhost', port: 6443 }]]);
+    // host (1, bytes), port (2, varint), endpoints (3, bytes)
+    assert.deepEqual([...bytes.subarray(0, 2)], [(1 << 3) | 2, 9]);
+    assert.deepEqual([...bytes.subarray(11, 14)], [2 << 3, 0x95, 0x3a]);
+    assert.deepEqual(PBPrismStatuses.decode(kubePrismStatusesDefinition.toProto!({ host: '127.0.0.1:7445', healthy: true })), { host: '127.0.0.1:7445', healthy: true });
+    assert.deepEqual(fillDefinition(kubePrismStatusesDefinition as never).printColumns, [
+      { name: 'HOST', jsonPath: '{.host}' },
+      { name: 'HEALTHY', jsonPath: '{.healthy}' },
+    ]);
   });
 
   it('KubeletSpec: Talos field numbers and YAML keys, empty optional fields left out', () => {
