@@ -21,7 +21,6 @@ import { LogManager } from '../../src/machined/logs/index.js';
 import { containerdService, criContainerdAddress, criService, type ServiceContext, systemContainerdAddress, which } from '../../src/machined/services/index.js';
 import { kubeletPathsOf, kubeletService, retryWhenFailed, writeKubeletFiles } from '../../src/machined/services/kubelet.js';
 import { kubeletConfigFrom } from '../../src/controllers/k8s/kubelet-config.js';
-import { kubeletBootstrap } from '../../src/controllers/k8s/kubelet-service.js';
 import { kubeletSpecFrom } from '../../src/controllers/k8s/kubelet-spec.js';
 import type { RegistriesConfig } from '../../src/machined/containerd/registry.js';
 import { RestartRunner, ServiceState, Supervisor } from '../../src/machined/supervisor/index.js';
@@ -291,7 +290,7 @@ describe('containerd under the supervisor', { skip, timeout: 180_000 }, () => {
     // what the k8s controllers make of the config: the spec, and the files written before the service starts
     const paths = kubeletPathsOf(ctx.paths);
     const spec = kubeletSpecFrom(kubeletConfigFrom(cfg)!, { machineType: 'worker', nodename: 'node-1', nodeIPs: ['127.0.0.1'] }, paths, 'container')!;
-    await writeKubeletFiles(paths, spec, kubeletBootstrap(cfg)!);
+    await writeKubeletFiles(paths, spec, { endpoint: 'https://127.0.0.1:6443', caCrt: '', token: 'abcdef.0123456789abcdef' });
     const def = kubeletService(ctx, { spec: async () => spec, registries: async () => cfg.v1alpha1?.machine?.registries as RegistriesConfig | undefined });
     // time and network are the controllers' business, not this test's
     sv.load({ ...def, condition: undefined });

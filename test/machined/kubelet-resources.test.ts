@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse as parseYAML, parseAllDocuments } from 'yaml';
@@ -36,11 +38,19 @@ describe('kubelet resources on a process node', () => {
   let node: RunningMachined;
   let env: NodeJS.ProcessEnv;
   let config: string;
+  let api: Server | undefined;
   const ac = new AbortController();
   const bronzectl = (...args: string[]) => runBronzectl(args, env);
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bronze-kubelet-node-'));
+    // a stand-in for the API server at the cluster endpoint, for KubePrism to find
+    api = createServer((c) => {
+      c.on('error', () => c.destroy());
+      c.on('data', (d) => c.write(`api:${d.toString()}`));
+    });
+    api.listen(6443, ADDRESS);
+    await once(api, 'listening');
     const port = await freePort(ADDRESS);
     const trustdPort = await freePort(ADDRESS);
     const bundle = await generateBundle({ clusterName: 'kube', endpoint: `https://${ADDRESS}:6443` });
@@ -64,6 +74,7 @@ describe('kubelet resources on a process node', () => {
   after(async () => {
     ac.abort();
     await node?.stop();
+    api?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -112,10 +123,37 @@ describe('kubelet resources on a process node', () => {
   it('the kubelet runs from its spec: its files are written, its service is there', async () => {
     const written = parseYAML(readFileSync(join(dir, 'etc/kubernetes/kubelet.yaml'), 'utf8')) as Record<string, unknown>;
     assert.equal(written.kind, 'KubeletConfiguration');
-    assert.match(readFileSync(join(dir, 'etc/kubernetes/bootstrap-kubeconfig'), 'utf8'), new RegExp(`server: https://${ADDRESS.replace(/\./g, '\\.')}:6443`));
+    // the kubelet joins through KubePrism, on the node's own address on the process platform
+    assert.match(readFileSync(join(dir, 'etc/kubernetes/bootstrap-kubeconfig'), 'utf8'), new RegExp(`server: https://${ADDRESS.replace(/\./g, '\\.')}:7445\n`));
     const svc = await bronzectl('service', 'kubelet');
     assert.equal(svc.code, 0, svc.stderr);
     assert.match(svc.stdout, /^ID\s+kubelet$/m);
+  });
+
+  it('KubePrism: listens on the node, sends connections to an API server that answers, and says it is healthy', async () => {
+    const endpoints = yamlOf((await bronzectl('get', 'kubeprismendpoints', '-o', 'yaml')).stdout);
+    assert.equal(endpoints.metadata.id, 'k8s-cluster');
+    assert.deepEqual(endpoints.spec.endpoints, [
+      { host: ADDRESS, port: 6443 },
+      { host: 'localhost', port: 6443 },
+      // the node itself, a control plane member
+      { host: ADDRESS, port: 6443 },
+    ]);
+    const cfg = yamlOf((await bronzectl('get', 'kubeprismconfig', '-o', 'yaml')).stdout);
+    assert.deepEqual([cfg.metadata.id, cfg.spec.host, cfg.spec.port], ['k8s-loadbalancer-config', ADDRESS, 7445]);
+    await node.state.watchFor({ namespace: 'k8s', type: 'KubePrismStatuses.kubernetes.talos.dev', id: 'k8s-loadbalancer' }, (r) => (r?.spec as { healthy?: boolean } | undefined)?.healthy === true, AbortSignal.timeout(30_000));
+    const table = await bronzectl('get', 'kubeprismstatuses');
+    assert.match(table.stdout, new RegExp(`^NODE\\s+NAMESPACE\\s+TYPE\\s+ID\\s+VERSION\\s+HOST\\s+HEALTHY\\n.*\\s+k8s\\s+KubePrismStatus\\s+k8s-loadbalancer\\s+\\d+\\s+${ADDRESS.replace(/\./g, '\\.')}:7445\\s+true\\n$`));
+    // a connection through it reaches the stand-in API server
+    const s = connect({ host: ADDRESS, port: 7445 });
+    try {
+      await once(s, 'connect');
+      s.write('ping');
+      const [d] = (await once(s, 'data')) as [Buffer];
+      assert.equal(d.toString(), 'api:ping');
+    } finally {
+      s.destroy();
+    }
   });
 
   it('apply-config with other kubelet extraArgs: the KubeletSpec follows', async () => {

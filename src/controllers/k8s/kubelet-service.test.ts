@@ -4,7 +4,8 @@ import { ActiveID, MachineConfigType } from '../../resources/config/machine-conf
 import { KubeletID } from '../../resources/k8s/kubelet-config.js';
 import { type KubeletSpecSpec, KubeletSpecType } from '../../resources/k8s/kubelet-spec.js';
 import { ControllerTest } from '../ctest.js';
-import { type KubeletBootstrap, KubeletServiceController, type KubeletServiceHost } from './kubelet-service.js';
+import { KubeletSecretsController } from '../secrets/kubelet.js';
+import { type KubeletBootstrap, kubeletBootstrapOf, KubeletServiceController, type KubeletServiceHost } from './kubelet-service.js';
 
 /** A kubelet service that records what it is asked to do, and says when it was. */
 class FakeHost implements KubeletServiceHost {
@@ -55,7 +56,7 @@ const config = (token: string) => `version: v1alpha1\nmachine:\n  type: worker\n
 describe('k8s.KubeletServiceController', () => {
   it('writes the files and starts the kubelet when its spec appears, and restarts it only when something it uses changes', async () => {
     const host = new FakeHost();
-    const t = ControllerTest.start([new KubeletServiceController(host)]);
+    const t = ControllerTest.start([new KubeletSecretsController(), new KubeletServiceController(host)]);
     try {
       const cfg = { namespace: 'config', type: MachineConfigType, id: ActiveID };
       const spec = { namespace: 'k8s', type: KubeletSpecType, id: KubeletID };
@@ -64,7 +65,7 @@ describe('k8s.KubeletServiceController', () => {
       await t.create(spec, s);
       await host.until(3);
       assert.deepEqual(host.calls, ['write', 'load', 'start']);
-      assert.deepEqual(host.files[0], { spec: s, bootstrap: { endpoint: 'https://10.5.0.1:6443', caCrt: 'Q0E=', token: 'abcdef.0123456789abcdef' } });
+      assert.deepEqual(host.files[0], { spec: s, bootstrap: { endpoint: 'https://10.5.0.1:6443', caCrt: Buffer.from('CA\n').toString('base64'), token: 'abcdef.0123456789abcdef' } });
       // a new spec: files again, stopped, started
       await t.update<KubeletSpecSpec>(spec, (x) => ({ ...x, args: ['--v=2'] }));
       await host.until(7);
@@ -79,5 +80,13 @@ describe('k8s.KubeletServiceController', () => {
     } finally {
       await t.stop();
     }
+  });
+
+  it('joins with the KubeletSecrets: the endpoint (KubePrism when on), every accepted CA in one bundle, id.secret', () => {
+    const pem = (n: string) => Buffer.from(`-----BEGIN CERTIFICATE-----\n${n}\n-----END CERTIFICATE-----\n`).toString('base64');
+    const b = kubeletBootstrapOf({ endpoint: 'https://127.0.0.1:7445', acceptedCAs: [{ crt: pem('A') }, { crt: pem('B') }], bootstrapTokenID: 'abcdef', bootstrapTokenSecret: '0123456789abcdef' });
+    assert.equal(b.endpoint, 'https://127.0.0.1:7445');
+    assert.equal(b.token, 'abcdef.0123456789abcdef');
+    assert.equal(Buffer.from(b.caCrt, 'base64').toString(), '-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nB\n-----END CERTIFICATE-----\n');
   });
 });

@@ -1,11 +1,9 @@
 import type { Logger } from 'pino';
-import type { MachineConfig } from '../../config/document.js';
 import type { Controller, ControllerAdapter, Input, Output } from '../../cosi/controller/controller.js';
-import { ActiveID, type MachineConfigSpec, MachineConfigType } from '../../resources/config/machine-config.js';
 import { KubeletID } from '../../resources/k8s/kubelet-config.js';
 import { type KubeletSpecSpec, KubeletSpecType } from '../../resources/k8s/kubelet-spec.js';
-import { ConfigNamespace, K8sNamespace } from '../../resources/namespaces.js';
-import { parsedConfig } from '../config/machine-config-cache.js';
+import { K8sNamespace, SecretsNamespace } from '../../resources/namespaces.js';
+import { KubeletSecretsID, type KubeletSecretsSpec, KubeletSecretsType } from '../../resources/secrets/kubelet.js';
 
 /** What the kubelet's files are made from besides its spec: where the cluster is and how to join it. */
 export interface KubeletBootstrap {
@@ -17,12 +15,17 @@ export interface KubeletBootstrap {
   token: string;
 }
 
-/** The bootstrap values of a machine config; undefined when it does not say where the cluster is. */
-export function kubeletBootstrap(cfg: MachineConfig): KubeletBootstrap | undefined {
-  const cluster = cfg.v1alpha1?.cluster;
-  const endpoint = cluster?.controlPlane?.endpoint;
-  if (!endpoint) return undefined;
-  return { endpoint, caCrt: cluster?.ca?.crt ?? '', token: cluster?.token ?? '' };
+/** The bootstrap values of the kubelet's secrets: its endpoint, the accepted CAs as one bundle, the token. */
+export function kubeletBootstrapOf(secrets: KubeletSecretsSpec): KubeletBootstrap {
+  const bundle = secrets.acceptedCAs.map((c) => {
+    const pem = Buffer.from(c.crt, 'base64').toString('utf8');
+    return pem.endsWith('\n') ? pem : `${pem}\n`;
+  });
+  return {
+    endpoint: secrets.endpoint,
+    caCrt: bundle.length > 0 ? Buffer.from(bundle.join('')).toString('base64') : '',
+    token: secrets.bootstrapTokenSecret ? `${secrets.bootstrapTokenID}.${secrets.bootstrapTokenSecret}` : secrets.bootstrapTokenID,
+  };
 }
 
 /** The kubelet service as the controller sees it (machined's supervisor behind it). */
@@ -39,7 +42,7 @@ export interface KubeletServiceHost {
 
 /**
  * `k8s.KubeletServiceController`: runs the kubelet while KubeletSpecs `kubelet` exists. Whenever the spec (or the
- * cluster endpoint, CA or bootstrap token it joins with) changes, it writes the kubelet's files and starts the
+ * KubeletSecrets it joins with: endpoint, CAs, bootstrap token) changes, it writes the kubelet's files and starts the
  * service, stopping it first when it runs. A spec that goes away leaves the kubelet as it is (as on Talos).
  */
 export class KubeletServiceController implements Controller {
@@ -51,7 +54,7 @@ export class KubeletServiceController implements Controller {
   inputs(): Input[] {
     return [
       { namespace: K8sNamespace, type: KubeletSpecType, id: KubeletID, kind: 'weak' },
-      { namespace: ConfigNamespace, type: MachineConfigType, id: ActiveID, kind: 'weak' },
+      { namespace: SecretsNamespace, type: KubeletSecretsType, id: KubeletSecretsID, kind: 'weak' },
     ];
   }
 
@@ -62,13 +65,13 @@ export class KubeletServiceController implements Controller {
   async run(r: ControllerAdapter, _signal: AbortSignal, log: Logger): Promise<void> {
     for await (const _ of r.events()) {
       const spec = (await r.getOptional<KubeletSpecSpec>({ namespace: K8sNamespace, type: KubeletSpecType, id: KubeletID }))?.spec;
-      const cfg = await r.getOptional<MachineConfigSpec>({ namespace: ConfigNamespace, type: MachineConfigType, id: ActiveID });
-      if (!spec || !cfg) continue;
-      const bootstrap = kubeletBootstrap(parsedConfig(cfg));
-      if (!bootstrap) {
+      const secrets = (await r.getOptional<KubeletSecretsSpec>({ namespace: SecretsNamespace, type: KubeletSecretsType, id: KubeletSecretsID }))?.spec;
+      if (!spec || !secrets) continue;
+      if (!secrets.endpoint) {
         log.warn('cluster.controlPlane.endpoint is not set in the machine config: the kubelet is not started');
         continue;
       }
+      const bootstrap = kubeletBootstrapOf(secrets);
       const key = JSON.stringify([spec, bootstrap]);
       if (key === this.applied) continue;
       await this.host.writeFiles(spec, bootstrap);
