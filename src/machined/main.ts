@@ -127,6 +127,8 @@ import { KubeletSpecController } from '../controllers/k8s/kubelet-spec.js';
 import { NodeIPConfigController } from '../controllers/k8s/node-ip-config.js';
 import { NodeIPController } from '../controllers/k8s/node-ip.js';
 import { KubePrismController } from '../controllers/k8s/kubeprism.js';
+import { StaticPodConfigController } from '../controllers/k8s/static-pod-config.js';
+import { StaticPodServerController } from '../controllers/k8s/static-pod-server.js';
 import { KubePrismConfigController } from '../controllers/k8s/kubeprism-config.js';
 import { KubePrismEndpointsController } from '../controllers/k8s/kubeprism-endpoints.js';
 import { NodenameController } from '../controllers/k8s/nodename.js';
@@ -295,6 +297,8 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       new KubePrismEndpointsController(),
       new KubePrismConfigController(metal ? '127.0.0.1' : o.address),
       new KubePrismController(),
+      new StaticPodConfigController(),
+      new StaticPodServerController(),
     ];
   }
 

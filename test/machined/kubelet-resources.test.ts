@@ -21,6 +21,7 @@ const root = new URL('../..', import.meta.url).pathname;
 const ADDRESS = '127.77.9.2';
 // a registry name that resolves nowhere: the kubelet's pull fails at once, which is not what this test is about
 const IMAGE = 'registry.bronze.test/siderolabs/kubelet:v1.36.3';
+const POD = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'edge' }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } };
 
 /** One resource of `get -o yaml` (the node's, the only one printed). */
 const yamlOf = (out: string) => {
@@ -54,7 +55,7 @@ describe('kubelet resources on a process node', () => {
     const port = await freePort(ADDRESS);
     const trustdPort = await freePort(ADDRESS);
     const bundle = await generateBundle({ clusterName: 'kube', endpoint: `https://${ADDRESS}:6443` });
-    config = applyPatches(bundle.controlplane, [loadPatch(`machine:\n  kubelet:\n    image: ${IMAGE}\n    extraArgs:\n      node-labels: tier=one\n`)]).toString();
+    config = applyPatches(bundle.controlplane, [loadPatch(`machine:\n  kubelet:\n    image: ${IMAGE}\n    extraArgs:\n      node-labels: tier=one\n  pods:\n    - ${JSON.stringify(POD)}\n`)]).toString();
     new ConfigStore(dir).write(Buffer.from(config));
     const ctx = bundle.talosconfig.contexts.kube!;
     writeFileSync(join(dir, 'talosconfig'), serializeTalosconfig({ context: 'kube', contexts: { kube: { ...ctx, endpoints: [`${ADDRESS}:${port}`], nodes: [ADDRESS] } } }));
@@ -116,6 +117,14 @@ describe('kubelet resources on a process node', () => {
     const kc = res.spec.config as Record<string, unknown>;
     assert.deepEqual([kc.kind, kc.port, kc.clusterDNS, kc.protectKernelDefaults], ['KubeletConfiguration', 10250, ['10.96.0.10'], false]);
     assert.deepEqual(Object.keys(res.spec), ['image', 'args', 'expectedNodename', 'config']);
+    // the static pods of machine.pods, served to the kubelet at its staticPodURL
+    const server = yamlOf((await bronzectl('get', 'staticpodserverstatus', '-o', 'yaml')).stdout);
+    assert.equal(server.metadata.id, 'static-pod-server-status');
+    assert.equal(kc.staticPodURL, server.spec.url);
+    const pod = yamlOf((await bronzectl('get', 'staticpods', '-o', 'yaml')).stdout);
+    assert.deepEqual([pod.metadata.id, pod.spec.pod], ['edge-web', POD]);
+    const res2 = await fetch(String(server.spec.url), { signal: AbortSignal.timeout(5000) });
+    assert.deepEqual(parseYAML(await res2.text()), { kind: 'PodList', items: [POD], apiVersion: 'v1' });
     const nn = await bronzectl('get', 'nodename');
     assert.match(nn.stdout, new RegExp(`^NODE\\s+NAMESPACE\\s+TYPE\\s+ID\\s+VERSION\\s+NODENAME\\n.*\\s+k8s\\s+Nodename\\s+nodename\\s+\\d+\\s+${hostname}\\n$`));
   });

@@ -4,6 +4,7 @@ import { TransformController } from '../../cosi/controller/generic/transform.js'
 import { ActiveID, type MachineConfigSpec, MachineConfigType } from '../../resources/config/machine-config.js';
 import { type KubeletConfigSpec, KubeletConfigType, KubeletID } from '../../resources/k8s/kubelet-config.js';
 import type { KubeletExtraArgs, KubeletMount } from '../../resources/k8s/mount.js';
+import { StaticPodServerStatusID, type StaticPodServerStatusSpec, StaticPodServerStatusType } from '../../resources/k8s/static-pod.js';
 import { ConfigNamespace, K8sNamespace } from '../../resources/namespaces.js';
 import { parsedConfig } from '../config/machine-config-cache.js';
 import { parsePrefix } from './subnets.js';
@@ -56,18 +57,21 @@ export function kubeletConfigFrom(cfg: MachineConfig): KubeletConfigSpec | undef
 /**
  * `k8s.KubeletConfigController`: KubeletConfigs `kubelet` from the active machine config's `machine.kubelet` and the
  * cluster settings the kubelet needs (DNS service addresses and domain, external cloud provider, scheduling on
- * control planes). The node has no static pod server, so `staticPodListURL` stays empty.
+ * control planes), and `staticPodListURL`, where the node serves its static pods (StaticPodServerStatus).
  */
-export class KubeletConfigController extends TransformController<MachineConfigSpec, KubeletConfigSpec> {
+export class KubeletConfigController extends TransformController<MachineConfigSpec, KubeletConfigSpec, string> {
   constructor() {
+    const status = { namespace: K8sNamespace, type: StaticPodServerStatusType, id: StaticPodServerStatusID };
     super({
       name: 'k8s.KubeletConfigController',
       input: { namespace: ConfigNamespace, type: MachineConfigType },
       output: { namespace: K8sNamespace, type: KubeletConfigType },
       mapID: (cfg) => (cfg.metadata.id === ActiveID && kubeletConfigFrom(parsedConfig(cfg)) ? KubeletID : undefined),
       emptySpec: () => ({}) as KubeletConfigSpec,
-      transform: (cfg, out) => {
-        out.spec = kubeletConfigFrom(parsedConfig(cfg))!;
+      extraInputs: [{ ...status, kind: 'weak' }],
+      prepare: async (r) => (await r.getOptional<StaticPodServerStatusSpec>(status))?.spec.url ?? '',
+      transform: (cfg, out, staticPodListURL) => {
+        out.spec = { ...kubeletConfigFrom(parsedConfig(cfg))!, staticPodListURL };
       },
     });
   }

@@ -19,6 +19,15 @@ export {
 export { nodeIPConfigDefinition, NodeIPConfigType, type NodeIPConfigSpec } from './node-ip-config.js';
 export { nodeIPDefinition, NodeIPType, type NodeIPSpec } from './node-ip.js';
 export { nodenameDefinition, NodenameID, NodenameType, type NodenameSpec } from './nodename.js';
+export {
+  staticPodDefinition,
+  staticPodServerStatusDefinition,
+  StaticPodServerStatusID,
+  StaticPodServerStatusType,
+  StaticPodType,
+  type StaticPodServerStatusSpec,
+  type StaticPodSpec,
+} from './static-pod.js';
 export type { KubeletExtraArgs, KubeletMount } from './mount.js';
 
 import { endpointDefinition } from './endpoint.js';
@@ -28,6 +37,7 @@ import { kubePrismConfigDefinition, kubePrismEndpointsDefinition, kubePrismStatu
 import { nodeIPConfigDefinition } from './node-ip-config.js';
 import { nodeIPDefinition } from './node-ip.js';
 import { nodenameDefinition } from './nodename.js';
+import { staticPodDefinition, staticPodServerStatusDefinition } from './static-pod.js';
 
 /** The `k8s` namespace's resource types. */
-export const k8sDefinitions = [endpointDefinition, kubeletConfigDefinition, kubeletSpecDefinition, kubePrismConfigDefinition, kubePrismEndpointsDefinition, kubePrismStatusesDefinition, nodeIPConfigDefinition, nodeIPDefinition, nodenameDefinition];
+export const k8sDefinitions = [endpointDefinition, kubeletConfigDefinition, kubeletSpecDefinition, kubePrismConfigDefinition, kubePrismEndpointsDefinition, kubePrismStatusesDefinition, nodeIPConfigDefinition, nodeIPDefinition, nodenameDefinition, staticPodDefinition, staticPodServerStatusDefinition];

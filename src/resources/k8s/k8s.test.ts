@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KubePrismConfigSpec as PBPrismConfig, KubePrismStatusesSpec as PBPrismStatuses, KubeletConfigSpec as PBConfig, KubeletSpecSpec as PBSpec, NodeIPConfigSpec as PBNodeIPConfig, NodeIPSpec as PBNodeIP, NodenameSpec as PBNodename } from '../../api/gen/resource/definitions/k8s/k8s.js';
+import { StaticPodServerStatusSpec as PBStaticPodServer, StaticPodSpec as PBStaticPod, KubePrismConfigSpec as PBPrismConfig, KubePrismStatusesSpec as PBPrismStatuses, KubeletConfigSpec as PBConfig, KubeletSpecSpec as PBSpec, NodeIPConfigSpec as PBNodeIPConfig, NodeIPSpec as PBNodeIP, NodenameSpec as PBNodename } from '../../api/gen/resource/definitions/k8s/k8s.js';
 import { fillDefinition } from '../../cosi/definition.js';
-import { k8sDefinitions, kubePrismConfigDefinition, kubePrismStatusesDefinition, kubeletConfigDefinition, type KubeletConfigSpec, kubeletSpecDefinition, type KubeletSpecSpec, nodeIPConfigDefinition, nodeIPDefinition, nodenameDefinition } from './index.js';
+import { k8sDefinitions, staticPodDefinition, staticPodServerStatusDefinition, kubePrismConfigDefinition, kubePrismStatusesDefinition, kubeletConfigDefinition, type KubeletConfigSpec, kubeletSpecDefinition, type KubeletSpecSpec, nodeIPConfigDefinition, nodeIPDefinition, nodenameDefinition } from './index.js';
 
 const mount = { destination: '/var/local', type: 'bind', source: '/var/local', options: ['rbind', 'rw'] };
 
@@ -21,6 +21,8 @@ describe('k8s resource definitions', () => {
         ['NodeIPConfigs.kubernetes.talos.dev', 'NodeIPConfig', 'k8s', false, ['nodeipconfig', 'nipc', 'nipcs']],
         ['NodeIPs.kubernetes.talos.dev', 'NodeIP', 'k8s', false, ['nodeip', 'nip', 'nips']],
         ['Nodenames.kubernetes.talos.dev', 'Nodename', 'k8s', false, ['nodename']],
+        ['StaticPods.kubernetes.talos.dev', 'StaticPod', 'k8s', false, ['staticpod', 'sp', 'sps']],
+        ['StaticPodServerStatuses.kubernetes.talos.dev', 'StaticPodServerStatus', 'k8s', false, ['staticpodserverstatus', 'spss']],
       ],
     );
     assert.deepEqual(filled[8]!.printColumns, [{ name: 'Nodename', jsonPath: '{.nodename}' }]);
@@ -38,6 +40,14 @@ describe('k8s resource definitions', () => {
       { name: 'HOST', jsonPath: '{.host}' },
       { name: 'HEALTHY', jsonPath: '{.healthy}' },
     ]);
+  });
+
+  it('StaticPod and StaticPodServerStatus: the pod as a Struct (field 1), the URL (field 1)', () => {
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx', ports: [{ containerPort: 80 }] }] } };
+    const bytes = staticPodDefinition.toProto!({ pod });
+    assert.equal(bytes[0], (1 << 3) | 2);
+    assert.deepEqual(PBStaticPod.decode(bytes).pod, pod);
+    assert.deepEqual(PBStaticPodServer.decode(staticPodServerStatusDefinition.toProto!({ url: 'http://127.0.0.1:41234' })), { url: 'http://127.0.0.1:41234' });
   });
 
   it('KubeletSpec: Talos field numbers and YAML keys, empty optional fields left out', () => {
