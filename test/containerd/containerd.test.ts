@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server as HTTPServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { credentials, Metadata, Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import pino from 'pino';
@@ -104,13 +104,15 @@ describe('containerd under the supervisor', { skip, timeout: 180_000 }, () => {
     await new Promise<void>((r) => registry.listen(0, '127.0.0.1', r));
     registryURL = `http://127.0.0.1:${(registry.address() as { port: number }).port}`;
 
+    const node = join(dir, 'clusters', 'a-cluster-with-a-long-name', 'a-node-with-a-long-name-as-well');
     logs = new LogManager({ directory: join(dir, 'logs') });
     const logger = pino({ level: 'silent' });
     ctx = {
       state: new State(new InMemoryState()),
       logs,
       logger,
-      paths: { systemRun: join(dir, 'system', 'run'), systemVar: join(dir, 'system', 'var'), run: join(dir, 'run'), etc: join(dir, 'etc'), var: join(dir, 'var') },
+      // a state directory as deep as one in a home directory: the sockets are too long for sun_path as they are
+      paths: { systemRun: join(node, 'system', 'run'), systemVar: join(node, 'system', 'var'), run: join(node, 'run'), etc: join(node, 'etc'), var: join(node, 'var') },
       which,
     };
     sv = new Supervisor({ logger });
@@ -153,7 +155,12 @@ describe('containerd under the supervisor', { skip, timeout: 180_000 }, () => {
       ['cri', criContainerdAddress(ctx)],
     ] as const) {
       assert.equal(sv.get(id).getState(), ServiceState.Running);
-      assert.ok(address.startsWith(dir));
+      // the socket is in the node's directory, reached through a short link
+      assert.ok(join(dir, 'clusters').length + '/a-cluster-with-a-long-name/a-node-with-a-long-name-as-well/system/run/containerd/containerd.sock.ttrpc'.length > 107);
+      assert.ok(address.length + '.ttrpc'.length <= 107, address);
+      const real = join(id === 'cri' ? ctx.paths.run : ctx.paths.systemRun, 'containerd');
+      assert.equal(realpathSync(dirname(address)), real);
+      assert.ok(lstatSync(join(real, 'containerd.sock')).isSocket() && lstatSync(join(real, 'containerd.sock.ttrpc')).isSocket());
       const c = new ContainerdClient(address, SystemNamespace);
       try {
         assert.match((await c.call(c.version, c.version.version, {})).version, /^1\.6\./);
@@ -161,7 +168,7 @@ describe('containerd under the supervisor', { skip, timeout: 180_000 }, () => {
         c.close();
       }
     }
-    assert.match(readFileSync(join(dir, 'etc', 'cri', 'conf.d', 'hosts', mirrorHost, 'hosts.toml'), 'utf8'), new RegExp(`\\[host\\."${registryURL}"\\]`));
+    assert.match(readFileSync(join(ctx.paths.etc, 'cri', 'conf.d', 'hosts', mirrorHost, 'hosts.toml'), 'utf8'), new RegExp(`\\[host\\."${registryURL}"\\]`));
   });
 
   test('an OCI archive is imported (helper and ImageService.Import) and listed by `image list`', async () => {
@@ -302,7 +309,7 @@ describe('containerd under the supervisor', { skip, timeout: 180_000 }, () => {
     assert.match(msg, new RegExp(`^Failed to run pre stage: failed to pull image "${mirrorHost}/siderolabs/kubelet:v0.0.0-missing": ${registryURL.replace(/[.]/g, '\\.')}: not found`));
     const list = sv.listProto().find((s) => s.id === 'kubelet');
     assert.equal(list?.state, 'Failed');
-    assert.match(readFileSync(join(dir, 'etc', 'kubernetes', 'kubelet.yaml'), 'utf8'), /^kind: KubeletConfiguration$/m);
+    assert.match(readFileSync(join(ctx.paths.etc, 'kubernetes', 'kubelet.yaml'), 'utf8'), /^kind: KubeletConfiguration$/m);
     // a kubelet tagged older than 1.27 is told the CRI endpoint by flag
     assert.ok(spec.args.includes(`--container-runtime-endpoint=unix://${criContainerdAddress(ctx)}`), spec.args.join(' '));
     for (const id of ['containerd', 'cri']) assert.equal(sv.get(id).getState(), ServiceState.Running, id);

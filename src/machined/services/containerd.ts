@@ -1,12 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { shortSocketPath } from '../../sys/socket-path.js';
 import { systemContainerdConfig } from '../containerd/config.js';
 import { ProcessRunner, RestartRunner, type ServiceDefinition } from '../supervisor/index.js';
 import type { ServiceContext } from './context.js';
 import { grpcHealthCheck } from './grpc-health.js';
 
-/** The system containerd's socket (Talos: /system/run/containerd/containerd.sock). */
-export const systemContainerdAddress = (ctx: ServiceContext) => join(ctx.paths.systemRun, 'containerd', 'containerd.sock');
+/** The system containerd's socket (Talos: /system/run/containerd/containerd.sock); see criContainerdAddress. */
+export const systemContainerdAddress = (ctx: ServiceContext) => shortSocketPath(join(ctx.paths.systemRun, 'containerd', 'containerd.sock'));
 
 /** Why a containerd instance cannot run on this node, or undefined when it can. */
 export function containerdUnavailable(ctx: ServiceContext): string | undefined {

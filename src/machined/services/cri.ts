@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { shortSocketPath } from '../../sys/socket-path.js';
 import { writeCRIConfig } from '../containerd/config.js';
 import type { RegistriesConfig } from '../containerd/registry.js';
 import { ProcessRunner, RestartRunner, type ServiceDefinition } from '../supervisor/index.js';
@@ -6,8 +7,11 @@ import { containerdUnavailable } from './containerd.js';
 import type { ServiceContext } from './context.js';
 import { grpcHealthCheck } from './grpc-health.js';
 
-/** The CRI containerd's socket (Talos: /run/containerd/containerd.sock), which the kubelet and etcd use. */
-export const criContainerdAddress = (ctx: ServiceContext) => join(ctx.paths.run, 'containerd', 'containerd.sock');
+/**
+ * The CRI containerd's socket (Talos: /run/containerd/containerd.sock), which the kubelet and etcd use; through a
+ * short link when the node's run directory is too deep for a unix socket path.
+ */
+export const criContainerdAddress = (ctx: ServiceContext) => shortSocketPath(join(ctx.paths.run, 'containerd', 'containerd.sock'));
 
 /** The CRI containerd's files: its main config (Talos: /etc/cri/containerd.toml), conf.d, root and state. */
 export const criPaths = (ctx: ServiceContext) => ({

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { stringify as stringifyYAML } from 'yaml';
+import { shortSocketPath } from '../../sys/socket-path.js';
 import { kubeletFiles, type KubeletPaths } from '../../controllers/k8s/kubelet-spec.js';
 import type { KubeletBootstrap, KubeletServiceHost } from '../../controllers/k8s/kubelet-service.js';
 import type { KubeletSpecSpec } from '../../resources/k8s/kubelet-spec.js';
@@ -43,7 +44,7 @@ export function bootstrapKubeconfig(b: KubeletBootstrap): string {
 export const kubeletPathsOf = (paths: Pick<ServiceContext['paths'], 'etc' | 'var' | 'run'>): KubeletPaths => ({
   etcKubernetes: join(paths.etc, 'kubernetes'),
   varLibKubelet: join(paths.var, 'lib', 'kubelet'),
-  criAddress: join(paths.run, 'containerd', 'containerd.sock'),
+  criAddress: shortSocketPath(join(paths.run, 'containerd', 'containerd.sock')),
 });
 
 /**
@@ -114,6 +115,8 @@ export function kubeletService(ctx: ServiceContext, opts?: KubeletServiceOptions
         bind('/var/log/pods', join(ctx.paths.var, 'log', 'pods')),
         bind('/var/log/containers', join(ctx.paths.var, 'log', 'containers')),
         ...(existsSync('/lib/modules') ? [bind('/lib/modules', '/lib/modules', ['bind', 'ro'])] : []),
+        // the CRI socket reached through a short link (a deep run directory): the link's path inside the container too
+        ...(dirname(paths.criAddress) !== join(ctx.paths.run, 'containerd') ? [bind(dirname(paths.criAddress), join(ctx.paths.run, 'containerd'), ['rbind', 'rslave', 'rw'])] : []),
         ...s.extraMounts,
       ];
       return new RestartRunner(
