@@ -117,7 +117,7 @@ import { EtcdSpecController } from '../controllers/etcd/etcd-spec.js';
 import { EtcdPKIController } from '../controllers/etcd/pki-status.js';
 import { EtcdMemberController } from '../controllers/etcd/etcd-member.js';
 import { ImageServiceService } from '../api/gen/machine/image.js';
-import { containerHandlers, imageService } from './containerd/handlers.js';
+import { containerHandlers, containerLogs, imageService } from './containerd/handlers.js';
 import type { RegistriesConfig } from './containerd/registry.js';
 import { criContainerdAddress, systemContainerdAddress } from './services/index.js';
 import { kubeletPathsOf, kubeletServiceHost } from './services/kubelet.js';
@@ -432,6 +432,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
         return (h?.spec as HostnameStatusSpec | undefined)?.hostname ?? '';
       },
       logs,
+      containerLogs: (req, signal) => containerLogs(containerDeps, req, signal),
       events,
       services: supervisor,
       apply: (req) => applier.apply(req),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { lstatSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server as HTTPServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -13,8 +13,8 @@ import { MachineServiceService } from '../../src/api/gen/machine/machine.js';
 import { loadConfig } from '../../src/config/loader.js';
 import { InMemoryState } from '../../src/cosi/inmem.js';
 import { State } from '../../src/cosi/state.js';
-import { ContainerdClient, SystemNamespace } from '../../src/machined/containerd/client.js';
-import { containerHandlers, imageService } from '../../src/machined/containerd/handlers.js';
+import { ContainerdClient, K8sNamespace, SystemNamespace } from '../../src/machined/containerd/client.js';
+import { containerHandlers, containerLogs, imageService } from '../../src/machined/containerd/handlers.js';
 import { importOCIArchive } from '../../src/machined/containerd/images.js';
 import { ContainerRunner } from '../../src/machined/containerd/runner.js';
 import { LogManager } from '../../src/machined/logs/index.js';
@@ -256,6 +256,56 @@ describe('containerd under the supervisor', { skip, timeout: 180_000 }, () => {
     await sv.stop('bbtest');
     const gone = await cli('containers');
     assert.ok(!/ bbtest /.test(gone.stdout), gone.stdout);
+  });
+
+  test('a Kubernetes container in k8s.io: its log file, found from its sandbox log directory, is read, tailed and followed', async () => {
+    // a container labelled as Kubernetes' CRI plugin labels its own, with its sandbox's log directory
+    const logDir = join(dir, 'pod-logs', 'edge_web_0123');
+    mkdirSync(join(logDir, 'app'), { recursive: true });
+    const logFile = join(logDir, 'app', '0.log');
+    writeFileSync(logFile, '2026-12-05T10:00:00.000000000Z stdout F one\n2026-12-05T10:00:01.000000000Z stderr F two\n');
+    const cri = new ContainerdClient(criContainerdAddress(ctx), K8sNamespace);
+    try {
+      await importOCIArchive(cri, image.archive);
+    } finally {
+      cri.close();
+    }
+    sv.load({
+      id: 'k8sapp',
+      runner: () =>
+        new ContainerRunner({
+          id: 'k8sapp',
+          address: criContainerdAddress(ctx),
+          namespace: K8sNamespace,
+          image: image.name,
+          labels: { 'io.kubernetes.pod.name': 'web', 'io.kubernetes.pod.namespace': 'edge', 'io.kubernetes.container.name': 'app' },
+          spec: { hostNetwork: true, annotations: { 'io.kubernetes.cri.sandbox-log-directory': logDir } },
+          fifoDir: join(dir, 'fifo'),
+          log: logs.serviceLog('k8sapp'),
+          gracefulShutdownTimeout: 3000,
+        }),
+    });
+    await sv.start('k8sapp');
+    await waitService(sv, 'k8sapp', () => sv.get('k8sapp').getState() === ServiceState.Running, 30_000, 'Running');
+    const deps = { addresses: { system: systemContainerdAddress(ctx), cri: criContainerdAddress(ctx) }, registries: async () => undefined, logger: pino({ level: 'silent' }) };
+    const ac = new AbortController();
+    try {
+      const req = { namespace: K8sNamespace, driver: ContainerDriver.CONTAINERD, id: 'edge/web:app', follow: true, tailLines: 1 };
+      const it = containerLogs(deps, req, ac.signal)[Symbol.asyncIterator]();
+      assert.equal((await it.next()).value?.toString(), '2026-12-05T10:00:01.000000000Z stderr F two\n');
+      const next = it.next();
+      appendFileSync(logFile, '2026-12-05T10:00:02.000000000Z stdout F three\n');
+      assert.equal((await next).value?.toString(), '2026-12-05T10:00:02.000000000Z stdout F three\n');
+      ac.abort();
+      await it.return?.(undefined);
+      // a container that is not there, and one that has no log of its own
+      await assert.rejects(async () => {
+        for await (const _ of containerLogs(deps, { ...req, id: 'edge/none:app', follow: false }, AbortSignal.timeout(10_000)));
+      }, /container "edge\/none:app" not found/);
+    } finally {
+      ac.abort();
+      await sv.stop('k8sapp');
+    }
   });
 
   test('`containers -k` and `stats -k` answer through the CRI', async () => {

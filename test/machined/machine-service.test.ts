@@ -23,12 +23,18 @@ describe('MachineService on machined', () => {
   let client: Client;
   const logs = new LogManager();
   const events = new EventStream();
+  const asked: unknown[] = [];
+  async function* containerLogs(req: unknown) {
+    asked.push(req);
+    yield Buffer.from('2026-12-05T10:00:00.000000000Z stdout F hello\n');
+  }
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bronze-ms-'));
     logs.serviceLog('apid').write('one\ntwo\nthree\n');
+    logs.serviceLog('kubelet').write('kubelet started\n');
     server = new Server();
-    server.addService(MachineServiceService, machineService({ logger: pino({ level: 'silent' }), build: buildInfo(), platform: { name: 'process', mode: 'container' }, configured: () => true, hostname: async () => 'cp-1', logs, events }));
+    server.addService(MachineServiceService, machineService({ logger: pino({ level: 'silent' }), build: buildInfo(), platform: { name: 'process', mode: 'container' }, configured: () => true, hostname: async () => 'cp-1', logs, events, containerLogs }));
     await new Promise<void>((resolve, reject) => server.bindAsync(`unix:${join(dir, 'machine.sock')}`, ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
     client = new Client({ endpoints: [`unix://${join(dir, 'machine.sock')}`], tls: {} });
   });
@@ -85,10 +91,22 @@ describe('MachineService on machined', () => {
     const got: string[] = [];
     for await (const d of client.machine.logs({ namespace: 'system', id: 'apid', tailLines: 2 })) got.push(Buffer.from(d.bytes).toString());
     assert.equal(got.join(''), 'two\nthree\n');
-    assert.deepEqual((await client.machine.logsContainers()).messages[0]!.ids, ['apid']);
+    assert.deepEqual((await client.machine.logsContainers()).messages[0]!.ids, ['apid', 'kubelet']);
     await assert.rejects(async () => {
       for await (const _ of client.machine.logs({ namespace: 'system', id: 'nope' }));
     }, (e: unknown) => e instanceof RpcError && e.grpcCode === status.NOT_FOUND);
+  });
+
+  it('serves the kubelet from its service log, and other Kubernetes containers from their own logs', async () => {
+    const text = async (req: Parameters<typeof client.machine.logs>[0]) => {
+      let out = '';
+      for await (const d of client.machine.logs(req)) out += Buffer.from(d.bytes).toString();
+      return out;
+    };
+    assert.equal(await text({ namespace: 'k8s.io', driver: 1, id: 'kubelet', tailLines: -1 }), 'kubelet started\n');
+    assert.deepEqual(asked, []);
+    assert.equal(await text({ namespace: 'k8s.io', driver: 1, id: 'edge/web:app', tailLines: 3, follow: false }), '2026-12-05T10:00:00.000000000Z stdout F hello\n');
+    assert.deepEqual(asked, [{ namespace: 'k8s.io', driver: 1, id: 'edge/web:app', tailLines: 3, follow: false }]);
   });
 
   it('streams events after the hello message', async () => {

@@ -49,6 +49,8 @@ export interface MachineServiceDeps {
   /** the node's hostname as the network controllers set it */
   hostname?(): Promise<string>;
   logs: LogManager;
+  /** the log of a container outside the system namespace (Kubernetes' containers) */
+  containerLogs?(req: { namespace: string; driver: ContainerDriver; id: string; follow: boolean; tailLines: number }, signal: AbortSignal): AsyncIterable<Buffer>;
   events: EventStream;
   /** handlers of later parts of machined (apply, services, reboot ...) override the defaults */
   overrides?: Partial<MachineServiceServer>;
@@ -207,8 +209,11 @@ export function machineService(d: MachineServiceDeps): MachineServiceServer & Un
     }),
     logs: stream<LogsRequest, Data>(log, async function* (req, signal) {
       if (req.namespace === '') throw new ApiError(status.INVALID_ARGUMENT, 'namespace is required');
-      if (req.namespace !== 'system' || req.driver !== ContainerDriver.CONTAINERD) {
-        throw new ApiError(status.UNIMPLEMENTED, `logs of ${req.namespace} containers are not available yet: the containerd integration is missing`);
+      // the system namespace's logs and the kubelet's are service logs; the others are the containers' own
+      if (req.namespace !== 'system' && req.id !== 'kubelet') {
+        if (!d.containerLogs) throw new ApiError(status.UNIMPLEMENTED, `logs of ${req.namespace} containers are not available on this node (no containerd)`);
+        for await (const chunk of d.containerLogs(req, signal)) yield { metadata: undefined, bytes: chunk };
+        return;
       }
       const buffer = d.logs.registered().includes(req.id) ? d.logs.get(req.id) : undefined;
       if (!buffer) throw new ApiError(status.NOT_FOUND, `log "${req.id}" was not registered`);

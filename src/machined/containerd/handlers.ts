@@ -13,6 +13,7 @@ import type {
 } from '../../api/gen/machine/image.js';
 import type { ContainersRequest, ImageListRequest, ImageListResponse, ImagePullRequest, MachineServiceServer, RestartRequest, StatsRequest } from '../../api/gen/machine/machine.js';
 import { GrpcStatusError, unaryHandler } from '../api/grpc-error.js';
+import { readLogFile } from '../logs/file-follow.js';
 import { ContainerdClient, ContainerdError, K8sNamespace, SystemNamespace } from './client.js';
 import { fromDescriptor, imageSize, importOCIArchive, ImageError } from './images.js';
 import { containerdContainers, criContainers, findContainer, type InspectedContainer } from './inspector.js';
@@ -172,6 +173,28 @@ export function containerHandlers(d: ContainerHandlerDeps): Partial<MachineServi
       }
     }),
   };
+}
+
+/**
+ * The log of a container outside the system namespace (Kubernetes' containers): the file its runtime writes
+ * (the CRI's log path, or `<sandbox log directory>/<name>/<restart count>.log`), from its last `tailLines` lines,
+ * followed while `follow` holds.
+ */
+export async function* containerLogs(d: ContainerHandlerDeps, req: { namespace: string; driver: ContainerDriver; id: string; follow: boolean; tailLines: number }, signal: AbortSignal): AsyncGenerator<Buffer> {
+  const ctr = await withInspector(d, req.namespace, req.driver, async (i) => findContainer(await i.list(), req.id));
+  if (!ctr) throw new GrpcStatusError(status.NOT_FOUND, `container ${JSON.stringify(req.id)} not found`);
+  if (!ctr.logPath) throw new GrpcStatusError(status.NOT_FOUND, `no log available for container ${JSON.stringify(req.id)}`);
+  let chunks: AsyncGenerator<Buffer>;
+  try {
+    chunks = readLogFile(ctr.logPath, { tailLines: req.tailLines, follow: req.follow, signal });
+    const first = await chunks.next();
+    if (first.done) return;
+    yield first.value;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new GrpcStatusError(status.NOT_FOUND, `log of container ${JSON.stringify(req.id)}: ${ctr.logPath} does not exist`);
+    throw e;
+  }
+  yield* chunks;
 }
 
 /** Largest image archive Import takes (held in memory while it is imported). */

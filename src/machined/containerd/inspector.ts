@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { V1Metrics, V2Metrics } from '../../api/gen/containerd/cgroups/metrics.js';
 import type { Container as CRIContainer, PodSandbox } from '../../api/gen/containerd/cri/api.js';
 import { ContainerState, PodSandboxState } from '../../api/gen/containerd/cri/api.js';
@@ -19,6 +20,8 @@ export interface InspectedContainer {
   status: string;
   networkNamespace: string;
   isPodSandbox: boolean;
+  /** where the container's log is written (Kubernetes' containers; empty for the others) */
+  logPath: string;
   /** set for running containers */
   metrics?: { memoryUsage: bigint; cpuUsage: bigint };
 }
@@ -54,6 +57,7 @@ export async function containerdContainers(c: ContainerdClient, opts: { filter?:
   for (const img of images) if (!img.name.startsWith('sha256:') && img.target) imageByDigest.set(img.target.digest, img.name);
   const imageByName = new Map(images.map((i) => [i.name, i.target?.digest ?? '']));
   const out: InspectedContainer[] = [];
+  const sandboxOf = new Map<InspectedContainer, { dir?: string; id?: string; restartCount: string }>();
   for (const ctr of containers) {
     let process;
     try {
@@ -76,7 +80,9 @@ export async function containerdContainers(c: ContainerdClient, opts: { filter?:
       status: STATUS[process.status] ?? 'UNKNOWN',
       networkNamespace: '',
       isPodSandbox: spec.annotations?.['io.kubernetes.cri.sandbox-log-directory'] !== undefined,
+      logPath: '',
     };
+    sandboxOf.set(item, { dir: spec.annotations?.['io.kubernetes.cri.sandbox-log-directory'], id: spec.annotations?.['io.kubernetes.cri.sandbox-id'], restartCount: spec.annotations?.['io.kubernetes.container.restartCount'] ?? '0' });
     if (!item.image) item.image = ctr.image;
     const podName = ctr.labels['io.kubernetes.pod.name'];
     const podNS = ctr.labels['io.kubernetes.pod.namespace'];
@@ -94,6 +100,13 @@ export async function containerdContainers(c: ContainerdClient, opts: { filter?:
       item.metrics = decodeMetrics(metrics[0]?.data) ?? { memoryUsage: 0n, cpuUsage: 0n };
     }
     out.push(item);
+  }
+  // a Kubernetes container logs to <its sandbox's log directory>/<name>/<restart count>.log
+  const sandboxDirs = new Map<string, string>();
+  for (const [item, sb] of sandboxOf) if (sb.dir) sandboxDirs.set(sb.id ?? item.id, sb.dir);
+  for (const [item, sb] of sandboxOf) {
+    const dir = sb.dir ?? (sb.id ? sandboxDirs.get(sb.id) : undefined);
+    if (dir && item.display.includes(':')) item.logPath = join(dir, item.name, `${sb.restartCount}.log`);
   }
   return out;
 }
@@ -133,6 +146,7 @@ export async function criContainers(c: ContainerdClient): Promise<InspectedConta
       status: status.status?.state === PodSandboxState.SANDBOX_READY ? 'SANDBOX_READY' : 'SANDBOX_NOTREADY',
       networkNamespace: (info.runtimeSpec?.linux?.namespaces?.find((n) => n.type === 'network')?.path ?? '').split('/').pop() ?? '',
       isPodSandbox: true,
+      logPath: '',
       metrics: { memoryUsage: 0n, cpuUsage: 0n },
     });
   }
@@ -153,6 +167,7 @@ export async function criContainers(c: ContainerdClient): Promise<InspectedConta
       status: CONTAINER_STATE[ctr.state] ?? 'CONTAINER_UNKNOWN',
       networkNamespace: '',
       isPodSandbox: false,
+      logPath: status.status?.logPath ?? '',
       metrics: s ? { memoryUsage: toBig(s.memory?.workingSetBytes?.value), cpuUsage: toBig(s.cpu?.usageCoreNanoSeconds?.value) } : undefined,
     });
   }

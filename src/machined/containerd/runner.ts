@@ -24,6 +24,8 @@ export interface ContainerRunnerOptions {
   image: string | (() => string);
   /** what the spec needs besides the id, namespace and image config */
   spec: Omit<SpecOptions, 'id' | 'namespace' | 'image'>;
+  /** containerd labels of the container (Kubernetes' pod and container names, for one) */
+  labels?: Record<string, string>;
   /** where the container's output FIFO is made */
   fifoDir: string;
   /** where stdout and stderr go */
@@ -86,7 +88,7 @@ export class ContainerRunner implements Runner {
       await c.call(c.containers, c.containers.create, {
         container: {
           id: o.id,
-          labels: {},
+          labels: o.labels ?? {},
           image: imageName,
           runtime: { name: 'io.containerd.runc.v2', options: undefined },
           spec: { typeUrl: SPEC_TYPE_URL, value: Buffer.from(JSON.stringify(spec)) },
