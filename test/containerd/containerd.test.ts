@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { credentials, Metadata, Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import pino from 'pino';
 import { ContainerDriver, ContainerdNamespace } from '../../src/api/gen/common/common.js';
+import { ContainerState, CreateContainerRequest, NamespaceMode, RunPodSandboxRequest, StartContainerRequest } from '../../src/api/gen/containerd/cri/api.js';
 import { ImageServiceClient, ImageServiceService } from '../../src/api/gen/machine/image.js';
 import { MachineServiceService } from '../../src/api/gen/machine/machine.js';
 import { loadConfig } from '../../src/config/loader.js';
@@ -308,18 +309,67 @@ describe('containerd under the supervisor', { skip, timeout: 180_000 }, () => {
     }
   });
 
-  test('`containers -k` and `stats -k` answer through the CRI', async () => {
-    // no pod runs here: the CRI plugin's sandboxes fail to start on this host (runc: "can't get final child's PID
-    // from pipe"), so only the answer's shape is checked
-    const list = await cli('containers', '-k');
-    assert.equal(list.code, 0, list.stderr);
-    assert.match(list.stdout.split('\n')[0], /^NODE\s+NAMESPACE\s+ID\s+IMAGE\s+PID\s+STATUS$/);
-    const stats = await cli('stats', '-k');
-    assert.equal(stats.code, 0, stats.stderr);
-    assert.match(stats.stdout.split('\n')[0], /^NODE\s+NAMESPACE\s+ID\s+MEMORY\(MB\)\s+CPU$/);
-    const missing = await cli('restart', '-k', 'default/none:work');
-    assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /container "default\/none:work" not found/);
+  test('a pod through the CRI: `containers -k` and `stats -k` show it, its log is read through the CRI, `restart -k` stops its container', async () => {
+    const cri = new ContainerdClient(criContainerdAddress(ctx), K8sNamespace);
+    const rt = cri.criRuntime;
+    const logDir = join(dir, 'pod-logs', 'edge_cri-web_uid1');
+    let sandboxId = '';
+    try {
+      await importOCIArchive(cri, image.archive);
+      // host network: no CNI here. The hostname stays empty: with the host's UTS namespace runc refuses to set one
+      const namespaceOptions = { network: NamespaceMode.NODE, pid: NamespaceMode.POD, ipc: NamespaceMode.POD };
+      ({ podSandboxId: sandboxId } = await cri.call(
+        rt,
+        rt.runPodSandbox,
+        RunPodSandboxRequest.fromPartial({ config: { metadata: { name: 'cri-web', namespace: 'edge', uid: 'uid1' }, logDirectory: logDir, linux: { securityContext: { namespaceOptions } } } }),
+        { timeoutMs: 60_000 },
+      ));
+      const sandboxConfig = { metadata: { name: 'cri-web', namespace: 'edge', uid: 'uid1' }, logDirectory: logDir, linux: { securityContext: { namespaceOptions } } };
+      const { containerId } = await cri.call(
+        rt,
+        rt.createContainer,
+        CreateContainerRequest.fromPartial({
+          podSandboxId: sandboxId,
+          config: { metadata: { name: 'app' }, image: { image: image.name }, command: ['/bin/sh', '-c', 'echo hello from app; trap "exit 0" TERM; sleep 3600 & wait'], logPath: 'app/0.log', linux: { securityContext: { namespaceOptions } } },
+          sandboxConfig,
+        }),
+        { timeoutMs: 60_000 },
+      );
+      await cri.call(rt, rt.startContainer, StartContainerRequest.fromPartial({ containerId }), { timeoutMs: 60_000 });
+
+      const list = await cli('containers', '-k');
+      assert.equal(list.code, 0, list.stderr);
+      assert.match(list.stdout.split('\n')[0], /^NODE\s+NAMESPACE\s+ID\s+IMAGE\s+PID\s+STATUS$/);
+      const rows = list.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s+/).join(' '));
+      // the pod, and its container under it
+      assert.ok(rows.some((r) => new RegExp(`^127\\.0\\.0\\.1 k8s\\.io edge/cri-web ${image.name} \\d+ SANDBOX_READY$`).test(r)), list.stdout);
+      assert.ok(rows.some((r) => new RegExp(`^127\\.0\\.0\\.1 k8s\\.io └─ edge/cri-web:app:${containerId.slice(0, 12)} ${image.name} [1-9]\\d* CONTAINER_RUNNING$`).test(r)), list.stdout);
+
+      const stats = await cli('stats', '-k');
+      assert.equal(stats.code, 0, stats.stderr);
+      assert.match(stats.stdout.split('\n')[0], /^NODE\s+NAMESPACE\s+ID\s+MEMORY\(MB\)\s+CPU$/);
+      assert.ok(stats.stdout.includes(`edge/cri-web:app:${containerId.slice(0, 12)}`), stats.stdout);
+
+      // the log the CRI writes (its own format), found from the CRI's log path
+      const deps = { addresses: { system: systemContainerdAddress(ctx), cri: criContainerdAddress(ctx) }, registries: async () => undefined, logger: pino({ level: 'silent' }) };
+      let text = '';
+      for await (const chunk of containerLogs(deps, { namespace: K8sNamespace, driver: ContainerDriver.CRI, id: 'edge/cri-web:app', follow: false, tailLines: -1 }, AbortSignal.timeout(10_000))) text += chunk.toString();
+      assert.match(text, /^\d{4}-\d\d-\d\dT[\d:.]+Z stdout F hello from app\n$/);
+
+      const restart = await cli('restart', '-k', 'edge/cri-web:app');
+      assert.equal(restart.code, 0, restart.stderr);
+      const after = await cri.call(rt, rt.containerStatus, { containerId, verbose: false });
+      assert.equal(after.status?.state, ContainerState.CONTAINER_EXITED);
+      const missing = await cli('restart', '-k', 'default/none:work');
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /container "default\/none:work" not found/);
+    } finally {
+      if (sandboxId) {
+        await cri.call(rt, rt.stopPodSandbox, { podSandboxId: sandboxId }, { timeoutMs: 60_000 }).catch(() => undefined);
+        await cri.call(rt, rt.removePodSandbox, { podSandboxId: sandboxId }, { timeoutMs: 60_000 }).catch(() => undefined);
+      }
+      cri.close();
+    }
   });
 
   test('with a kubelet image that does not exist the kubelet is Failed with the pull error, retried, and nothing else suffers', async () => {

@@ -67,6 +67,8 @@ export interface CRISettings {
   /** the pod sandbox ("pause") image */
   sandboxImage?: string;
   registries?: RegistriesConfig;
+  /** keep containers' oom_score_adj no lower than containerd's own (a node without CAP_SYS_RESOURCE) */
+  restrictOOMScoreAdj?: boolean;
 }
 
 /** The CRI plugin's settings (Talos: /etc/cri/conf.d/cri.toml): runc through the v2 shim, CNI paths, registry hosts. */
@@ -78,6 +80,7 @@ export function criPluginConfig(p: CRIContainerdPaths, s: CRISettings = {}): str
     `  sandbox_image = ${q(s.sandboxImage ?? 'registry.k8s.io/pause:3.10')}`,
     '  enable_unprivileged_ports = true',
     '  enable_unprivileged_icmp = true',
+    ...(s.restrictOOMScoreAdj ? ['  restrict_oom_score_adj = true'] : []),
     '',
     '[plugins."io.containerd.grpc.v1.cri".containerd]',
     '  default_runtime_name = "runc"',

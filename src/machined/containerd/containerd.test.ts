@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { registryHostsFiles } from './config.js';
+import { criPluginConfig, registryHostsFiles } from './config.js';
 import { chainIDs, sha256 } from './images.js';
 import { parseImageRef, registryEndpoints } from './registry.js';
 import { readTar } from './tar.js';
@@ -32,6 +32,14 @@ describe('image references, registries and layers', () => {
     const files = registryHostsFiles(cfg);
     assert.equal(files['docker.io/hosts.toml'], 'server = "https://registry-1.docker.io"\n\n[host."http://m:5000/"]\n  capabilities = ["pull", "resolve"]\n');
     assert.ok(!files['ghcr.io/hosts.toml'].includes('server ='));
+  });
+
+  it('the CRI plugin keeps containers to its own oom_score_adj only when asked (a node without CAP_SYS_RESOURCE)', () => {
+    const paths = { root: '/var/lib/containerd', state: '/run/containerd', address: '/run/containerd/containerd.sock', mainFile: '/etc/cri/containerd.toml', confd: '/etc/cri/conf.d', cniConf: '/etc/cni/net.d', cniBin: '/opt/cni/bin' };
+    const plain = criPluginConfig(paths);
+    assert.doesNotMatch(plain, /restrict_oom_score_adj/);
+    const restricted = criPluginConfig(paths, { restrictOOMScoreAdj: true });
+    assert.match(restricted, /^\[plugins\."io\.containerd\.grpc\.v1\.cri"\]\n(?: {2}.*\n)*? {2}restrict_oom_score_adj = true\n/m);
   });
 
   it('chains layer ids as containerd names snapshots', () => {

@@ -5,6 +5,7 @@ import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
+import { reachableOOMScoreAdj } from '../../sys/capabilities.js';
 import type { LogBuffer } from '../logs/index.js';
 import { goQuoteList, type Runner, type RunnerHooks } from '../supervisor/runner.js';
 import { ServiceState } from '../supervisor/state.js';
@@ -83,7 +84,9 @@ export class ContainerRunner implements Runner {
       });
       const target = fromDescriptor(got.image?.target);
       const { chainID, config } = await unpackImage(c, target);
-      const spec = buildSpec({ ...o.spec, id: o.id, namespace: o.namespace, image: config });
+      // a node without CAP_SYS_RESOURCE cannot give a container a lower oom_score_adj than its own
+      const oomScoreAdj = o.spec.oomScoreAdj === undefined ? undefined : reachableOOMScoreAdj(o.spec.oomScoreAdj);
+      const spec = buildSpec({ ...o.spec, oomScoreAdj, id: o.id, namespace: o.namespace, image: config });
       const { mounts } = await c.call(c.snapshots, c.snapshots.prepare, { snapshotter: DEFAULT_SNAPSHOTTER, key: o.id, parent: chainID, labels: {} });
       await c.call(c.containers, c.containers.create, {
         container: {

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { CAP_SYS_RESOURCE, hasCapability } from '../../sys/capabilities.js';
 import { shortSocketPath } from '../../sys/socket-path.js';
 import { writeCRIConfig } from '../containerd/config.js';
 import type { RegistriesConfig } from '../containerd/registry.js';
@@ -42,7 +43,10 @@ export function criService(ctx: ServiceContext, opts: CRIServiceOptions = {}): S
     id: 'cri',
     pre: async () => {
       if (containerdUnavailable(ctx)) return;
-      await writeCRIConfig(p.mainFile, p, { registries: await opts.registries?.(), sandboxImage: opts.sandboxImage });
+      // pod sandboxes ask for oom_score_adj -998, which needs CAP_SYS_RESOURCE: without it, the CRI keeps to its own
+      const restrictOOMScoreAdj = !hasCapability(CAP_SYS_RESOURCE);
+      if (restrictOOMScoreAdj) ctx.logger.warn({ service: 'cri' }, 'no CAP_SYS_RESOURCE: containers keep an oom_score_adj no lower than the CRI containerd’s');
+      await writeCRIConfig(p.mainFile, p, { registries: await opts.registries?.(), sandboxImage: opts.sandboxImage, restrictOOMScoreAdj });
     },
     runner: () => {
       const missing = containerdUnavailable(ctx);
