@@ -38,7 +38,7 @@ describe('bronzectl meta, reboot and shutdown on a process node', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bronze-cli-life-'));
     const apiPort = await freePort(ADDRESS);
-    const bundle = await generateBundle({ clusterName: 'life', endpoint: `https://${ADDRESS}:6443` });
+    const bundle = await generateBundle({ clusterName: 'life', endpoint: `https://${ADDRESS}:6443`, discovery: false });
     config = bundle.controlplane.toString();
     new ConfigStore(dir).write(Buffer.from(config));
     node = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/bin/bronze.ts'), 'machined', '--state', dir, '--address', ADDRESS, '--api-port', String(apiPort), '--trustd-port', String(await freePort(ADDRESS))], {

@@ -32,7 +32,7 @@ describe('kill -9 of machined during ApplyConfiguration', () => {
     assert.ok(existsSync(bundle), `${bundle} is missing: run make build first`);
     dir = mkdtempSync(join(tmpdir(), 'bronze-apply-crash-'));
     apiPort = await freePort(ADDRESS);
-    base = (await generateBundle({ clusterName: 'crash', endpoint: `https://${ADDRESS}:6443` })).controlplane.toString();
+    base = (await generateBundle({ clusterName: 'crash', endpoint: `https://${ADDRESS}:6443`, discovery: false })).controlplane.toString();
   });
 
   after(() => rmSync(dir, { recursive: true, force: true }));

@@ -18,7 +18,7 @@ import { bronzectl as runBronzectl } from '../helpers/bronzectl.js';
 import { freePort } from '../helpers/ports.js';
 
 const root = new URL('../..', import.meta.url).pathname;
-const ADDRESS = '127.77.9.2';
+const ADDRESS = '127.77.13.2';
 // a registry name that resolves nowhere: the kubelet's pull fails at once, which is not what this test is about
 const IMAGE = 'registry.bronze.test/siderolabs/kubelet:v1.36.3';
 const POD = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'edge' }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } };
@@ -54,7 +54,7 @@ describe('kubelet resources on a process node', () => {
     await once(api, 'listening');
     const port = await freePort(ADDRESS);
     const trustdPort = await freePort(ADDRESS);
-    const bundle = await generateBundle({ clusterName: 'kube', endpoint: `https://${ADDRESS}:6443` });
+    const bundle = await generateBundle({ clusterName: 'kube', endpoint: `https://${ADDRESS}:6443`, discovery: false });
     config = applyPatches(bundle.controlplane, [loadPatch(`machine:\n  kubelet:\n    image: ${IMAGE}\n    extraArgs:\n      node-labels: tier=one\n  pods:\n    - ${JSON.stringify(POD)}\n`)]).toString();
     new ConfigStore(dir).write(Buffer.from(config));
     const ctx = bundle.talosconfig.contexts.kube!;
@@ -145,8 +145,6 @@ describe('kubelet resources on a process node', () => {
     assert.deepEqual(endpoints.spec.endpoints, [
       { host: ADDRESS, port: 6443 },
       { host: 'localhost', port: 6443 },
-      // the node itself, a control plane member
-      { host: ADDRESS, port: 6443 },
     ]);
     const cfg = yamlOf((await bronzectl('get', 'kubeprismconfig', '-o', 'yaml')).stdout);
     assert.deepEqual([cfg.metadata.id, cfg.spec.host, cfg.spec.port], ['k8s-loadbalancer-config', ADDRESS, 7445]);

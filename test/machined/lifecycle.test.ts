@@ -46,7 +46,7 @@ describe('reboot, reset and shutdown of a process node', () => {
     dir = mkdtempSync(join(tmpdir(), 'bronze-lifecycle-'));
     apiPort = await freePort(ADDRESS);
     const trustdPort = await freePort(ADDRESS);
-    const bundle = await generateBundle({ clusterName: 'life', endpoint: `https://${ADDRESS}:6443` });
+    const bundle = await generateBundle({ clusterName: 'life', endpoint: `https://${ADDRESS}:6443`, discovery: false });
     config = bundle.controlplane.toString();
     new ConfigStore(dir).write(Buffer.from(config));
     node = spawn(

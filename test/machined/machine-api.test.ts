@@ -44,7 +44,7 @@ describe('the MachineService of a process node, through apid', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bronze-api-'));
     apiPort = await freePort(ADDRESS);
-    bundle = await generateBundle({ clusterName: 'api', endpoint: `https://${ADDRESS}:6443` });
+    bundle = await generateBundle({ clusterName: 'api', endpoint: `https://${ADDRESS}:6443`, discovery: false });
     new ConfigStore(dir).write(Buffer.from(bundle.controlplane.toString()));
     node = await startMachined({ stateDir: dir, address: ADDRESS, apiPort, trustdPort: await freePort(ADDRESS), apidCommand: cmd('apid'), trustdCommand: cmd('trustd'), signal: ac.signal });
     client = new Client(clientOptionsFromContext(bundle.talosconfig.contexts.api!, { endpoints: [`${ADDRESS}:${apiPort}`] }));

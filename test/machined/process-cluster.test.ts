@@ -32,7 +32,7 @@ describe('a process cluster of a control plane and a worker', () => {
     dir = mkdtempSync(join(tmpdir(), 'bronze-cluster-'));
     const apiPort = await freePort(CP);
     const trustdPort = await freePort(CP);
-    const bundle = await generateBundle({ clusterName: 'duo', endpoint: `https://${CP}:6443` });
+    const bundle = await generateBundle({ clusterName: 'duo', endpoint: `https://${CP}:6443`, discovery: false });
     for (const [name, address, config] of [
       ['cp', CP, bundle.controlplane],
       ['worker', WORKER, bundle.worker],
