@@ -51,7 +51,8 @@ export class Backends {
 
   /** A call to the local machined; throws when no stream can be opened. */
   local(headers: OutgoingHttpHeaders): ClientHttp2Stream {
-    return this.localPool.request(this.localPool.get(LOCAL, this.localDial), headers);
+    // the local pool is never let go of (only destroyed): its streams need no counting
+    return this.localPool.get(LOCAL, this.localDial).request(headers);
   }
 
   /** A call to a peer's apid; throws when this apid does not forward, the target is malformed or no stream opens. */

@@ -230,6 +230,8 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   const apiListen = `${o.address}:${o.apiPort ?? 50000}`;
   // etcd's certificates, data and recovery snapshot: /system/secrets/etcd, /var/lib/etcd on a real machine
   const etcd = etcdPaths({ system: join(o.stateDir, 'system'), var: join(o.stateDir, 'var') });
+  // KubePrism listens on 127.0.0.1 on a machine; process nodes share the host's, so each uses its own address
+  const kubePrismHost = o.platform === 'metal' ? '127.0.0.1' : o.address;
   /** The controllers of every platform. */
   function commonControllers() {
     return [
@@ -241,8 +243,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       new APICertificatesController({ trustdPort: o.trustdPort }),
       new TrustdCertificatesController(),
       new KubernetesRootController(),
-      // KubePrism listens on 127.0.0.1 on a machine; process nodes share the host's, so each uses its own address
-      new KubeletSecretsController(metal ? '127.0.0.1' : o.address),
+      new KubeletSecretsController(kubePrismHost),
       // etcd's peers reach each other from 127.0.0.1 on the process platform
       new EtcdSecretsController({ extraPeerIPs: metal ? [] : ['127.0.0.1'] }),
       new EtcdConfigController(),
@@ -295,7 +296,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       new NodeIPConfigController(),
       new NodeIPController(),
       new KubePrismEndpointsController(),
-      new KubePrismConfigController(metal ? '127.0.0.1' : o.address),
+      new KubePrismConfigController(kubePrismHost),
       new KubePrismController(),
       new StaticPodConfigController(),
       new StaticPodServerController(),

@@ -2,10 +2,11 @@ import type { Logger } from 'pino';
 import type { Controller, ControllerAdapter, Input, Output } from '../../cosi/controller/controller.js';
 import { KubePrismConfigID, type KubePrismConfigSpec, KubePrismConfigType, KubePrismStatusesID, type KubePrismStatusesSpec, KubePrismStatusesType } from '../../resources/k8s/kubeprism.js';
 import { K8sNamespace } from '../../resources/namespaces.js';
+import { hostPort } from '../../sys/listen.js';
 import { type LoadBalancerOptions, TCPLoadBalancer } from './load-balancer.js';
 
 /** An endpoint as the load balancer dials it. */
-const upstreamOf = (e: { host: string; port: number }) => (e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`);
+const upstreamOf = (e: { host: string; port: number }) => hostPort(e.host, e.port);
 
 /**
  * `k8s.KubePrismController`: runs KubePrism, the node's TCP load balancer in front of the API servers, while

@@ -1,5 +1,6 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { hostPort } from '../../sys/listen.js';
 
 export interface LoadBalancerOptions {
   host: string;
@@ -63,7 +64,7 @@ export class TCPLoadBalancer {
 
   /** `host:port` it listens on (the bound port). */
   get endpoint(): string {
-    return this.o.host.includes(':') ? `[${this.o.host}]:${this.port}` : `${this.o.host}:${this.port}`;
+    return hostPort(this.o.host, this.port);
   }
 
   async start(): Promise<void> {

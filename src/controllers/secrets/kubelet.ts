@@ -4,11 +4,11 @@ import { ActiveID, MachineConfigType, type MachineConfigSpec } from '../../resou
 import { ConfigNamespace, SecretsNamespace } from '../../resources/namespaces.js';
 import { KubeletSecretsID, type KubeletSecretsSpec, KubeletSecretsType } from '../../resources/secrets/kubelet.js';
 import { DEFAULT_KUBEPRISM_PORT } from '../../config/generate/config.js';
+import { hostPort } from '../../sys/listen.js';
 import { parsedConfig } from '../config/machine-config-cache.js';
 
 type Machine = { type?: string; features?: { kubePrism?: { enabled?: boolean; port?: number } } };
 type Cluster = { controlPlane?: { endpoint?: string; localAPIServerPort?: number }; ca?: { crt?: string }; acceptedCAs?: { crt?: string }[]; token?: string };
-
 
 /**
  * The kubelet's secrets for a config, or a reason why there are none: the endpoint is KubePrism on the node when it
@@ -18,7 +18,7 @@ type Cluster = { controlPlane?: { endpoint?: string; localAPIServerPort?: number
 export function kubeletSecretsOf(machine: Machine, cluster: Cluster, prismHost = '127.0.0.1'): KubeletSecretsSpec | { error: string } {
   const prism = machine.features?.kubePrism;
   let endpoint: string;
-  if (prism?.enabled) endpoint = `https://${prismHost.includes(':') ? `[${prismHost}]` : prismHost}:${prism.port || DEFAULT_KUBEPRISM_PORT}`;
+  if (prism?.enabled) endpoint = `https://${hostPort(prismHost, prism.port || DEFAULT_KUBEPRISM_PORT)}`;
   else if (machine.type === 'controlplane' || machine.type === 'init') endpoint = `https://localhost:${cluster.controlPlane?.localAPIServerPort || 6443}`;
   else endpoint = cluster.controlPlane?.endpoint ?? '';
   const acceptedCAs = [cluster.ca?.crt, ...(cluster.acceptedCAs ?? []).map((c) => c.crt)].filter((c): c is string => !!c).map((crt) => ({ crt }));

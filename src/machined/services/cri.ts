@@ -12,7 +12,7 @@ import { grpcHealthCheck } from './grpc-health.js';
  * The CRI containerd's socket (Talos: /run/containerd/containerd.sock), which the kubelet and etcd use; through a
  * short link when the node's run directory is too deep for a unix socket path.
  */
-export const criContainerdAddress = (ctx: ServiceContext) => shortSocketPath(join(ctx.paths.run, 'containerd', 'containerd.sock'));
+export const criContainerdAddress = (ctx: { paths: Pick<ServiceContext['paths'], 'run'> }) => shortSocketPath(join(ctx.paths.run, 'containerd', 'containerd.sock'));
 
 /** The CRI containerd's files: its main config (Talos: /etc/cri/containerd.toml), conf.d, root and state. */
 export const criPaths = (ctx: ServiceContext) => ({

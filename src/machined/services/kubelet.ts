@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { stringify as stringifyYAML } from 'yaml';
-import { shortSocketPath } from '../../sys/socket-path.js';
 import { kubeletFiles, type KubeletPaths } from '../../controllers/k8s/kubelet-spec.js';
 import type { KubeletBootstrap, KubeletServiceHost } from '../../controllers/k8s/kubelet-service.js';
 import type { KubeletSpecSpec } from '../../resources/k8s/kubelet-spec.js';
@@ -13,6 +12,7 @@ import type { SpecMount } from '../containerd/spec.js';
 import { RestartRunner, type ServiceDefinition, ServiceState, type Supervisor, waitForAll } from '../supervisor/index.js';
 import { networkReadyCondition, timeSyncCondition } from './conditions.js';
 import { containerdUnavailable } from './containerd.js';
+import { criContainerdAddress } from './cri.js';
 import type { ServiceContext } from './context.js';
 
 /** The bootstrap kubeconfig: the cluster endpoint and CA, and the bootstrap token. */
@@ -44,7 +44,7 @@ export function bootstrapKubeconfig(b: KubeletBootstrap): string {
 export const kubeletPathsOf = (paths: Pick<ServiceContext['paths'], 'etc' | 'var' | 'run'>): KubeletPaths => ({
   etcKubernetes: join(paths.etc, 'kubernetes'),
   varLibKubelet: join(paths.var, 'lib', 'kubelet'),
-  criAddress: shortSocketPath(join(paths.run, 'containerd', 'containerd.sock')),
+  criAddress: criContainerdAddress({ paths }),
 });
 
 /**
