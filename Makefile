@@ -9,7 +9,7 @@ PROTO_APT_PACKAGES := protobuf-compiler libprotobuf-dev
 IMAGE_APT_PACKAGES := squashfs-tools cpio xz-utils kmod binutils gcc libc6-dev gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross xorriso mtools grub-common grub-pc-bin grub-efi-amd64-bin qemu-system-x86 qemu-system-arm ovmf qemu-efi-aarch64 seabios xfsprogs qemu-user-static icu-devtools
 ARCH ?= amd64
 
-.PHONY: native deps apt-deps build test test-unit test-integration test-e2e run proto lint typecheck bench fuzz clean image images image-deps
+.PHONY: native deps apt-deps build test test-unit test-integration test-e2e run proto lint typecheck bench fuzz clean image images image-deps image-repro
 
 ## deps: install what is missing (Debian packages, then npm ci when the lockfile changed)
 deps: apt-deps $(NODE_MODULES_STAMP)
@@ -55,7 +55,7 @@ test-e2e: images
 	BRONZE_E2E=required node scripts/run-tests.mjs e2e
 
 ## test: everything CI runs
-test: deps lint typecheck build test-unit test-integration test-e2e
+test: deps lint typecheck build test-unit test-integration test-e2e image-repro
 
 ## proto: regenerate src/api/gen from proto/ (installs Debian's protoc)
 proto: $(NODE_MODULES_STAMP)
@@ -74,6 +74,11 @@ image: image-deps build
 images: image-deps build
 	scripts/image/build amd64
 	scripts/image/build arm64
+
+## image-repro: build each architecture once more (after `make images`) and check the squashfs, initramfs and kernel bytes are the same
+image-repro: image-deps
+	scripts/image/check-repro --against-out amd64
+	scripts/image/check-repro --against-out arm64
 
 image-deps:
 	@scripts/apt-ensure $(IMAGE_APT_PACKAGES)
