@@ -7,7 +7,7 @@ import { decodeNode, findScalar, lineOf, newDecodeContext, scalarText } from './
 import { ConfigDocument, MachineConfig, schemaOfKind, V1ALPHA1 } from './document.js';
 import { ConfigError, type ConfigIssue, formatIssue } from './errors.js';
 import { type DeleteSelector, extractDeletes } from './patch/delete.js';
-import { ajvMessage, instancePathToDotted, validatorFor } from './schema/json-schema.js';
+import { schemaErrorMessage, instancePathToDotted, validatorFor } from './schema/json-schema.js';
 
 export interface LoadOptions {
   /** accept `$patch: delete` markers (patches only) */
@@ -98,7 +98,7 @@ export function loadEntries(text: string, opts: LoadOptions = {}): LoadedEntry[]
     if (ctx.issues.length === 0) {
       const validate = validatorFor(schema);
       if (!validate(value)) {
-        for (const e of validate.errors ?? []) ctx.issues.push({ document, path: instancePathToDotted(e.instancePath), message: ajvMessage(e, value) });
+        for (const e of validate.errors ?? []) ctx.issues.push({ document, path: instancePathToDotted(e.instancePath), message: schemaErrorMessage(e, value) });
       }
     }
     if (ctx.issues.length) {

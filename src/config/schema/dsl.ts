@@ -1,6 +1,6 @@
 /**
  * A small schema language for machine config documents. One description per field drives strict decoding
- * (unknown keys and wrong types are errors with a path), the JSON schema validated with ajv, canonical encoding
+ * (unknown keys and wrong types are errors with a path), the JSON schema validated by json-schema.ts, canonical encoding
  * in Talos's field order with omitempty rules and documentation comments, and strategic merge patches.
  */
 
