@@ -95,8 +95,12 @@ export function metalConfigSource(
         logger?.info('waiting for a network address before downloading the config');
         await networkReady(signal);
       }
+      const t0 = performance.now();
       const r = await loadMetalConfig(param, { ...fetchOpts, signal });
-      if (r.kind === 'config') return r.data;
+      if (r.kind === 'config') {
+        logger?.info({ bytes: r.data.length, ms: Math.round(performance.now() - t0) }, 'downloaded the machine config');
+        return r.data;
+      }
       if (r.kind === 'metal-iso') throw new ConfigAcquireError('BRONZE_ACQUIRE_SOURCE', 'talos.config=metal-iso: reading config.yaml from the metal-iso volume is not supported yet');
       return undefined;
     },

@@ -212,6 +212,7 @@ export const socketsOf = (stateDir: string) => ({
  */
 export async function startMachined(o: MachinedOptions): Promise<RunningMachined> {
   // before anything is written to the state directory (machined's own log is the first)
+  const started = performance.now();
   let stateVolume: StateVolumeResult | Error | undefined;
   try {
     if (o.stateVolume) stateVolume = mountStateVolume({ target: o.stateDir });
@@ -220,6 +221,11 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   }
   const logs = new LogManager({ directory: join(o.stateDir, 'logs') });
   const logger = pino({ level: 'info' }, multistream([{ stream: createLogDestination(logs.serviceLog('machined')) }, ...(o.logStream ? [{ stream: o.logStream }] : [])]));
+  // where the start went: Node's own bootstrap, loading machined's code, looking for the STATE volume (ms since the process began)
+  logger.info(
+    { nodeBootstrapMs: Math.round(performance.nodeTiming.bootstrapComplete), codeLoadedMs: Math.round(started), volumeMs: Math.round(performance.now() - started) },
+    'machined starting',
+  );
   if (stateVolume) logStateVolume(logger.child({ component: 'volumes' }), stateVolume);
   const events = new EventStream();
   const state = new State(new InMemoryState());
