@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
+import { type HttpAnswer, httpGet } from './http-get.js';
 
 /**
  * The machine config named by `talos.config=` on metal, as Talos v1.13.9 fetches it (platform/metal, metal/url and
@@ -382,24 +383,14 @@ export interface FetchConfigOptions {
 }
 
 /** Up to 32 bytes of an error response's body, invalid UTF-8 dropped (Talos puts them in the error). */
-async function bodyPrefix(res: Response): Promise<string> {
-  const reader = res.body?.getReader();
-  if (!reader) return '';
-  const chunks: Buffer[] = [];
-  let size = 0;
+async function bodyPrefix(res: HttpAnswer): Promise<string> {
+  let head: Buffer;
   try {
-    while (size < 32) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(Buffer.from(value));
-      size += value.length;
-    }
+    head = await res.body(32);
   } catch {
-    // what we have is enough for a message
-  } finally {
-    reader.cancel().catch(() => {});
+    return '';
   }
-  return Buffer.concat(chunks).subarray(0, 32).toString('utf8').replace(/\uFFFD/g, '');
+  return head.toString('utf8').replace(/\uFFFD/g, '');
 }
 
 function describeError(e: unknown): string {
@@ -452,15 +443,15 @@ async function attemptOnce(ctx: AttemptContext): Promise<Buffer> {
   }
   checkScheme(u, template);
 
-  let res: Response;
+  let res: HttpAnswer;
   try {
-    res = await fetch(target, { headers: opts.headers, signal: attemptSignal, redirect: 'follow' });
+    res = await httpGet(target, { headers: opts.headers, signal: attemptSignal });
   } catch (e) {
     if (attemptSignal.aborted) throw e;
     throw new ConfigURLError('BRONZE_CONFIG_URL_REQUEST', template, `${from}: ${describeError(e)}`, { cause: e });
   }
   if (res.status === 204) {
-    res.body?.cancel().catch(() => {});
+    res.discard();
     return Buffer.alloc(0);
   }
   if (res.status !== 200) {
@@ -470,7 +461,7 @@ async function attemptOnce(ctx: AttemptContext): Promise<Buffer> {
     throw err;
   }
   try {
-    return Buffer.from(await res.arrayBuffer());
+    return await res.body();
   } catch (e) {
     if (attemptSignal.aborted) throw e;
     throw new ConfigURLError('BRONZE_CONFIG_URL_REQUEST', template, `${from}: read config: ${describeError(e)}`, { cause: e });

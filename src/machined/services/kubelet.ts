@@ -1,9 +1,11 @@
+import { STATUS_CODES } from 'node:http';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { stringify as stringifyYAML } from 'yaml';
 import { kubeletFiles, type KubeletPaths } from '../../controllers/k8s/kubelet-spec.js';
 import type { KubeletBootstrap, KubeletServiceHost } from '../../controllers/k8s/kubelet-service.js';
+import { httpGet } from '../../platform/http-get.js';
 import type { KubeletSpecSpec } from '../../resources/k8s/kubelet-spec.js';
 import { ContainerdClient, SystemNamespace } from '../containerd/client.js';
 import { pullImage, type RegistriesConfig } from '../containerd/registry.js';
@@ -135,9 +137,9 @@ export function kubeletService(ctx: ServiceContext, opts?: KubeletServiceOptions
     },
     health: {
       check: async (signal) => {
-        const res = await fetch('http://127.0.0.1:10248/healthz', { signal });
-        await res.body?.cancel();
-        if (res.status !== 200) throw new Error(`expected HTTP status OK, got ${res.status} ${res.statusText}`);
+        const res = await httpGet('http://127.0.0.1:10248/healthz', { signal });
+        res.discard();
+        if (res.status !== 200) throw new Error(`expected HTTP status OK, got ${res.status} ${STATUS_CODES[res.status] ?? ''}`.trimEnd());
       },
       settings: { initialDelay: 2000 },
     },
