@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { parse as parseYAML } from 'yaml';
+import { parseAllDocuments, parse as parseYAML } from 'yaml';
 import { Client } from '../../src/client/client.js';
 import { clientOptionsFromContext } from '../../src/client/from-talosconfig.js';
 import { loadTalosconfig, serializeTalosconfig } from '../../src/client/talosconfig.js';
@@ -13,6 +13,7 @@ import { issueKeyPair, loadCA } from '../../src/pki/index.js';
 import { type ClusterInfo, createCluster, destroyCluster } from '../../src/provision/process.js';
 import { bronzectl as runBronzectl } from '../helpers/bronzectl.js';
 import { SERVER_HEALTH_OK_LINES } from '../helpers/health-lines.js';
+import { LoopbackNTPServer } from '../helpers/ntp-server.js';
 
 const CIDR = '127.79.8.0/24';
 const CP = '127.79.8.2';
@@ -27,10 +28,10 @@ function startCLI(args: string[], env: NodeJS.ProcessEnv) {
   const err = new PassThrough();
   let stdout = '';
   let stderr = '';
-  const waiters: { re: RegExp; resolve: () => void }[] = [];
+  const waiters: { re: RegExp; stream: 'stdout' | 'stderr'; resolve: () => void }[] = [];
   const check = () => {
     for (const w of [...waiters]) {
-      if (w.re.test(stdout)) {
+      if (w.re.test(w.stream === 'stdout' ? stdout : stderr)) {
         waiters.splice(waiters.indexOf(w), 1);
         w.resolve();
       }
@@ -40,7 +41,10 @@ function startCLI(args: string[], env: NodeJS.ProcessEnv) {
     stdout += d;
     check();
   });
-  err.on('data', (d) => (stderr += d));
+  err.on('data', (d) => {
+    stderr += d;
+    check();
+  });
   const done = run(args, { stdout: out, stderr: err, stdin: new PassThrough(), env, signal: ac.signal });
   return {
     get stdout() {
@@ -49,15 +53,15 @@ function startCLI(args: string[], env: NodeJS.ProcessEnv) {
     get stderr() {
       return stderr;
     },
-    /** resolves when stdout matches, or fails when the command ends first */
-    waitFor(re: RegExp): Promise<void> {
+    /** resolves when stdout (or stderr) matches, or fails when the command ends first */
+    waitFor(re: RegExp, stream: 'stdout' | 'stderr' = 'stdout'): Promise<void> {
       return Promise.race([
         new Promise<void>((resolve) => {
-          waiters.push({ re, resolve });
+          waiters.push({ re, stream, resolve });
           check();
         }),
         done.then((code) => {
-          if (!re.test(stdout)) throw new Error(`bronzectl ${args.join(' ')} ended (${code}) before printing ${re}: ${stdout}${stderr}`);
+          if (!re.test(stream === 'stdout' ? stdout : stderr)) throw new Error(`bronzectl ${args.join(' ')} ended (${code}) before printing ${re}: ${stdout}${stderr}`);
         }),
       ]);
     },
@@ -261,6 +265,21 @@ describe('bronzectl commands on a process cluster', () => {
     const downHealth = await bronzectl('health', '--server=false', '--control-plane-nodes', CP, '--worker-nodes', DOWN, '--wait-timeout', '2s', '--skip', 'kubelet');
     assert.equal(downHealth.code, 1);
     assert.match(downHealth.stderr, new RegExp(`\\nwaiting for apid to be ready: ${esc(DOWN)}: connection refused\\nerror: apid to be ready: not done after the wait timeout: ${esc(DOWN)}: connection refused\\n$`));
+    // streams: the down node is one line, the other node's events and watch go on, and the exit code is 1
+    const downEvents = startCLI(['-n', `${WORKER},${DOWN}`, 'events', '--tail', '1'], env);
+    await downEvents.waitFor(new RegExp(`^${esc(WORKER)} +\\S+ +talos/runtime/machine\\.`, 'm'));
+    await downEvents.waitFor(new RegExp(`error: node ${esc(DOWN)}: connection refused\\n`), 'stderr');
+    assert.equal(await downEvents.stop(), 1);
+    assert.equal(downEvents.stderr, `error: node ${DOWN}: connection refused\n`);
+    const downWatch = startCLI(['-n', `${DOWN},${WORKER}`, 'get', 'hostname', '-w'], env);
+    await downWatch.waitFor(new RegExp(`^${esc(WORKER)} +\\+ +network +HostnameStatus`, 'm'));
+    await downWatch.waitFor(new RegExp(`error: node ${esc(DOWN)}: connection refused\\n`), 'stderr');
+    assert.equal(await downWatch.stop(), 1);
+    assert.equal(downWatch.stderr, `error: node ${DOWN}: connection refused\n`);
+    const downRead = await bronzectl('-n', `${WORKER},${DOWN}`, 'read', join(info.nodes[1]!.dir, 'config.yaml'));
+    assert.equal(downRead.code, 1);
+    assert.equal(downRead.stdout, readFileSync(join(info.nodes[1]!.dir, 'config.yaml'), 'utf8'));
+    assert.equal(downRead.stderr, `error: node ${DOWN}: connection refused\n`);
     const endpoint = await bronzectl('-e', DOWN, '-n', WORKER, 'memory');
     assert.equal(endpoint.code, 1);
     assert.equal(endpoint.stderr, `error: endpoint ${DOWN}:50000: connection refused\n`);
@@ -282,9 +301,117 @@ describe('bronzectl commands on a process cluster', () => {
     assert.match(old.stderr, /^error: the client certificate of context "old" in \S+expired expired at \d{4}-\d\d-\d\dT[\d:]+Z\n$/);
   });
 
+  it('every command takes -o json and -o yaml; stats, containers, time, dmesg, disks and the local commands answer', { timeout: 90_000 }, async () => {
+    const structured = async (format: 'json' | 'yaml', ...args: string[]) => {
+      const r = await bronzectl(...args, '-o', format);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      // JSON: objects one after the other (indented, or one a line for streams), each starting a line with `{`
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- documents of many shapes, each checked by the assertions below
+      const docs = (format === 'json' ? r.stdout.split(/\n(?=\{)/).filter((t) => t.trim() !== '').map((t) => JSON.parse(t) as unknown) : parseAllDocuments(r.stdout).map((d) => d.toJSON() as unknown)) as Record<string, any>[];
+      assert.ok(docs.length > 0, `${args.join(' ')} -o ${format} printed nothing`);
+      return docs;
+    };
+    const one = async (format: 'json' | 'yaml', ...args: string[]) => {
+      const docs = await structured(format, ...args);
+      assert.equal(docs.length, 1, JSON.stringify(docs));
+      return docs[0]!;
+    };
+    const workerDir = info.nodes[1]!.dir;
+
+    // commands that print data: one document per node, starting with the node
+    const services = await structured('yaml', '-n', `${CP},${WORKER}`, 'services');
+    assert.deepEqual(services.map((d) => d.node).sort(), [CP, WORKER]);
+    for (const d of services) assert.ok(d.services.some((s: { id: string; state: string }) => s.id === 'apid' && s.state === 'Running'), JSON.stringify(d));
+    const mem = await one('json', '-n', WORKER, 'memory');
+    assert.equal(mem.node, WORKER);
+    assert.ok(Number(mem.meminfo.memtotal) > 0);
+    const mounts = await one('yaml', '-n', WORKER, 'mounts');
+    assert.equal(mounts.node, WORKER);
+    assert.ok(mounts.stats.length > 0);
+    const ns = await bronzectl('-n', WORKER, 'netstat', '-l', '-t', '-4', '--output', 'json');
+    assert.equal(ns.code, 0, ns.stderr);
+    const records = (JSON.parse(ns.stdout) as { node: string; connectrecord: { localport: number; state: string }[] }).connectrecord;
+    assert.ok(records.some((c) => c.localport === 50000 && c.state === 'LISTEN'), ns.stdout);
+    assert.equal((await one('json', '-n', WORKER, 'stats')).node, WORKER);
+    assert.equal((await one('yaml', '-n', WORKER, 'containers')).node, WORKER);
+    const ls = await structured('yaml', '-n', WORKER, 'ls', workerDir);
+    assert.ok(ls.some((f) => f.node === WORKER && String(f.name).endsWith('config.yaml')), JSON.stringify(ls));
+    const logs = await structured('json', '-n', WORKER, 'logs', 'apid', '--tail', '2');
+    // one object per line; --tail counts the node's last lines, so at most 2 (the newest may still be partial)
+    assert.ok(logs.length >= 1 && logs.length <= 2, JSON.stringify(logs));
+    assert.ok(logs.every((l) => l.node === WORKER && typeof l.message === 'string' && l.message !== ''), JSON.stringify(logs));
+    const dep = await one('json', '-n', WORKER, 'inspect', 'dependencies');
+    assert.ok(dep.edges.some((e: { controllerName: string }) => e.controllerName.length > 0));
+    const ev = startCLI(['-n', WORKER, 'events', '--tail', '1', '-o', 'yaml'], env);
+    await ev.waitFor(/^source: /m);
+    assert.equal(await ev.stop(), 0);
+    const firstEvent = parseAllDocuments(ev.stdout)[0]!.toJSON() as { node: string; event: string };
+    assert.equal(firstEvent.node, WORKER);
+    assert.match(firstEvent.event, /^talos\/runtime\/machine\./);
+
+    // time asks the given server; a loopback one answers here
+    const ntp = await new LoopbackNTPServer(0).start();
+    try {
+      const t = await one('json', '-n', WORKER, 'time', '--check', ntp.address);
+      assert.deepEqual([t.node, t.server], [WORKER, ntp.address]);
+    } finally {
+      ntp.stop();
+    }
+    // a process node has no kernel log and no disks: dmesg fails naming the node, get disks lists none
+    const dmesg = await bronzectl('-n', WORKER, 'dmesg');
+    assert.equal(dmesg.code, 1);
+    assert.equal(dmesg.stderr, `error: node ${WORKER}: rpc error: code = Unimplemented desc = the kernel log is not available on this platform (a process node has no kernel of its own)\n`);
+    const disks = await bronzectl('-n', WORKER, 'get', 'disks', '-o', 'json');
+    assert.deepEqual([disks.code, disks.stdout, disks.stderr], [0, '', '']);
+    assert.match((await bronzectl('-n', WORKER, 'disks', '-o', 'json')).stderr, /use `bronzectl get disks`/);
+
+    // commands without data of their own: what they did, per node
+    const read = await one('json', '-n', WORKER, 'read', join(workerDir, 'config.yaml'));
+    assert.deepEqual([read.node, read.content], [WORKER, readFileSync(join(workerDir, 'config.yaml'), 'utf8')]);
+    const copied = await one('yaml', '-n', WORKER, 'cp', join(workerDir, 'config.yaml'), join(dir, 'cp-o'));
+    assert.deepEqual([copied.node, copied.destination], [WORKER, join(dir, 'cp-o')]);
+    assert.ok(existsSync(join(dir, 'cp-o', 'config.yaml')));
+    const dry = await one('json', '-n', WORKER, 'patch', 'mc', '--dry-run', '-p', '{"machine":{"env":{"OUTPUT_TEST":"1"}}}');
+    assert.deepEqual([dry.node, dry.mode, dry.dryRun], [WORKER, 'NO_REBOOT', true]);
+    assert.match(dry.modeDetails, /Dry run summary/);
+    const applied = await one('yaml', '-n', WORKER, 'apply-config', '--dry-run', '-f', join(workerDir, 'config.yaml'));
+    assert.deepEqual([applied.node, applied.dryRun], [WORKER, true]);
+    const unchanged = await runBronzectl(['-n', WORKER, 'edit', 'mc', '-o', 'json'], { ...env, EDITOR: 'true' });
+    assert.deepEqual(JSON.parse(unchanged.stdout), { node: WORKER, skipped: 'no changes detected' });
+    const kc = await one('json', '-n', CP, 'kubeconfig', join(dir, 'kc'));
+    assert.deepEqual([kc.node, kc.path, kc.merged], [CP, join(dir, 'kc'), false]);
+    assert.match(readFileSync(join(dir, 'kc'), 'utf8'), /kind: Config/);
+    const badFormat = await bronzectl('-n', WORKER, 'reboot', '-o', 'xml');
+    assert.equal(badFormat.code, 1);
+    assert.match(badFormat.stderr, /^error: --output: unknown format "xml" \(one of: text, json, yaml\)\n/);
+
+    // local commands
+    const copy = join(dir, 'talosconfig-copy');
+    writeFileSync(copy, readFileSync(env.TALOSCONFIG!));
+    const node = await one('json', '--talosconfig', copy, 'config', 'node', WORKER);
+    assert.deepEqual([node.context, node.nodes], ['cc', [WORKER]]);
+    assert.deepEqual((await loadTalosconfig(copy)).contexts.cc!.nodes, [WORKER]);
+    const contexts = await structured('yaml', '--talosconfig', copy, 'config', 'contexts');
+    assert.ok(contexts.length > 0);
+    const key = await one('yaml', 'gen', 'key', '--name', join(dir, 'gen-o'));
+    assert.deepEqual(key.files, [join(dir, 'gen-o.key')]);
+    assert.match(readFileSync(join(dir, 'gen-o.key'), 'utf8'), /PRIVATE KEY/);
+    const completion = await one('json', 'completion', 'bash');
+    assert.equal(completion.shell, 'bash');
+    assert.match(completion.script, /^# bash completion for bronzectl\n__bronzectl_complete\(\) \{\n/);
+  });
+
+  it('validate -o json says the node config is valid for its mode', { timeout: 30_000 }, async () => {
+    const r = await bronzectl('validate', '-c', join(info.nodes[1]!.dir, 'config.yaml'), '-m', 'container', '-o', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    const valid = JSON.parse(r.stdout) as { config: string; mode: string; valid: boolean; warnings: string[] };
+    assert.deepEqual([valid.config, valid.mode, valid.valid], [join(info.nodes[1]!.dir, 'config.yaml'), 'container', true]);
+  });
+
   it('health reports each check as it passes once etcd is bootstrapped, run on the control plane or in bronzectl', { timeout: 150_000 }, async () => {
-    const b = await bronzectl('-n', CP, 'bootstrap');
+    const b = await bronzectl('-n', CP, 'bootstrap', '-o', 'json');
     assert.equal(b.code, 0, b.stderr);
+    assert.deepEqual(JSON.parse(b.stdout), { node: CP, bootstrapped: true, recovered: false });
     // the kubelet runs only where its image can be pulled: skipped here, and checked on its own below
     const h = await bronzectl('health', '--wait-timeout', '90s', '--skip', 'kubelet');
     assert.equal(h.code, 0, h.stderr);
@@ -303,8 +430,14 @@ describe('bronzectl commands on a process cluster', () => {
       'waiting for time to be synced: OK',
     ]);
     assert.match(local.stderr, new RegExp(`^discovered nodes: control plane: ${esc(CP)}; worker: ${esc(WORKER)}\\n`));
-    const explicit = await bronzectl('health', '--control-plane-nodes', CP, '--worker-nodes', WORKER, '--wait-timeout', '30s', '--skip', 'kubelet');
+    const explicit = await bronzectl('health', '--control-plane-nodes', CP, '--worker-nodes', WORKER, '--wait-timeout', '30s', '--skip', 'kubelet', '-o', 'yaml');
     assert.equal(explicit.code, 0, explicit.stderr);
+    // -o yaml: one document per progress line, the checks that passed with their result
+    const passed = parseAllDocuments(explicit.stdout)
+      .map((d) => d.toJSON() as { node: string; check?: string; result?: string })
+      .filter((d) => d.result === 'OK');
+    assert.deepEqual(passed.map((d) => `waiting for ${d.check}: OK`), SERVER_HEALTH_OK_LINES);
+    assert.ok(passed.every((d) => d.node === CP));
     // a worker does not run the checks: Talos's error, passed on by bronzectl
     const onWorker = await bronzectl('-n', WORKER, 'health', '--control-plane-nodes', CP, '--worker-nodes', WORKER, '--wait-timeout', '10s');
     assert.equal(onWorker.code, 1);
@@ -317,9 +450,11 @@ describe('bronzectl commands on a process cluster', () => {
   it('reboot -n <worker> restarts that node and health passes again', { timeout: 150_000 }, async () => {
     const before = await bootId(WORKER);
     const cpBoot = await bootId(CP);
-    const r = await bronzectl('-n', WORKER, 'reboot', '--timeout', '90s');
+    const r = await bronzectl('-n', WORKER, 'reboot', '--timeout', '90s', '-o', 'json');
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`${esc(WORKER)}: rebooted\\n$`));
+    const result = JSON.parse(r.stdout) as { node: string; action: string; state: string; actorId: string };
+    assert.deepEqual([result.node, result.action, result.state], [WORKER, 'reboot', 'rebooted']);
     assert.notEqual(await bootId(WORKER), before);
     assert.equal(await bootId(CP), cpBoot);
     const h = await bronzectl('health', '--wait-timeout', '90s', '--skip', 'kubelet');

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { ApplyConfigurationRequest_Mode as Mode } from '../../api/gen/machine/machine.js';
+import { ApplyConfigurationRequest_Mode as Mode, applyConfigurationRequest_ModeToJSON } from '../../api/gen/machine/machine.js';
 import { applyPatches, loadConfig, loadPatches } from '../../config/index.js';
 import type { Command, CommandContext } from '../command.js';
 import { defaultNode, perNode, withClient } from '../connection.js';
 import { parseDuration, UsageError } from '../flags.js';
+import { printResult, resultFormat, resultOutputFlag } from '../output/format.js';
 
 /** talosctl's `--mode` values. */
 export const APPLY_MODES: Record<string, Mode> = {
@@ -36,11 +37,15 @@ export function configToApply(file: string | undefined, patches: string[], read:
   return Buffer.from(patched.encode());
 }
 
-/** What each node said it did with a new config: its warnings and mode details, on stderr as talosctl prints them. */
-export function printApplyResults(ctx: CommandContext, answers: { warnings: string[]; modeDetails: string }[]): void {
-  for (const a of answers) {
+/**
+ * What each node said it did with a new config: its warnings and mode details, on stderr as talosctl prints them; with
+ * `-o json|yaml`, also one document per node on stdout.
+ */
+export function printApplyResults(ctx: CommandContext, answers: { node: string; value: { warnings: string[]; mode: Mode; modeDetails: string } }[], dryRun: boolean): void {
+  for (const { node, value: a } of answers) {
     for (const w of a.warnings) ctx.err(`WARNING: ${w}\n`);
     if (a.modeDetails) ctx.err(`${a.modeDetails}\n`);
+    printResult(ctx, node, { mode: applyConfigurationRequest_ModeToJSON(a.mode), dryRun, modeDetails: a.modeDetails, warnings: a.warnings });
   }
 }
 
@@ -61,7 +66,7 @@ export async function applyConfig(ctx: CommandContext, data: Buffer, opts: { mod
         throw new Error(`error applying new configuration: ${(e as Error).message}`);
       }
       const { items, failed } = perNode(ctx, res, defaultNode(conn));
-      printApplyResults(ctx, items.map((i) => i.value));
+      printApplyResults(ctx, items, opts.dryRun);
       return failed ? 1 : 0;
     },
     { insecure: opts.insecure },
@@ -78,8 +83,10 @@ export const applyConfigCommand: Command = {
     { name: 'config-patch', short: 'p', kind: 'list', noSplit: true, description: 'the list of config patches to apply to the local config file before sending it to the node' },
     { name: 'mode', short: 'm', kind: 'string', description: `apply config mode (${Object.keys(APPLY_MODES).sort().join(', ')})`, default: 'auto' },
     { name: 'timeout', kind: 'duration', description: 'the config will be rolled back after specified timeout (if try mode is selected)', default: parseDuration('1m') },
+    resultOutputFlag,
   ],
   async run(ctx) {
+    resultFormat(ctx);
     const arg = ctx.positional[0];
     if (arg !== undefined) throw new UsageError(arg === 'config' || arg.toLowerCase() === 'machineconfig' ? 'expected no positional arguments' : `unknown positional argument ${arg}`);
     const mode = parseApplyMode(ctx.string('mode') ?? 'auto');

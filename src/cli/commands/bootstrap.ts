@@ -3,6 +3,7 @@ import { access } from 'node:fs/promises';
 import type { Command } from '../command.js';
 import { defaultNode, perNode, withClient } from '../connection.js';
 import { UsageError } from '../flags.js';
+import { printResult, resultFormat, resultOutputFlag } from '../output/format.js';
 import { snapshotInfo } from './etcd.js';
 
 /** The snapshot as a stream of `common.Data` messages. */
@@ -16,16 +17,18 @@ export const bootstrapCommand: Command = {
   flags: [
     { name: 'recover-from', kind: 'string', description: 'recover etcd cluster from the snapshot' },
     { name: 'recover-skip-hash-check', kind: 'bool', description: 'skip integrity check when recovering etcd (use when recovering from data directory copy)' },
+    resultOutputFlag,
   ],
   async run(ctx) {
     ctx.expectArgs(0);
+    const structured = resultFormat(ctx) !== undefined;
     const recoverFrom = ctx.string('recover-from') ?? '';
     return withClient(ctx, async (conn) => {
       if (conn.nodes.length > 1) throw new UsageError('command "bootstrap" is not supported with multiple nodes');
       if (recoverFrom) {
         await access(recoverFrom);
         const info = await snapshotInfo(recoverFrom);
-        if (info) ctx.out(`recovering from snapshot ${JSON.stringify(recoverFrom)}: hash ${(info.hash >>> 0).toString(16).padStart(8, '0')}, revision ${info.revision}, total keys ${info.totalKey}, total size ${info.totalSize}\n`);
+        if (info) (structured ? ctx.err.bind(ctx) : ctx.out.bind(ctx))(`recovering from snapshot ${JSON.stringify(recoverFrom)}: hash ${(info.hash >>> 0).toString(16).padStart(8, '0')}, revision ${info.revision}, total keys ${info.totalKey}, total size ${info.totalSize}\n`);
         try {
           // a client stream goes to one node: routed one-to-one (apid proxies client streams to a single target only)
           await conn.client.machine.etcdRecover(chunks(recoverFrom), conn.nodes.length === 1 ? { node: conn.nodes[0] } : {});
@@ -39,7 +42,8 @@ export const bootstrapCommand: Command = {
       } catch (e) {
         throw new Error(`error executing bootstrap: ${(e as Error).message}`);
       }
-      const { failed } = perNode(ctx, r, defaultNode(conn));
+      const { items, failed } = perNode(ctx, r, defaultNode(conn));
+      for (const { node } of items) printResult(ctx, node, { bootstrapped: true, recovered: recoverFrom !== '' });
       return failed ? 1 : 0;
     });
   },

@@ -6,7 +6,7 @@ import { type ClusterInfo, createCluster, destroyCluster, ProvisionError, readCl
 import { createQemuCluster, destroyQemuCluster, hostArch, parseArch, parseCpus, parseMemory, running } from '../../provision/qemu.js';
 import type { Command, CommandContext } from '../command.js';
 import { UsageError } from '../flags.js';
-import { outputFlag, outputFormat, printDocuments } from '../output/format.js';
+import { outputFlag, outputFormat, printDocuments, printResult, resultFormat, resultOutputFlag } from '../output/format.js';
 import { tabulate } from '../output/tabwriter.js';
 
 /** How to run the node program of this build: the bundled entry beside this CLI (TypeScript sources run under tsx). */
@@ -84,9 +84,11 @@ const create: Command = {
     { name: 'cpus-workers', kind: 'string', description: 'qemu: the CPUs of each worker VM', default: '2' },
     { name: 'arch', kind: 'string', description: 'qemu: cluster architecture (amd64 or arm64)', default: hostArch() },
     { name: 'extra-boot-kernel-args', kind: 'string', description: 'qemu: add extra kernel args to the boot from vmlinuz and initramfs' },
+    resultOutputFlag,
   ],
   async run(ctx: CommandContext) {
     ctx.expectArgs(0);
+    const structured = resultFormat(ctx) !== undefined;
     const provisioner = ctx.string('provisioner');
     if (provisioner !== 'process' && provisioner !== 'qemu') throw new UsageError(`--provisioner: "${provisioner}" is not available (process and qemu are)`);
     const name = ctx.string('name')!;
@@ -111,12 +113,15 @@ const create: Command = {
       });
     }
     const worker = info.nodes.find((n) => n.type === 'worker') ?? info.nodes[0]!;
-    ctx.out(`cluster "${name}" is up; talosconfig: ${talosconfig}\n\nTry:\n`);
-    ctx.out(`  ./bin/bronzectl --talosconfig ${talosconfig} -n ${worker.address} version\n`);
-    ctx.out(`  ./bin/bronzectl --talosconfig ${talosconfig} -n ${info.nodes.map((n) => n.address).join(',')} services\n`);
-    ctx.out(`  ./bin/bronzectl --talosconfig ${talosconfig} -n ${info.nodes[0]!.address} get hostname\n`);
+    // with -o json|yaml the cluster is the result, and the hints go to stderr
+    const hint = structured ? ctx.err.bind(ctx) : ctx.out.bind(ctx);
+    printResult(ctx, undefined, { name, provisioner, cidr: info.cidr, talosconfig, nodes: info.nodes.map((n) => ({ name: n.name, type: n.type, address: n.address, pid: n.pid })) });
+    hint(`cluster "${name}" is up; talosconfig: ${talosconfig}\n\nTry:\n`);
+    hint(`  ./bin/bronzectl --talosconfig ${talosconfig} -n ${worker.address} version\n`);
+    hint(`  ./bin/bronzectl --talosconfig ${talosconfig} -n ${info.nodes.map((n) => n.address).join(',')} services\n`);
+    hint(`  ./bin/bronzectl --talosconfig ${talosconfig} -n ${info.nodes[0]!.address} get hostname\n`);
     if (!ctx.bool('foreground')) return 0;
-    ctx.out('\nPress Ctrl-C to destroy the cluster.\n');
+    hint('\nPress Ctrl-C to destroy the cluster.\n');
     // nothing else keeps the process alive while it waits for the signal: a timer does
     const keepAlive = setInterval(() => {}, 1 << 30);
     await new Promise<void>((resolve) => {
@@ -132,11 +137,13 @@ const create: Command = {
 const destroy: Command = {
   name: 'destroy',
   summary: 'Destroys a local cluster: stops its nodes (processes or VMs) and removes their state',
-  flags: [nameFlag, stateFlag, { name: 'provisioner', kind: 'string', description: 'the provisioner (the one that created the cluster)', default: 'process' }],
+  flags: [nameFlag, stateFlag, { name: 'provisioner', kind: 'string', description: 'the provisioner (the one that created the cluster)', default: 'process' }, resultOutputFlag],
   async run(ctx) {
     ctx.expectArgs(0);
+    resultFormat(ctx);
     readFor(ctx);
     await destroyAny(ctx.string('state')!, ctx.string('name')!, (line) => ctx.err(`${line}\n`));
+    printResult(ctx, undefined, { name: ctx.string('name')!, destroyed: true });
     return 0;
   },
 };

@@ -1,6 +1,7 @@
 import type { Command } from '../command.js';
 import { UsageError } from '../flags.js';
 import { globalFlags } from '../global-flags.js';
+import { printResult, resultFormat, resultOutputFlag } from '../output/format.js';
 
 interface Node {
   /** the words leading to this command, joined by spaces ('' for the root) */
@@ -80,13 +81,16 @@ export const completionCommand: Command = {
   name: 'completion',
   summary: 'Output shell completion code for the specified shell (bash, fish or zsh)',
   usage: 'SHELL',
+  flags: [resultOutputFlag],
   run(ctx) {
     const [shell] = ctx.expectArgs(1);
+    const structured = resultFormat(ctx) !== undefined;
     const root = ctx.root;
     if (!root) throw new Error('the command tree is not available');
     const gen = { bash: bashCompletion, zsh: zshCompletion, fish: fishCompletion }[shell!];
     if (!gen) throw new UsageError(`unsupported shell type "${shell}": bash, fish or zsh`);
-    ctx.out(gen(root));
+    if (structured) printResult(ctx, undefined, { shell: shell!, script: gen(root) });
+    else ctx.out(gen(root));
     return 0;
   },
 };

@@ -1,5 +1,6 @@
 import type { TalosconfigContext } from '../../client/talosconfig.js';
 import type { Command } from '../command.js';
+import { printResult, resultFormat, resultOutputFlag } from '../output/format.js';
 import { openTalosconfig, saveTalosconfig } from './config-shared.js';
 import { readInput } from './gen-files.js';
 
@@ -13,9 +14,11 @@ export const configAddCommand: Command = {
     { name: 'ca', kind: 'string', description: 'the path to the CA certificate' },
     { name: 'crt', kind: 'string', description: 'the path to the certificate' },
     { name: 'key', kind: 'string', description: 'the path to the key' },
+    resultOutputFlag,
   ],
   async run(ctx) {
     const [name] = ctx.expectArgs(1) as [string];
+    resultFormat(ctx);
     const c = await openTalosconfig(ctx, { create: true });
     const context: TalosconfigContext = { endpoints: [] };
     const ca = ctx.string('ca');
@@ -29,6 +32,7 @@ export const configAddCommand: Command = {
     }
     c.config.contexts[name] = context;
     await saveTalosconfig(c);
+    printResult(ctx, undefined, { talosconfig: c.path, context: name, added: true });
     return 0;
   },
 };

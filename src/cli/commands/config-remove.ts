@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Command, CommandContext } from '../command.js';
+import { printResult, resultFormat, resultOutputFlag } from '../output/format.js';
 import { openTalosconfig, saveTalosconfig } from './config-shared.js';
 
 /** Glob with `*` only, as ryanuber/go-glob (what talosctl matches context names with). */
@@ -47,16 +48,18 @@ export const configRemoveCommand: Command = {
   flags: [
     { name: 'noconfirm', short: 'y', kind: 'bool', description: 'do not ask for confirmation' },
     { name: 'dry-run', kind: 'bool', description: 'dry run' },
+    resultOutputFlag,
   ],
   async run(ctx) {
     const [pattern] = ctx.expectArgs(1) as [string];
+    resultFormat(ctx);
     if (!pattern) throw new Error('no context specified');
     const c = await openTalosconfig(ctx);
     const names = Object.keys(c.config.contexts);
     if (!names.length) throw new Error('no contexts defined');
     const matches = names.filter((n) => globMatch(pattern, n)).sort();
     if (!matches.length) throw new Error(`no contexts matched ${JSON.stringify(pattern)}`);
-    let changed = false;
+    const removed: string[] = [];
     const input = ctx.bool('noconfirm') ? undefined : answers(ctx);
     try {
       for (const name of matches) {
@@ -67,14 +70,15 @@ export const configRemoveCommand: Command = {
         if (input) {
           if (!(await confirm(ctx, input, `remove context ${JSON.stringify(name)}?`))) continue;
         } else ctx.err(`removing context ${JSON.stringify(name)}\n`);
-        changed = true;
+        removed.push(name);
         delete c.config.contexts[name];
       }
     } finally {
       input?.close();
     }
-    if (ctx.bool('dry-run') || !changed) return 0;
-    await saveTalosconfig(c);
+    const dryRun = ctx.bool('dry-run');
+    if (!dryRun && removed.length > 0) await saveTalosconfig(c);
+    printResult(ctx, undefined, { talosconfig: c.path, removed, dryRun });
     return 0;
   },
 };

@@ -5,6 +5,7 @@ import type { Command } from '../command.js';
 import { withClient } from '../connection.js';
 import { nodeFailure } from '../errors.js';
 import { UsageError } from '../flags.js';
+import { printResult, resultFormat, resultOutputFlag } from '../output/format.js';
 import { extractTarGz } from '../tar.js';
 
 export const copyCommand: Command = {
@@ -12,8 +13,10 @@ export const copyCommand: Command = {
   aliases: ['cp'],
   summary: 'Copy data out from the node',
   usage: '<src-path> -|<local-path>',
+  flags: [resultOutputFlag],
   async run(ctx) {
     const [src, local] = ctx.expectArgs(2);
+    const structured = resultFormat(ctx) !== undefined;
     return withClient(ctx, async (conn) => {
       if (conn.nodes.length > 1) throw new UsageError('command "copy" is not supported with multiple nodes');
       const route = conn.nodes.length === 1 ? { node: conn.nodes[0]! } : { nodes: [] };
@@ -24,6 +27,13 @@ export const copyCommand: Command = {
           if (err) throw new Error(nodeFailure(node, err));
           yield Buffer.from(d.bytes);
         }
+      }
+      if (local === '-' && structured) {
+        // the archive itself, base64 in the document
+        const parts: Buffer[] = [];
+        for await (const b of bytes()) parts.push(b);
+        printResult(ctx, node, { source: src, archive: Buffer.concat(parts).toString('base64') });
+        return 0;
       }
       if (local === '-') {
         for await (const b of bytes()) if (!ctx.io.stdout.write(b)) await new Promise((ok) => ctx.io.stdout.once('drain', ok));
@@ -37,6 +47,7 @@ export const copyCommand: Command = {
       if (st && !st.isDirectory()) throw new UsageError(`local path "${local}" should be a directory`);
       if (!st) await mkdir(dest, { recursive: true });
       await extractTarGz(bytes(), dest);
+      printResult(ctx, node, { source: src, destination: dest });
       return 0;
     });
   },

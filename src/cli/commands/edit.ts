@@ -6,7 +6,7 @@ import { MachineConfigType } from '../../resources/config/machine-config.js';
 import type { Command, CommandContext } from '../command.js';
 import { withClient } from '../connection.js';
 import { describeError } from '../errors.js';
-import { applyTo, forEachMachineConfig, machineConfigArgs, machineConfigFlags, sameConfig } from './machineconfig-shared.js';
+import { applyTo, forEachMachineConfig, machineConfigArgs, machineConfigFlags, sameConfig, skipped } from './machineconfig-shared.js';
 
 /** The editor to run, as talosctl picks it: $TALOS_EDITOR, then $EDITOR (and $VISUAL), then vi. */
 export function editorCommand(env: NodeJS.ProcessEnv): string {
@@ -74,11 +74,11 @@ export const editCommand: Command = {
               throw new Error(`${lastError}\nA copy of your changes has been stored to "${kept}"\nEdit canceled, no valid changes were saved.`);
             }
             if (withoutComments(edited) === '') {
-              ctx.err('Apply was skipped: empty file.\n');
+              skipped(ctx, nc.node, 'empty file');
               return;
             }
             if (edited === nc.body) {
-              ctx.err('Apply was skipped: no changes detected.\n');
+              skipped(ctx, nc.node, 'no changes detected');
               return;
             }
             try {

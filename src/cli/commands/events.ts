@@ -80,10 +80,12 @@ export const eventsCommand: Command = {
       );
       const fallback = defaultNode(conn);
       let header = format === 'table';
+      let failed = false;
       for await (const ev of stream) {
         const node = ev.metadata?.hostname || fallback;
         if (ev.metadata?.error) {
           ctx.err(`error: ${nodeFailure(node, nodeErrorOf(ev)!)}\n`);
+          failed = true;
           continue;
         }
         // the first message of every stream carries no event: it says the stream is set up
@@ -105,7 +107,7 @@ export const eventsCommand: Command = {
         rows.push([node, ev.id, ev.data.typeUrl, ev.actorId, ...described]);
         ctx.out(tabulate(rows));
       }
-      return 0;
+      return failed ? 1 : 0;
     });
   },
 };

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createCA } from '../../pki/cert.js';
+import { resultFormat, resultOutputFlag } from '../output/format.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../flags.js';
-import { ensureWritable, forceFlag, writeOutput } from './gen-files.js';
+import { ensureWritable, forceFlag, printWritten, writeOutput } from './gen-files.js';
 
 /** `sha256:<hex>` of the certificate's SubjectPublicKeyInfo (the form of kubeadm's CA cert hashes). */
 export function spkiHash(publicKeyDER: Buffer): string {
@@ -17,9 +18,11 @@ export const genCACommand: Command = {
     { name: 'hours', kind: 'int', description: 'the hours from now on which the certificate validity period ends', default: 87600 },
     { name: 'rsa', kind: 'bool', description: 'generate in RSA format' },
     forceFlag,
+    resultOutputFlag,
   ],
   async run(ctx) {
     ctx.expectArgs(0);
+    resultFormat(ctx);
     const org = ctx.string('organization');
     if (!org) throw new UsageError('required flag(s) "organization" not set');
     const hours = ctx.int('hours') ?? 87600;
@@ -31,6 +34,7 @@ export const genCACommand: Command = {
     writeOutput(files[0]!, ca.certPEM, 0o600);
     writeOutput(files[1]!, spkiHash(ca.cert.publicKey.export({ format: 'der', type: 'spki' })), 0o600);
     writeOutput(files[2]!, ca.keyPEM, 0o600);
+    printWritten(ctx, files);
     return 0;
   },
 };

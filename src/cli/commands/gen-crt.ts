@@ -1,8 +1,9 @@
 import { loadCA } from '../../pki/cert.js';
 import { signCSR } from '../../pki/csr.js';
+import { resultFormat, resultOutputFlag } from '../output/format.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../flags.js';
-import { ensureWritable, forceFlag, readInput, writeOutput } from './gen-files.js';
+import { ensureWritable, forceFlag, printWritten, readInput, writeOutput } from './gen-files.js';
 
 const read = (path: string, what: string) => readInput(path, what).toString('utf8');
 
@@ -15,9 +16,11 @@ export const genCrtCommand: Command = {
     { name: 'csr', kind: 'string', description: 'path to the PEM encoded CERTIFICATE REQUEST' },
     { name: 'hours', kind: 'int', description: 'the hours from now on which the certificate validity period ends', default: 24 },
     forceFlag,
+    resultOutputFlag,
   ],
   async run(ctx) {
     ctx.expectArgs(0);
+    resultFormat(ctx);
     const missing = ['name', 'ca', 'csr'].filter((f) => !ctx.string(f));
     if (missing.length) throw new UsageError(`required flag(s) ${missing.map((m) => `"${m}"`).join(', ')} not set`);
     const caBase = ctx.string('ca')!;
@@ -29,6 +32,7 @@ export const genCrtCommand: Command = {
     const file = `${ctx.string('name')}.crt`;
     ensureWritable(ctx, [file]);
     writeOutput(file, crt.pem, 0o600);
+    printWritten(ctx, [file]);
     return 0;
   },
 };

@@ -4,9 +4,10 @@ import { isIP } from 'node:net';
 import { allRoles } from '../../api/roles.js';
 import { createCSR } from '../../pki/csr.js';
 import { parsePrivateKey } from '../../pki/keys.js';
+import { resultFormat, resultOutputFlag } from '../output/format.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../flags.js';
-import { ensureWritable, forceFlag, writeOutput } from './gen-files.js';
+import { ensureWritable, forceFlag, printWritten, writeOutput } from './gen-files.js';
 
 export const genCSRCommand: Command = {
   name: 'csr',
@@ -16,9 +17,11 @@ export const genCSRCommand: Command = {
     { name: 'ip', kind: 'string', description: 'generate the certificate for this IP address' },
     { name: 'roles', kind: 'list', description: 'roles', default: ['os:admin'] },
     forceFlag,
+    resultOutputFlag,
   ],
   async run(ctx) {
     ctx.expectArgs(0);
+    resultFormat(ctx);
     const missing = ['key', 'ip'].filter((f) => !ctx.string(f));
     if (missing.length) throw new UsageError(`required flag(s) ${missing.map((m) => `"${m}"`).join(', ')} not set`);
     const keyPath = ctx.string('key')!;
@@ -37,6 +40,7 @@ export const genCSRCommand: Command = {
     const file = `${keyPath.slice(0, keyPath.length - extname(keyPath).length)}.csr`;
     ensureWritable(ctx, [file]);
     writeOutput(file, await createCSR(key, { subject: { organization: [...new Set(roles)].sort() }, ipAddresses: [ip] }), 0o600);
+    printWritten(ctx, [file]);
     return 0;
   },
 };

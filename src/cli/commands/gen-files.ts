@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname, resolve } from 'node:path';
 import type { CommandContext } from '../command.js';
 import type { FlagSpec } from '../flags.js';
+import { printResult } from '../output/format.js';
 
 /** `-f/--force` of every `gen` command. */
 export const forceFlag: FlagSpec = { name: 'force', short: 'f', kind: 'bool', description: 'will overwrite existing files' };
@@ -27,4 +28,9 @@ export function readInput(path: string, what: string): Buffer {
   } catch (e) {
     throw new Error(`error reading ${what}: ${(e as Error).message}`, { cause: e });
   }
+}
+
+/** With `-o json|yaml`: the files a `gen` command wrote, as one document. */
+export function printWritten(ctx: CommandContext, files: string[]): void {
+  printResult(ctx, undefined, { files: files.map((f) => resolve(f)) });
 }

@@ -126,19 +126,26 @@ export const getCommand: Command = {
       let failed = false;
       const label = (n: string | undefined) => n ?? conn.client.endpoints[0]!.host;
       if (ctx.bool('watch')) {
+        // a node that fails is one line on stderr; the watches of the others go on
         await Promise.all(
           nodes.map(async (n) => {
             const req = id ? { namespace, type: def.type, id, apiVersion: 1 } : { namespace, type: def.type, apiVersion: 1, options: { bootstrapContents: true } };
-            for await (const m of conn.client.cosi.watch(req, route(n))) {
-              for (const ev of m.event) {
-                const name = EVENT_NAMES[ev.eventType];
-                if (name && ev.resource) out.resource(label(n), ev.resource, name);
-                if (ev.eventType === EventType.BOOTSTRAPPED) out.flush();
+            try {
+              for await (const m of conn.client.cosi.watch(req, route(n))) {
+                for (const ev of m.event) {
+                  const name = EVENT_NAMES[ev.eventType];
+                  if (name && ev.resource) out.resource(label(n), ev.resource, name);
+                  if (ev.eventType === EventType.BOOTSTRAPPED) out.flush();
+                }
               }
+            } catch (e) {
+              if (ctx.io.signal.aborted) return;
+              failed = true;
+              ctx.err(`error: ${nodeFailure(label(n), e)}\n`);
             }
           }),
         );
-        return 0;
+        return failed ? 1 : 0;
       }
       for (const n of nodes) {
         try {

@@ -8,10 +8,11 @@ import { MachineTypeID, MachineTypeType } from '../../resources/config/machine-t
 import { MachineStatusID, MachineStatusType } from '../../resources/runtime/machine-status.js';
 import { TimeStatusID, TimeStatusType } from '../../resources/time/time-status.js';
 import type { Command, CommandContext } from '../command.js';
-import { type Connection, withClient } from '../connection.js';
+import { type Connection, defaultNode, withClient } from '../connection.js';
 import { nodeStream } from '../../client/results.js';
 import { causeOf, describeError } from '../errors.js';
 import { UsageError } from '../flags.js';
+import { printResult, resultFormat, resultOutputFlag } from '../output/format.js';
 
 /** The nodes a health check looks at, by role. */
 export interface ClusterNodes {
@@ -207,6 +208,16 @@ const pause = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', done, { once: true });
   });
 
+/**
+ * One progress line of the checks, on stderr as talosctl prints it; with `-o json|yaml`, also a document on stdout:
+ * `{check, result}` (result is OK, SKIP or why it still waits), or `{message}` for other lines.
+ */
+function report(ctx: CommandContext, node: string | undefined, line: string): void {
+  ctx.err(`${line}\n`);
+  const m = /^waiting for (.+?): ([\s\S]+)$/.exec(line);
+  printResult(ctx, node, m ? { check: m[1]!, result: m[2]! } : { message: line });
+}
+
 /** Runs the checks in order, each until it passes, reporting on stderr as talosctl does; false when time ran out. */
 export async function runChecks(ctx: CommandContext, env: Omit<CheckEnv, 'call'>, checks: Check[], deadline: number): Promise<boolean> {
   const signal = AbortSignal.any([ctx.io.signal, AbortSignal.timeout(Math.max(0, deadline - Date.now()))]);
@@ -226,14 +237,14 @@ export async function runChecks(ctx: CommandContext, env: Omit<CheckEnv, 'call'>
         return false;
       }
       if ('skip' in r) {
-        ctx.err(`waiting for ${check.name}: SKIP\n`);
+        report(ctx, undefined, `waiting for ${check.name}: SKIP`);
         break;
       }
       if (r.ok) {
-        ctx.err(`waiting for ${check.name}: OK\n`);
+        report(ctx, undefined, `waiting for ${check.name}: OK`);
         break;
       }
-      if (r.why !== last) ctx.err(`waiting for ${check.name}: ${r.why}\n`);
+      if (r.why !== last) report(ctx, undefined, `waiting for ${check.name}: ${r.why}`);
       last = r.why;
       if (signal.aborted || Date.now() >= deadline) {
         ctx.err(`error: ${check.name}: not done after the wait timeout: ${r.why}\n`);
@@ -270,7 +281,7 @@ async function healthOnServer(ctx: CommandContext, conn: Connection, waitMs: num
   );
   for await (const item of nodeStream(stream)) {
     if (item.error) throw new Error(`healthcheck error: ${item.error.message.slice(item.node.length + 2)}`);
-    ctx.err(`${item.value.message}\n`);
+    report(ctx, item.node ?? target ?? defaultNode(conn), item.value.message);
   }
   return 0;
 }
@@ -286,9 +297,11 @@ export const healthCommand: Command = {
     { name: 'skip', kind: 'list', description: 'checks not to wait for: kubelet (for nodes that cannot pull its image)' },
     { name: 'server', kind: 'bool', description: 'run server-side check', default: true },
     { name: 'k8s-endpoint', kind: 'string', description: 'use endpoint instead of kubeconfig default' },
+    resultOutputFlag,
   ],
   async run(ctx) {
     ctx.expectArgs(0);
+    resultFormat(ctx);
     const waitMs = ctx.duration('wait-timeout') ?? 20 * 60_000;
     const deadline = Date.now() + waitMs;
     const skip = ctx.list('skip');

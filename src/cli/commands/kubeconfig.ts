@@ -5,8 +5,9 @@ import { isDeepStrictEqual } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { writeFileAtomicSync } from '../../sys/atomic-write.js';
 import type { Command, CommandContext } from '../command.js';
-import { withClient } from '../connection.js';
+import { defaultNode, withClient } from '../connection.js';
 import { UsageError } from '../flags.js';
+import { printResult, resultFormat, resultOutputFlag } from '../output/format.js';
 import { extractFileFromTarGz } from '../tar.js';
 
 interface Named {
@@ -81,9 +82,11 @@ export const kubeconfigCommand: Command = {
     { name: 'force', short: 'f', kind: 'bool', description: 'Force overwrite of kubeconfig if already present, force overwrite on kubeconfig merge' },
     { name: 'force-context-name', kind: 'string', description: 'Force context name for kubeconfig merge' },
     { name: 'merge', short: 'm', kind: 'bool', description: 'Merge with existing kubeconfig', default: true },
+    resultOutputFlag,
   ],
   async run(ctx: CommandContext) {
     const [arg] = ctx.expectArgs(0, 1);
+    const structured = resultFormat(ctx) !== undefined;
     let merge = ctx.bool('merge');
     let path = normalize(arg ?? (merge ? defaultKubeconfigPath(ctx.io.env) : process.cwd()));
     if (path !== '-') {
@@ -96,19 +99,23 @@ export const kubeconfigCommand: Command = {
       const chunks: Buffer[] = [];
       for await (const d of conn.client.machine.kubeconfig({}, { node: conn.nodes[0] })) chunks.push(Buffer.from(d.bytes));
       const data = extractFileFromTarGz('kubeconfig', Buffer.concat(chunks));
+      const node = defaultNode(conn);
       if (path === '-') {
-        ctx.out(data.toString('utf8'));
+        if (structured) printResult(ctx, node, { kubeconfig: data.toString('utf8') });
+        else ctx.out(data.toString('utf8'));
         return 0;
       }
       if (!merge) {
         mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
         writeFileAtomicSync(path, data, 0o600);
+        printResult(ctx, node, { path, merged: false });
         return 0;
       }
       const existing = (parse(readFileSync(path, 'utf8')) ?? {}) as Kubeconfig;
       const { merged, notes } = mergeKubeconfig(existing, parse(data.toString('utf8')) as Kubeconfig, { force: ctx.bool('force'), contextName: ctx.string('force-context-name') });
-      for (const n of notes) ctx.out(`${n}\n`);
+      for (const n of notes) (structured ? ctx.err.bind(ctx) : ctx.out.bind(ctx))(`${n}\n`);
       writeFileAtomicSync(path, Buffer.from(stringify(merged, { lineWidth: 0 })), 0o600);
+      printResult(ctx, node, { path, merged: true, context: merged['current-context'] ?? '', notes });
       return 0;
     });
   },

@@ -5,6 +5,7 @@ import { RpcError } from '../../client/errors.js';
 import type { Command, CommandContext } from '../command.js';
 import { type Connection, defaultNode, withClient } from '../connection.js';
 import { parseDuration, UsageError } from '../flags.js';
+import { printResult, resultFormat, resultOutputFlag } from '../output/format.js';
 
 const REBOOT_MODES: Record<string, RebootRequest_Mode> = { default: RebootRequest_Mode.DEFAULT, powercycle: RebootRequest_Mode.POWERCYCLE, force: RebootRequest_Mode.FORCE };
 /** how long one probe of a node waits, and the pause between probes while it is away */
@@ -46,6 +47,7 @@ async function lifecycle(
   over: (client: ApiClient, node: string | undefined, before: string, conn: Connection) => Promise<boolean>,
   opts: { bootId?: boolean; insecure?: boolean } = {},
 ): Promise<number> {
+  resultFormat(ctx);
   const wait = ctx.bool('wait');
   if (wait && opts.insecure) throw new UsageError('cannot use --wait and --insecure together');
   const deadline = Date.now() + (ctx.duration('timeout') ?? 30 * 60_000);
@@ -58,13 +60,17 @@ async function lifecycle(
         try {
           const before = wait && opts.bootId ? await bootId(conn.client, node) : '';
           const actorId = await act(conn.client, node);
-          if (!wait) return true;
+          if (!wait) {
+            printResult(ctx, name, { action: what.action, actorId });
+            return true;
+          }
           ctx.err(`${name}: ${what.verb} (actor ${actorId})\n`);
           if (!(await waitFor(() => over(conn.client, node, before, conn), deadline, signal))) {
             ctx.err(`error: ${name}: timed out waiting for the node to be ${what.done}\n`);
             return false;
           }
           ctx.err(`${name}: ${what.done}\n`);
+          printResult(ctx, name, { action: what.action, actorId, state: what.done });
           return true;
         } catch (e) {
           ctx.err(`error: ${name}: error executing ${what.action}: ${(e as Error).message}\n`);
@@ -109,6 +115,7 @@ const WIPE_MODES: Record<string, ResetRequest_WipeMode> = { all: ResetRequest_Wi
 const waitFlags = [
   { name: 'wait', kind: 'bool' as const, description: 'wait for the operation to complete, tracking its progress', default: true },
   { name: 'timeout', kind: 'duration' as const, description: 'time to wait for the operation is complete if --debug or --wait is set', default: parseDuration('30m') },
+  resultOutputFlag,
 ];
 
 export const rebootCommand: Command = {

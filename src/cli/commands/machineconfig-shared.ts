@@ -6,6 +6,7 @@ import type { CommandContext } from '../command.js';
 import type { Connection } from '../connection.js';
 import { nodeFailure } from '../errors.js';
 import { parseDuration, UsageError } from '../flags.js';
+import { printResult, resultFormat, resultOutputFlag } from '../output/format.js';
 import { APPLY_MODES, parseApplyMode, printApplyResults } from './apply-config.js';
 
 const NAMES = ['machineconfig', 'machineconfigs', 'mc', MachineConfigType.toLowerCase()];
@@ -15,10 +16,12 @@ export const machineConfigFlags = [
   { name: 'namespace', kind: 'string' as const, description: 'resource namespace (default is to use default namespace per resource)' },
   { name: 'mode', short: 'm', kind: 'string' as const, description: `apply config mode (${Object.keys(APPLY_MODES).sort().join(', ')})`, default: 'auto' },
   { name: 'timeout', kind: 'duration' as const, description: 'the config will be rolled back after specified timeout (if try mode is selected)', default: parseDuration('1m') },
+  resultOutputFlag,
 ];
 
 /** Checks the `machineconfig [<id>]` arguments: only the machine config can be patched or edited. */
 export function machineConfigArgs(ctx: CommandContext, verb: string): { id: string } {
+  resultFormat(ctx);
   const [type, id = ActiveID] = ctx.expectArgs(1, 2);
   if (!NAMES.includes(type!.toLowerCase())) throw new UsageError(`only the machineconfig resource can be ${verb}, not "${type}"`);
   return { id };
@@ -72,6 +75,12 @@ export async function forEachMachineConfig(ctx: CommandContext, conn: Connection
   return failed;
 }
 
+/** A node whose config was left as it was: the reason on stderr, as talosctl says it, and in the `-o json|yaml` result. */
+export function skipped(ctx: CommandContext, node: string, reason: string): void {
+  ctx.err(`Apply was skipped: ${reason}.\n`);
+  printResult(ctx, node, { skipped: reason });
+}
+
 /** Sends a config to one node with ApplyConfiguration; returns a printer of what the node said it did. */
 export async function applyTo(ctx: CommandContext, conn: Connection, nc: NodeConfig, data: string): Promise<() => void> {
   const tryMs = ctx.duration('timeout') ?? 60_000;
@@ -80,5 +89,5 @@ export async function applyTo(ctx: CommandContext, conn: Connection, nc: NodeCon
     { data: Buffer.from(data), mode, dryRun: ctx.bool('dry-run'), tryModeTimeout: { seconds: String(Math.floor(tryMs / 1000)), nanos: (tryMs % 1000) * 1e6 } },
     { ...nc.route, signal: ctx.io.signal },
   );
-  return () => printApplyResults(ctx, res.messages);
+  return () => printApplyResults(ctx, res.messages.map((value) => ({ node: nc.node, value })), ctx.bool('dry-run'));
 }

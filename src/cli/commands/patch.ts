@@ -3,7 +3,7 @@ import { MachineConfigType } from '../../resources/config/machine-config.js';
 import type { Command } from '../command.js';
 import { withClient } from '../connection.js';
 import { UsageError } from '../flags.js';
-import { applyTo, forEachMachineConfig, machineConfigArgs, machineConfigFlags, sameConfig } from './machineconfig-shared.js';
+import { applyTo, forEachMachineConfig, machineConfigArgs, machineConfigFlags, sameConfig, skipped } from './machineconfig-shared.js';
 
 export const patchCommand: Command = {
   name: 'patch',
@@ -24,7 +24,7 @@ export const patchCommand: Command = {
       const failed = await forEachMachineConfig(ctx, conn, id, async (nc) => {
         const patched = applyPatches(loadConfig(nc.body, { source: `${nc.node}:${MachineConfigType}/${id}` }), patches).encode();
         if (sameConfig(patched, nc.body)) {
-          ctx.err('Apply was skipped: no changes detected.\n');
+          skipped(ctx, nc.node, 'no changes detected');
           return;
         }
         const printResults = await applyTo(ctx, conn, nc, patched);

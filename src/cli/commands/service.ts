@@ -55,10 +55,12 @@ async function status(ctx: CommandContext, id: string): Promise<number> {
 }
 
 async function action(ctx: CommandContext, id: string, verb: 'start' | 'stop' | 'restart'): Promise<number> {
+  const format = outputFormat(ctx);
   return withClient(ctx, async (conn) => {
     const call = { start: conn.client.machine.serviceStart, stop: conn.client.machine.serviceStop, restart: conn.client.machine.serviceRestart }[verb];
     const { items, failed } = perNode(ctx, await call({ id }), defaultNode(conn));
-    ctx.out(tabulate([['NODE', 'RESPONSE'], ...items.map(({ node, value }) => [node, value.resp])]));
+    if (format !== 'table') printStructured(ctx, format, items.map(({ node, value }) => ({ node, value: { id, action: verb, response: value.resp } })));
+    else ctx.out(tabulate([['NODE', 'RESPONSE'], ...items.map(({ node, value }) => [node, value.resp])]));
     return failed ? 1 : 0;
   });
 }

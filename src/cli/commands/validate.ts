@@ -4,6 +4,7 @@ import { loadConfig } from '../../config/loader.js';
 import { assertValid, parseMode } from '../../config/validate.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../flags.js';
+import { printResult, resultFormat, resultOutputFlag } from '../output/format.js';
 
 export const validateCommand: Command = {
   name: 'validate',
@@ -12,9 +13,11 @@ export const validateCommand: Command = {
     { name: 'config', short: 'c', kind: 'string', description: 'the path of the config file' },
     { name: 'mode', short: 'm', kind: 'string', description: 'the mode to validate the config for (valid values are metal, cloud, and container)' },
     { name: 'strict', kind: 'bool', description: 'treat validation warnings as errors' },
+    resultOutputFlag,
   ],
   run(ctx) {
     ctx.expectArgs(0);
+    const structured = resultFormat(ctx) !== undefined;
     const file = ctx.string('config');
     const modeName = ctx.string('mode');
     const missing = [!file && 'config', !modeName && 'mode'].filter(Boolean);
@@ -29,7 +32,8 @@ export const validateCommand: Command = {
     const mode = parseMode(modeName!);
     const warnings = assertValid(cfg, mode, { strict: ctx.bool('strict') });
     for (const w of warnings) ctx.err(`WARNING: ${formatIssue(w)}\n`);
-    ctx.out(`${file} is valid for ${modeName} mode\n`);
+    if (structured) printResult(ctx, undefined, { config: file!, mode: modeName!, valid: true, warnings: warnings.map((w) => formatIssue(w)) });
+    else ctx.out(`${file} is valid for ${modeName} mode\n`);
     return 0;
   },
 };

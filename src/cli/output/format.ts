@@ -39,3 +39,39 @@ export function printDocuments(ctx: CommandContext, format: 'json' | 'yaml', doc
   if (format === 'json') for (const d of docs) ctx.out(`${JSON.stringify(d, null, 2)}\n`);
   else ctx.out(docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n'));
 }
+
+/**
+ * The `-o/--output` flag of a command that prints no data of its own (apply-config, reboot, bootstrap, validate...):
+ * text by default; json or yaml print what the command did, one document per node (starting with `node`) on stdout,
+ * while the progress lines stay on stderr.
+ */
+export const resultOutputFlag = { name: 'output', short: 'o', kind: 'string' as const, description: 'output format: text (default), or json or yaml for the result (one document per node)', default: 'text' };
+
+const resultPrinters = new WeakMap<CommandContext, (node: string | undefined, value: object) => void>();
+
+/** The `-o` of a command with `resultOutputFlag`: undefined for text. Commands call it before they act, so a bad value changes nothing. */
+export function resultFormat(ctx: CommandContext): 'json' | 'yaml' | undefined {
+  const f = outputFormat(ctx, ['text', 'json', 'yaml'] as const);
+  return f === 'text' ? undefined : f;
+}
+
+/**
+ * Prints one result document under `-o json|yaml` (nothing with text output): the node first when there is one. All
+ * results of a command share one printer, so YAML documents are separated however many places report.
+ */
+export function printResult(ctx: CommandContext, node: string | undefined, value: object): void {
+  const format = resultFormat(ctx);
+  if (!format) return;
+  let print = resultPrinters.get(ctx);
+  if (!print) {
+    let first = true;
+    print = (n, v) => {
+      const doc = n === undefined ? v : { node: n, ...v };
+      if (format === 'json') ctx.out(`${JSON.stringify(doc, null, 2)}\n`);
+      else ctx.out(`${first ? '' : '---\n'}${stringify(doc, { lineWidth: 0 })}`);
+      first = false;
+    };
+    resultPrinters.set(ctx, print);
+  }
+  print(node, value);
+}
