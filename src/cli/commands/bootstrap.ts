@@ -3,7 +3,7 @@ import { access } from 'node:fs/promises';
 import type { Command } from '../command.js';
 import { defaultNode, perNode, withClient } from '../connection.js';
 import { UsageError } from '../flags.js';
-import { printResult, resultFormat, resultOutputFlag } from '../output/format.js';
+import { printResult, resultFormat, resultOutputFlag, textLines } from '../output/format.js';
 import { snapshotInfo } from './etcd.js';
 
 /** The snapshot as a stream of `common.Data` messages. */
@@ -21,14 +21,14 @@ export const bootstrapCommand: Command = {
   ],
   async run(ctx) {
     ctx.expectArgs(0);
-    const structured = resultFormat(ctx) !== undefined;
+    resultFormat(ctx);
     const recoverFrom = ctx.string('recover-from') ?? '';
     return withClient(ctx, async (conn) => {
       if (conn.nodes.length > 1) throw new UsageError('command "bootstrap" is not supported with multiple nodes');
       if (recoverFrom) {
         await access(recoverFrom);
         const info = await snapshotInfo(recoverFrom);
-        if (info) (structured ? ctx.err.bind(ctx) : ctx.out.bind(ctx))(`recovering from snapshot ${JSON.stringify(recoverFrom)}: hash ${(info.hash >>> 0).toString(16).padStart(8, '0')}, revision ${info.revision}, total keys ${info.totalKey}, total size ${info.totalSize}\n`);
+        if (info) textLines(ctx)(`recovering from snapshot ${JSON.stringify(recoverFrom)}: hash ${(info.hash >>> 0).toString(16).padStart(8, '0')}, revision ${info.revision}, total keys ${info.totalKey}, total size ${info.totalSize}\n`);
         try {
           // a client stream goes to one node: routed one-to-one (apid proxies client streams to a single target only)
           await conn.client.machine.etcdRecover(chunks(recoverFrom), conn.nodes.length === 1 ? { node: conn.nodes[0] } : {});

@@ -6,7 +6,7 @@ import { type ClusterInfo, createCluster, destroyCluster, ProvisionError, readCl
 import { createQemuCluster, destroyQemuCluster, hostArch, parseArch, parseCpus, parseMemory, running } from '../../provision/qemu.js';
 import type { Command, CommandContext } from '../command.js';
 import { UsageError } from '../flags.js';
-import { outputFlag, outputFormat, printDocuments, printResult, resultFormat, resultOutputFlag } from '../output/format.js';
+import { outputFlag, outputFormat, printDocuments, printResult, resultFormat, resultOutputFlag, textLines } from '../output/format.js';
 import { tabulate } from '../output/tabwriter.js';
 
 /** How to run the node program of this build: the bundled entry beside this CLI (TypeScript sources run under tsx). */
@@ -88,7 +88,7 @@ const create: Command = {
   ],
   async run(ctx: CommandContext) {
     ctx.expectArgs(0);
-    const structured = resultFormat(ctx) !== undefined;
+    resultFormat(ctx);
     const provisioner = ctx.string('provisioner');
     if (provisioner !== 'process' && provisioner !== 'qemu') throw new UsageError(`--provisioner: "${provisioner}" is not available (process and qemu are)`);
     const name = ctx.string('name')!;
@@ -114,7 +114,7 @@ const create: Command = {
     }
     const worker = info.nodes.find((n) => n.type === 'worker') ?? info.nodes[0]!;
     // with -o json|yaml the cluster is the result, and the hints go to stderr
-    const hint = structured ? ctx.err.bind(ctx) : ctx.out.bind(ctx);
+    const hint = textLines(ctx);
     printResult(ctx, undefined, { name, provisioner, cidr: info.cidr, talosconfig, nodes: info.nodes.map((n) => ({ name: n.name, type: n.type, address: n.address, pid: n.pid })) });
     hint(`cluster "${name}" is up; talosconfig: ${talosconfig}\n\nTry:\n`);
     hint(`  ./bin/bronzectl --talosconfig ${talosconfig} -n ${worker.address} version\n`);

@@ -7,7 +7,7 @@ import { writeFileAtomicSync } from '../../sys/atomic-write.js';
 import type { Command, CommandContext } from '../command.js';
 import { defaultNode, withClient } from '../connection.js';
 import { UsageError } from '../flags.js';
-import { printResult, resultFormat, resultOutputFlag } from '../output/format.js';
+import { printResult, resultFormat, resultOutputFlag, textLines } from '../output/format.js';
 import { extractFileFromTarGz } from '../tar.js';
 
 interface Named {
@@ -113,7 +113,7 @@ export const kubeconfigCommand: Command = {
       }
       const existing = (parse(readFileSync(path, 'utf8')) ?? {}) as Kubeconfig;
       const { merged, notes } = mergeKubeconfig(existing, parse(data.toString('utf8')) as Kubeconfig, { force: ctx.bool('force'), contextName: ctx.string('force-context-name') });
-      for (const n of notes) (structured ? ctx.err.bind(ctx) : ctx.out.bind(ctx))(`${n}\n`);
+      for (const n of notes) textLines(ctx)(`${n}\n`);
       writeFileAtomicSync(path, Buffer.from(stringify(merged, { lineWidth: 0 })), 0o600);
       printResult(ctx, node, { path, merged: true, context: merged['current-context'] ?? '', notes });
       return 0;

@@ -55,6 +55,11 @@ export function resultFormat(ctx: CommandContext): 'json' | 'yaml' | undefined {
   return f === 'text' ? undefined : f;
 }
 
+/** Where a command's text lines go: stdout, or stderr under `-o json|yaml` (stdout then carries the result documents). */
+export function textLines(ctx: CommandContext): (text: string) => void {
+  return resultFormat(ctx) === undefined ? (t) => ctx.out(t) : (t) => ctx.err(t);
+}
+
 /**
  * Prints one result document under `-o json|yaml` (nothing with text output): the node first when there is one. All
  * results of a command share one printer, so YAML documents are separated however many places report.
