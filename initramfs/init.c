@@ -3,7 +3,9 @@
  *
  * In the initramfs it mounts the early filesystems, loads the kernel modules the root filesystem needs, attaches the
  * squashfs root image to a loop device, mounts it read-only with writable tmpfs where the node writes, and switches
- * root into it. Then it starts machined, reaps every process that dies, and turns machined's exit status into what
+ * root into it. The other modules (disks, filesystems, network cards) are loaded meanwhile by a child of PID 1, which
+ * creates /run/bronze-modules-loaded when it is done: machined waits for that file before it looks for its disks,
+ * and starts Node while the kernel takes the modules in. Then it starts machined, reaps every process that dies, and turns machined's exit status into what
  * the node does next:
  *
  *   exit 0   power off          exit 10  reboot
@@ -38,7 +40,10 @@
 
 #define NEWROOT "/newroot"
 #define SQUASHFS "/rootfs.sqsh"
+#define MODULES_ROOT_LIST "/etc/bronze-modules-root"
 #define MODULES_LIST "/etc/bronze-modules"
+#define MODULES_LOADED "bronze-modules-loaded" /* in /run */
+#define MAX_MODULES 512
 #define MACHINED_NODE "/usr/bin/node"
 #define MACHINED_BUNDLE "/usr/lib/bronze/dist/bronze.js"
 
@@ -100,12 +105,19 @@ static void console_fds(void) {
   if (fd > 2) close(fd);
 }
 
-/* Loads the modules listed (one absolute path per line, `#` starts a comment) in order. */
-static void load_modules(void) {
-  FILE *f = fopen(MODULES_LIST, "r");
-  if (!f) return;
+/* A module file opened for loading, and its path for messages. */
+struct module {
+  int fd;
+  char path[512];
+};
+
+/* Opens the modules listed (one absolute path per line, `#` starts a comment), in order; returns how many. */
+static size_t open_modules(const char *list, struct module *mods, size_t max) {
+  FILE *f = fopen(list, "r");
+  if (!f) return 0;
   char line[512];
-  while (fgets(line, sizeof line, f)) {
+  size_t n = 0;
+  while (n < max && fgets(line, sizeof line, f)) {
     line[strcspn(line, "\r\n")] = 0;
     if (line[0] == 0 || line[0] == '#') continue;
     int fd = open(line, O_RDONLY | O_CLOEXEC);
@@ -113,10 +125,47 @@ static void load_modules(void) {
       logf_("module %s: %s", line, strerror(errno));
       continue;
     }
-    if (syscall(SYS_finit_module, fd, "", 0) != 0 && errno != EEXIST) logf_("loading %s: %s", line, strerror(errno));
-    close(fd);
+    mods[n].fd = fd;
+    snprintf(mods[n].path, sizeof mods[n].path, "%s", line);
+    n++;
   }
+  if (n == max && fgets(line, sizeof line, f)) logf_("%s lists more than %zu modules: the rest are not loaded", list, max);
   fclose(f);
+  return n;
+}
+
+/* Loads opened modules in order, closing each. */
+static void load_modules(struct module *mods, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (syscall(SYS_finit_module, mods[i].fd, "", 0) != 0 && errno != EEXIST) logf_("loading %s: %s", mods[i].path, strerror(errno));
+    close(mods[i].fd);
+  }
+}
+
+static struct module modules[MAX_MODULES];
+
+/*
+ * Loads the modules of MODULES_LIST in a child while PID 1 goes on, then creates MODULES_LOADED in the /run given as
+ * a directory descriptor (PID 1 moves that tmpfs into the new root meanwhile). The files are opened before the fork,
+ * so the switch of root does not matter to the child. Without a child (fork failed) they are loaded here.
+ */
+static void load_modules_aside(int run_dir) {
+  size_t n = open_modules(MODULES_LIST, modules, MAX_MODULES);
+  pid_t pid = fork();
+  if (pid == 0) {
+    load_modules(modules, n);
+    int fd = openat(run_dir, MODULES_LOADED, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) logf_("creating /run/%s: %s", MODULES_LOADED, strerror(errno));
+    _exit(0);
+  }
+  if (pid < 0) {
+    logf_("fork: %s: loading the modules first", strerror(errno));
+    load_modules(modules, n);
+    int fd = openat(run_dir, MODULES_LOADED, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd >= 0) close(fd);
+    return;
+  }
+  for (size_t i = 0; i < n; i++) close(modules[i].fd);
 }
 
 /* Attaches a file to a free loop device read-only; returns the device path in dev. */
@@ -148,7 +197,11 @@ static int initramfs_stage(void) {
   if (mount_at("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) return -1;
   if (mount_at("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) return -1;
   if (mount_at("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0) return -1;
-  load_modules();
+  load_modules(modules, open_modules(MODULES_ROOT_LIST, modules, MAX_MODULES));
+  int run_dir = open("/run", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (run_dir < 0) return -1;
+  load_modules_aside(run_dir);
+  close(run_dir);
   char dev[64];
   if (loop_attach(SQUASHFS, dev, sizeof dev) != 0) {
     logf_("attaching %s to a loop device: %s", SQUASHFS, strerror(errno));

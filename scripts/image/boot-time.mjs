@@ -79,7 +79,13 @@ let attempts = 0;
 while (performance.now() < deadline) {
   attempts++;
   const io = { stdout: sink(), stderr: sink(), stdin: process.stdin, env: process.env, signal: AbortSignal.timeout(5000) };
-  const code = await run(['--talosconfig', info.talosconfig, '-e', info.api, '-n', info.node, 'version'], io).catch(() => 1);
+  // a connection QEMU accepted for a guest that does not listen yet can hang: an attempt gets 3 s, then the next starts
+  let timer;
+  const giveUp = new Promise((r) => {
+    timer = setTimeout(() => r(1), 3000);
+  });
+  const code = await Promise.race([run(['--talosconfig', info.talosconfig, '-e', info.api, '-n', info.node, 'version'], io).catch(() => 1), giveUp]);
+  clearTimeout(timer);
   if (code === 0) {
     wall = (performance.now() - start) / 1000;
     break;

@@ -205,8 +205,10 @@ OS
 }
 
 # The modules PID 1 loads before it mounts the root: storage, filesystems, network cards.
+# what PID 1 loads before it mounts the root filesystem; the rest are loaded while machined starts
+IMAGE_ROOT_MODULES=(loop squashfs)
 IMAGE_MODULES=(
-  loop squashfs overlay isofs iso9660 crc32c_generic crc32c-intel xfs ext4 fat vfat nls_cp437 nls_iso8859_1 nls_ascii efivarfs
+  overlay isofs iso9660 crc32c_generic crc32c-intel xfs ext4 fat vfat nls_cp437 nls_iso8859_1 nls_ascii efivarfs
   virtio virtio_ring virtio_pci virtio_mmio virtio_blk virtio_scsi virtio_net virtio_console virtio_rng
   nvme ahci sd_mod sr_mod
   e1000 e1000e igb igbvf ixgbe ixgbevf r8169 vmxnet3 ena gve bnxt_en tg3 mlx4_en mlx5_core i40e ice
@@ -217,14 +219,18 @@ make_initramfs() {
   rm -rf "$dir"
   mkdir -p "$dir"/{dev,proc,sys,run,newroot,etc}
   install -m 0755 "$WORK/init" "$dir/init"
+  node "$ROOT/scripts/image/modules.mjs" "$SYSROOT/lib/modules/$KREL" "/lib/modules/$KREL" "${IMAGE_ROOT_MODULES[@]}" >"$dir/etc/bronze-modules-root"
   node "$ROOT/scripts/image/modules.mjs" "$SYSROOT/lib/modules/$KREL" "/lib/modules/$KREL" "${IMAGE_MODULES[@]}" >"$dir/etc/bronze-modules"
-  grep -v '^#' "$dir/etc/bronze-modules" | while read -r m; do install -D -m 0644 "$SYSROOT$m" "$dir$m"; done
+  cat "$dir/etc/bronze-modules-root" "$dir/etc/bronze-modules" | grep -v '^#' | sort -u | while read -r m; do install -D -m 0644 "$SYSROOT$m" "$dir$m"; done
   cp "$WORK/rootfs.sqsh" "$dir/rootfs.sqsh"
   find "$dir" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
-  (cd "$dir" && find . -mindepth 1 | sort | cpio --quiet -o -H newc --reproducible -R 0:0) >"$WORK/initramfs.cpio"
-  # the squashfs inside is already compressed: light xz; fixed blocks, so the bytes do not depend on the thread count
-  xz -T2 --block-size=16MiB -0 --check=crc32 -c "$WORK/initramfs.cpio" >"$outfile"
-  rm -f "$WORK/initramfs.cpio"
+  # two archives, one after the other, which the kernel unpacks in turn: the squashfs alone, not compressed again (it
+  # is compressed already, and the kernel's xz took seconds under emulation to get nothing from it), then PID 1, the
+  # modules and the rest, xz-compressed with fixed blocks so the bytes do not depend on the thread count
+  (cd "$dir" && echo rootfs.sqsh | cpio --quiet -o -H newc --reproducible -R 0:0) >"$WORK/initramfs.cpio"
+  (cd "$dir" && find . -mindepth 1 ! -path ./rootfs.sqsh | sort | cpio --quiet -o -H newc --reproducible -R 0:0) |
+    xz -T2 --block-size=16MiB -6 --check=crc32 -c >>"$WORK/initramfs.cpio"
+  mv "$WORK/initramfs.cpio" "$outfile"
 }
 
 make_iso() {

@@ -23,6 +23,8 @@ export async function run(argv: string[], signal: AbortSignal): Promise<number> 
       etc: metal && flag(argv, 'state') === undefined ? { root: '/system/etc', bindOver: '/etc' } : undefined,
       // and keeps /system/state on the filesystem labelled STATE when it has one
       stateVolume: metal && flag(argv, 'state') === undefined,
+      // which PID 1 creates once the kernel modules it loads while machined starts are in
+      modulesLoaded: metal && flag(argv, 'state') === undefined ? '/run/bronze-modules-loaded' : undefined,
       address: metal ? (flag(argv, 'address') ?? '') : required(argv, 'address'),
       apiPort: flag(argv, 'api-port') ? Number(flag(argv, 'api-port')) : undefined,
       apidCommand: [process.execPath, ...process.execArgv, self, 'apid'],

@@ -45,6 +45,7 @@ import { RouteSpecController } from '../controllers/network/route-spec.js';
 import { OperatorSpecType } from '../resources/network/operator-spec.js';
 import { KernelCmdline } from '../platform/cmdline.js';
 import { logStateVolume, mountStateVolume, type StateVolumeResult } from '../platform/state-volume.js';
+import { waitForFile } from '../platform/wait-file.js';
 import { readKmsg } from '../sys/kmsg.js';
 import { NetworkStatusController } from '../controllers/network/status.js';
 import { AddressStatusController } from '../controllers/network/address-status.js';
@@ -160,6 +161,11 @@ export interface MachinedOptions {
    */
   stateVolume?: boolean;
   /**
+   * a real machine: a file PID 1 creates once it has loaded the kernel modules (disks, filesystems, network cards),
+   * which it does while machined starts; the disks are looked at once it exists, or after 60 s
+   */
+  modulesLoaded?: string;
+  /**
    * where the node's disks are read from (sysfs and the /dev/disk links): metal reads the machine's own; a process
    * node has no disks of its own (as Talos in a container) unless a tree is given here (tests)
    */
@@ -198,6 +204,9 @@ export interface RunningMachined {
   stop(): Promise<void>;
 }
 
+/** How long machined waits for PID 1 to load the kernel modules before it looks at the disks anyway. */
+const MODULES_WAIT_MS = 60_000;
+
 /** The sockets of a node, under its state directory. */
 export const socketsOf = (stateDir: string) => ({
   machine: join(stateDir, 'machined', 'machine.sock'),
@@ -214,6 +223,8 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   // before anything is written to the state directory (machined's own log is the first)
   const started = performance.now();
   let stateVolume: StateVolumeResult | Error | undefined;
+  const modulesLoaded = o.modulesLoaded === undefined ? true : await waitForFile(o.modulesLoaded, MODULES_WAIT_MS);
+  const modulesMs = performance.now() - started;
   try {
     if (o.stateVolume) stateVolume = mountStateVolume({ target: o.stateDir });
   } catch (e) {
@@ -221,11 +232,18 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   }
   const logs = new LogManager({ directory: join(o.stateDir, 'logs') });
   const logger = pino({ level: 'info' }, multistream([{ stream: createLogDestination(logs.serviceLog('machined')) }, ...(o.logStream ? [{ stream: o.logStream }] : [])]));
-  // where the start went: Node's own bootstrap, loading machined's code, looking for the STATE volume (ms since the process began)
+  // where the start went: Node's own bootstrap, loading machined's code, waiting for PID 1's modules, looking for the
+  // STATE volume (ms since the process began, then each step's own)
   logger.info(
-    { nodeBootstrapMs: Math.round(performance.nodeTiming.bootstrapComplete), codeLoadedMs: Math.round(started), volumeMs: Math.round(performance.now() - started) },
+    {
+      nodeBootstrapMs: Math.round(performance.nodeTiming.bootstrapComplete),
+      codeLoadedMs: Math.round(started),
+      ...(o.modulesLoaded === undefined ? {} : { modulesMs: Math.round(modulesMs) }),
+      volumeMs: Math.round(performance.now() - started - modulesMs),
+    },
     'machined starting',
   );
+  if (!modulesLoaded) logger.warn({ path: o.modulesLoaded }, `the kernel modules were not loaded within ${MODULES_WAIT_MS / 1000} s: disks may be missing`);
   if (stateVolume) logStateVolume(logger.child({ component: 'volumes' }), stateVolume);
   const events = new EventStream();
   const state = new State(new InMemoryState());
