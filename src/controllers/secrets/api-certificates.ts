@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { Controller, ControllerAdapter, Input, Output } from '../../cosi/controller/controller.js';
 import { issueKeyPair, loadCA, toBase64Pair } from '../../pki/index.js';
 import { isControlPlane, MachineTypeID, type MachineTypeSpec, MachineTypeType } from '../../resources/config/machine-type.js';
-import { ConfigNamespace, SecretsNamespace } from '../../resources/namespaces.js';
+import { ConfigNamespace, RuntimeNamespace, SecretsNamespace } from '../../resources/namespaces.js';
+import { MaintenanceID, MaintenanceServiceRequestType } from '../../resources/runtime/maintenance.js';
 import { ApiCertificatesID, type ApiCertificatesSpec, ApiCertificatesType } from '../../resources/secrets/api-certificates.js';
 import { CertSANAPIID, CertSANMaintenanceID, type CertSANSpec, CertSANType } from '../../resources/secrets/cert-sans.js';
 import { MaintenanceRootID, type MaintenanceRootSpec, MaintenanceRootType } from '../../resources/secrets/maintenance-root.js';
@@ -97,6 +98,7 @@ export class APICertificatesController implements Controller {
       { namespace: ConfigNamespace, type: MachineConfigType, id: ActiveID, kind: 'weak' },
       { namespace: SecretsNamespace, type: MaintenanceRootType, id: MaintenanceRootID, kind: 'weak' },
       { namespace: SecretsNamespace, type: CertSANType, id: CertSANMaintenanceID, kind: 'weak' },
+      { namespace: RuntimeNamespace, type: MaintenanceServiceRequestType, id: MaintenanceID, kind: 'weak' },
     ];
   }
 
@@ -124,12 +126,14 @@ export class APICertificatesController implements Controller {
           await r.destroy(ptr);
           log.info('the machine config is gone: apid certificates removed');
         }
-        // the maintenance API's certificate, from the throwaway CA, with no client verification
-        const [mroot, msans] = await Promise.all([
+        // the maintenance API's certificate, from the throwaway CA, with no client verification, made only while the
+        // maintenance API is asked for (a config coming from talos.config= needs none)
+        const [mroot, msans, request] = await Promise.all([
           r.getOptional<MaintenanceRootSpec>({ namespace: SecretsNamespace, type: MaintenanceRootType, id: MaintenanceRootID }),
           r.getOptional<CertSANSpec>({ namespace: SecretsNamespace, type: CertSANType, id: CertSANMaintenanceID }),
+          r.getOptional({ namespace: RuntimeNamespace, type: MaintenanceServiceRequestType, id: MaintenanceID }),
         ]);
-        if (!mroot?.spec.ca || !msans) continue;
+        if (!mroot?.spec.ca || !msans || !request) continue;
         if (!current?.spec.skipVerifyingClientCert || needsRenewal(current.spec, msans.spec, at)) {
           const ca = loadCA(mroot.spec.ca.crt, mroot.spec.ca.key, 'maintenance CA');
           const server = await issueKeyPair(ca, {
