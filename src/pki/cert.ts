@@ -1,9 +1,11 @@
 import 'reflect-metadata';
-import { createPublicKey, randomBytes, X509Certificate as NodeX509Certificate, type KeyObject, webcrypto } from 'node:crypto';
+import { createPublicKey, randomBytes, sign, X509Certificate as NodeX509Certificate, type KeyObject, webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
 import * as x509 from '@peculiar/x509';
+import * as der from './der.js';
+import { certificateSubject } from './der.js';
 import { PKIError } from './errors.js';
-import { type KeyAlgorithm, type PrivateKey, generatePrivateKey, parsePrivateKey, privateKeyToPEM, publicKeyAlgorithm, signingAlgorithm, toCryptoKeyPair, toCryptoPublicKey } from './keys.js';
+import { type KeyAlgorithm, type PrivateKey, generatePrivateKey, parsePrivateKey, privateKeyToPEM, publicKeyAlgorithm, signingAlgorithm, toCryptoKeyPair } from './keys.js';
 import { decodeFirstPEM, decodePEM, encodePEM, fromBase64PEM, PEMLabel, toBase64PEM } from './pem.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
@@ -18,16 +20,6 @@ export const CLIENT_CERT_VALIDITY_MS = 8_760 * 3_600_000;
 
 export type KeyUsageName = 'digitalSignature' | 'nonRepudiation' | 'keyEncipherment' | 'dataEncipherment' | 'keyAgreement' | 'keyCertSign' | 'cRLSign';
 export type ExtKeyUsageName = 'serverAuth' | 'clientAuth' | 'codeSigning' | 'emailProtection' | 'timeStamping' | 'ocspSigning';
-
-const keyUsageFlags: Record<KeyUsageName, x509.KeyUsageFlags> = {
-  digitalSignature: x509.KeyUsageFlags.digitalSignature,
-  nonRepudiation: x509.KeyUsageFlags.nonRepudiation,
-  keyEncipherment: x509.KeyUsageFlags.keyEncipherment,
-  dataEncipherment: x509.KeyUsageFlags.dataEncipherment,
-  keyAgreement: x509.KeyUsageFlags.keyAgreement,
-  keyCertSign: x509.KeyUsageFlags.keyCertSign,
-  cRLSign: x509.KeyUsageFlags.cRLSign,
-};
 
 const extKeyUsageOIDs: Record<ExtKeyUsageName, string> = {
   serverAuth: x509.ExtendedKeyUsage.serverAuth,
@@ -96,12 +88,6 @@ function sanExtension(ips: string[] = [], dns: string[] = []): x509.Extension | 
   return names.length ? new x509.SubjectAlternativeNameExtension(names, false) : undefined;
 }
 
-function usageExtensions(keyUsage: KeyUsageName[] = [], ext: ExtKeyUsageName[] = []): x509.Extension[] {
-  const out: x509.Extension[] = [];
-  if (keyUsage.length) out.push(new x509.KeyUsagesExtension(keyUsage.reduce((acc, u) => acc | keyUsageFlags[u], 0), true));
-  if (ext.length) out.push(new x509.ExtendedKeyUsageExtension(ext.map((e) => extKeyUsageOIDs[e]), false));
-  return out;
-}
 
 function fromPeculiar(c: x509.X509Certificate): { cert: NodeX509Certificate; certPEM: string } {
   const certPEM = encodePEM(PEMLabel.certificate, new Uint8Array(c.rawData));
@@ -176,49 +162,84 @@ function bounded<V>(size: number) {
 }
 
 interface Issuer {
-  subjectKeyId: string | undefined;
-  name: x509.Name;
-  signingKey: webcrypto.CryptoKey;
+  /** the CA's subject, as its DER bytes: the issuer of what it signs */
+  name: Buffer;
+  subjectKeyId: Buffer | undefined;
 }
 
-/** What issuing needs of a CA, parsed once per CA (its DER, subject key id, name and signing key are fixed). */
-const issuers = bounded<Promise<Issuer>>(16);
+/** What issuing needs of a CA, read once per CA (its subject and subject key id are fixed). */
+const issuers = bounded<Issuer>(16);
 
-function issuerOf(ca: CertificateAuthority): Promise<Issuer> {
-  const make = async (): Promise<Issuer> => {
-    const pc = new x509.X509Certificate(ca.cert.raw);
-    const signer = await toCryptoKeyPair(ca.key);
-    return { subjectKeyId: pc.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId, name: pc.subjectName, signingKey: signer.privateKey };
-  };
-  // keyed by certificate and key: a CA object built with another key (rejected elsewhere) never shares an entry
-  const key = `${ca.cert.fingerprint256}\0${ca.keyPEM}`;
-  const p = issuers(key, make);
-  p.catch(() => issuers.forget(key));
-  return p;
+function issuerOf(ca: CertificateAuthority): Issuer {
+  return issuers(ca.cert.fingerprint256, () => {
+    const keyId = new x509.X509Certificate(ca.cert.raw).getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
+    return { name: certificateSubject(ca.cert.raw), subjectKeyId: keyId ? Buffer.from(keyId, 'hex') : undefined };
+  });
 }
 
-/** Issues a certificate for a public key, signed by the CA (authority key id = the CA's subject key id). */
+const OID = {
+  organization: '2.5.4.10',
+  commonName: '2.5.4.3',
+  keyUsage: '2.5.29.15',
+  extKeyUsage: '2.5.29.37',
+  authorityKeyId: '2.5.29.35',
+  subjectAltName: '2.5.29.17',
+} as const;
+
+/** KeyUsage bits, numbered from the first (most significant) bit as in RFC 5280. */
+const keyUsageBits: Record<KeyUsageName, number> = { digitalSignature: 0, nonRepudiation: 1, keyEncipherment: 2, dataEncipherment: 3, keyAgreement: 4, keyCertSign: 5, cRLSign: 6 };
+
+/** The signature algorithm of a CA's key, as an AlgorithmIdentifier, and the hash node:crypto signs with. */
+function signatureAlgorithm(alg: KeyAlgorithm): { der: Buffer; hash: string | null } {
+  switch (alg) {
+    case 'ed25519':
+      return { der: der.seq(der.oid('1.3.101.112')), hash: null };
+    case 'ecdsa':
+      return { der: der.seq(der.oid('1.2.840.10045.4.3.2')), hash: 'sha256' };
+    case 'rsa':
+      return { der: der.seq(der.oid('1.2.840.113549.1.1.11'), der.nullValue()), hash: 'sha256' };
+  }
+}
+
+const extension = (id: string, critical: boolean, value: Buffer) => der.seq(der.oid(id), ...(critical ? [der.boolean(true)] : []), der.octetString(value));
+
+function nameDER(s: Subject | undefined): Buffer {
+  const rdns: Buffer[] = [];
+  for (const o of s?.organization ?? []) rdns.push(der.set(der.seq(der.oid(OID.organization), der.directoryString(o))));
+  if (s?.commonName) rdns.push(der.set(der.seq(der.oid(OID.commonName), der.directoryString(s.commonName))));
+  return der.seq(...rdns);
+}
+
+/**
+ * Issues a certificate for a public key, signed by the CA (authority key id = the CA's subject key id): key usage
+ * (critical), extended key usage, authority key id and subject alternative names, DNS names before addresses.
+ */
 export async function issueCertificate(ca: CertificateAuthority, publicKey: KeyObject, opts: CertificateOptions = {}): Promise<NodeX509Certificate & { pem: string }> {
   if (!ca.cert.ca) throw new PKIError('BRONZE_PKI_CERTIFICATE', 'the issuing certificate is not a CA (basic constraints CA:FALSE)');
   const { notBefore, notAfter } = validity(opts, CLIENT_CERT_VALIDITY_MS);
-  const issuer = await issuerOf(ca);
-  const extensions = usageExtensions(opts.keyUsage ?? ['digitalSignature'], opts.extKeyUsage ?? ['serverAuth', 'clientAuth']);
-  if (issuer.subjectKeyId) extensions.push(new x509.AuthorityKeyIdentifierExtension(issuer.subjectKeyId, false));
-  const san = sanExtension(opts.ipAddresses, opts.dnsNames);
-  if (san) extensions.push(san);
-  const c = await x509.X509CertificateGenerator.create({
-    serialNumber: newSerialNumber(),
-    subject: subjectName(opts.subject),
-    issuer: issuer.name,
-    notBefore,
-    notAfter,
-    signingAlgorithm: signingAlgorithm(ca.key.algorithm) as X509SigningAlgorithm,
-    publicKey: await toCryptoPublicKey(publicKey),
-    signingKey: issuer.signingKey,
-    extensions,
-  });
-  const { cert, certPEM } = fromPeculiar(c);
-  return Object.assign(cert, { pem: certPEM });
+  const issuer = issuerOf(ca);
+  const sig = signatureAlgorithm(ca.key.algorithm);
+  const extensions: Buffer[] = [];
+  const keyUsage = opts.keyUsage ?? ['digitalSignature'];
+  if (keyUsage.length) extensions.push(extension(OID.keyUsage, true, der.namedBits(keyUsage.map((u) => keyUsageBits[u]))));
+  const extKeyUsage = opts.extKeyUsage ?? ['serverAuth', 'clientAuth'];
+  if (extKeyUsage.length) extensions.push(extension(OID.extKeyUsage, false, der.seq(...extKeyUsage.map((e) => der.oid(extKeyUsageOIDs[e])))));
+  if (issuer.subjectKeyId) extensions.push(extension(OID.authorityKeyId, false, der.seq(der.tlv(0x80, issuer.subjectKeyId))));
+  const san = der.subjectAltNames(opts.dnsNames, opts.ipAddresses);
+  if (san) extensions.push(extension(OID.subjectAltName, false, san));
+  const tbs = der.seq(
+    der.explicit(0, der.tlv(der.TAG.integer, Buffer.from([2]))),
+    der.unsignedInteger(Buffer.from(newSerialNumber(), 'hex')),
+    sig.der,
+    issuer.name,
+    der.seq(der.time(notBefore), der.time(notAfter)),
+    nameDER(opts.subject),
+    publicKey.export({ type: 'spki', format: 'der' }),
+    ...(extensions.length ? [der.explicit(3, der.seq(...extensions))] : []),
+  );
+  const signature = sign(sig.hash, tbs, ca.key.key);
+  const certPEM = encodePEM(PEMLabel.certificate, der.seq(tbs, sig.der, der.bitString(signature)));
+  return Object.assign(new NodeX509Certificate(certPEM), { pem: certPEM });
 }
 
 /**
