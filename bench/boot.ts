@@ -1,9 +1,10 @@
 /**
  * `boot.<arch>_s`: seconds from starting QEMU (TCG, 2 GiB, kernel + initramfs, the config by URL) to the first
- * Version answered over mTLS, median of three boots per architecture. Skipped, with the reason, where the image or
- * QEMU is missing.
+ * Version answered over mTLS, median of three boots per architecture; beside it `boot.floor_<arch>_s`, the same from
+ * QEMU's start to the first line of a Node that is alone in the initramfs of the same kernel (scripts/image/floor).
+ * Skipped, with the reason, where the image or QEMU is missing.
  */
-import { bootVM, cannotBoot, firstVersion } from './qemu.js';
+import { bootVM, cannotBoot, firstVersion, floorBoots } from './qemu.js';
 import { fmt, spread } from './cluster.js';
 import { type Figure, figure, median, skipped } from './results.js';
 
@@ -32,7 +33,15 @@ export async function run(): Promise<Figure[]> {
     log(`${arch}: QEMU start to first Version: ${fmt(xs, 2)} s (${spread(xs, 2)})`);
     out.push(figure(`boot.${arch}_s`, median(xs), 's', '<= 6'));
   }
-  out.push(skipped('boot.floor_amd64_s', 's', undefined, 'the bare-Node floor image is not built by make image'));
-  out.push(skipped('boot.floor_arm64_s', 's', undefined, 'the bare-Node floor image is not built by make image'));
+  for (const arch of ['amd64', 'arm64'] as const) {
+    const xs = await floorBoots(arch, BOOTS, DEADLINE_MS[arch]!);
+    if (typeof xs === 'string') {
+      log(`${arch} floor: skipped: ${xs}`);
+      out.push(skipped(`boot.floor_${arch}_s`, 's', undefined, xs));
+      continue;
+    }
+    log(`${arch} floor: QEMU start to Node's first line: ${fmt(xs, 2)} s (${spread(xs, 2)})`);
+    out.push(figure(`boot.floor_${arch}_s`, median(xs), 's'));
+  }
   return out;
 }

@@ -3,7 +3,7 @@
  * a figure is skipped.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -81,4 +81,48 @@ export async function firstVersion(vm: VM, timeoutMs: number): Promise<number> {
       await delay(100);
     }
   }
+}
+
+/**
+ * Builds the boot floor of `arch` (scripts/image/floor: the same kernel, an initramfs of Node alone printing once) and
+ * boots it `boots` times; returns the seconds from QEMU's start to Node's line on the console, or why it cannot.
+ */
+export async function floorBoots(arch: Arch, boots: number, timeoutMs: number): Promise<number[] | string> {
+  const why = cannotBoot(arch);
+  if (why) return why;
+  const built = spawnSync(join(root, 'scripts/image/floor'), [arch], { encoding: 'utf8' });
+  if (built.status !== 0) return `scripts/image/floor ${arch} failed: ${built.stderr.trim()}`;
+  const out = join(root, '_out', 'floor', arch);
+  const xs: number[] = [];
+  for (let i = 0; i < boots; i++) {
+    const work = mkdtempSync(join(tmpdir(), `bronze-bench-floor-${arch}-`));
+    const started = Date.now();
+    const child = spawn(join(root, 'scripts/qemu-run'), ['--arch', arch, '--boot', 'kernel', '--no-config', '--out', out, '--work', work, '--memory', '2048'], { stdio: 'ignore', detached: true });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    try {
+      for (;;) {
+        let text = '';
+        try {
+          text = readFileSync(join(work, 'serial.log'), 'utf8');
+        } catch {
+          // not written yet
+        }
+        if (/^bronze-floor: /m.test(text)) {
+          xs.push((Date.now() - started) / 1000);
+          break;
+        }
+        if (Date.now() - started > timeoutMs) throw new Error(`the ${arch} floor printed nothing within ${timeoutMs} ms`);
+        await delay(50);
+      }
+    } finally {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // gone already: the floor powers off by itself
+      }
+      await exited;
+      rmSync(work, { recursive: true, force: true });
+    }
+  }
+  return xs;
 }
