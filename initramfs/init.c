@@ -5,8 +5,8 @@
  * squashfs root image to a loop device, mounts it read-only with writable tmpfs where the node writes, and switches
  * root into it. The other modules (disks, filesystems, network cards) are loaded meanwhile by a child of PID 1, which
  * creates /run/bronze-modules-loaded when it is done: machined waits for that file before it looks for its disks,
- * and starts Node while the kernel takes the modules in. Then it starts machined, reaps every process that dies, and turns machined's exit status into what
- * the node does next:
+ * and starts Node while the kernel takes the modules in. Then it starts machined, reaps every process that dies, and
+ * turns machined's exit status into what the node does next:
  *
  *   exit 0   power off          exit 10  reboot
  *   exit 11  restart machined   exit 12  halt
@@ -152,20 +152,16 @@ static struct module modules[MAX_MODULES];
 static void load_modules_aside(int run_dir) {
   size_t n = open_modules(MODULES_LIST, modules, MAX_MODULES);
   pid_t pid = fork();
-  if (pid == 0) {
-    load_modules(modules, n);
-    int fd = openat(run_dir, MODULES_LOADED, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) logf_("creating /run/%s: %s", MODULES_LOADED, strerror(errno));
-    _exit(0);
-  }
-  if (pid < 0) {
-    logf_("fork: %s: loading the modules first", strerror(errno));
-    load_modules(modules, n);
-    int fd = openat(run_dir, MODULES_LOADED, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    if (fd >= 0) close(fd);
+  if (pid > 0) {
+    for (size_t i = 0; i < n; i++) close(modules[i].fd);
     return;
   }
-  for (size_t i = 0; i < n; i++) close(modules[i].fd);
+  if (pid < 0) logf_("fork: %s: loading the modules first", strerror(errno));
+  load_modules(modules, n);
+  int fd = openat(run_dir, MODULES_LOADED, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) logf_("creating /run/%s: %s", MODULES_LOADED, strerror(errno));
+  else close(fd);
+  if (pid == 0) _exit(0);
 }
 
 /* Attaches a file to a free loop device read-only; returns the device path in dev. */

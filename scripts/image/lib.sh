@@ -204,8 +204,8 @@ PRETTY_NAME="Bronze (v$v)"
 OS
 }
 
-# The modules PID 1 loads before it mounts the root: storage, filesystems, network cards.
-# what PID 1 loads before it mounts the root filesystem; the rest are loaded while machined starts
+# The modules PID 1 loads before it mounts the root (IMAGE_ROOT_MODULES), and the rest, which a child of PID 1 loads
+# while machined starts: storage, filesystems, network cards.
 IMAGE_ROOT_MODULES=(loop squashfs)
 IMAGE_MODULES=(
   overlay isofs iso9660 crc32c_generic crc32c-intel xfs ext4 fat vfat nls_cp437 nls_iso8859_1 nls_ascii efivarfs

@@ -13,6 +13,8 @@ export async function run(argv: string[], signal: AbortSignal): Promise<number> 
   // apid and trustd are this program in another role
   const self = process.argv[1]!;
   const metal = flag(argv, 'platform') === 'metal';
+  // metal without --state: a real machine under Bronze's PID 1 (not a metal node a test runs in a directory)
+  const machine = metal && flag(argv, 'state') === undefined;
   const aborted = new Promise<'signal'>((resolve) => signal.addEventListener('abort', () => resolve('signal'), { once: true }));
   for (;;) {
     const m = await startMachined({
@@ -20,11 +22,11 @@ export async function run(argv: string[], signal: AbortSignal): Promise<number> 
       cmdline: flag(argv, 'cmdline') !== undefined ? new KernelCmdline(flag(argv, 'cmdline')!) : undefined,
       stateDir: metal ? (flag(argv, 'state') ?? '/system/state') : required(argv, 'state'),
       // a real machine (no --state): /etc files live in /system/etc and are bind-mounted over /etc
-      etc: metal && flag(argv, 'state') === undefined ? { root: '/system/etc', bindOver: '/etc' } : undefined,
+      etc: machine ? { root: '/system/etc', bindOver: '/etc' } : undefined,
       // and keeps /system/state on the filesystem labelled STATE when it has one
-      stateVolume: metal && flag(argv, 'state') === undefined,
+      stateVolume: machine,
       // which PID 1 creates once the kernel modules it loads while machined starts are in
-      modulesLoaded: metal && flag(argv, 'state') === undefined ? '/run/bronze-modules-loaded' : undefined,
+      modulesLoaded: machine ? '/run/bronze-modules-loaded' : undefined,
       address: metal ? (flag(argv, 'address') ?? '') : required(argv, 'address'),
       apiPort: flag(argv, 'api-port') ? Number(flag(argv, 'api-port')) : undefined,
       apidCommand: [process.execPath, ...process.execArgv, self, 'apid'],

@@ -177,36 +177,34 @@ function issuerOf(ca: CertificateAuthority): Issuer {
   });
 }
 
+/** The object identifiers issuing writes, encoded once. */
 const OID = {
-  organization: '2.5.4.10',
-  commonName: '2.5.4.3',
-  keyUsage: '2.5.29.15',
-  extKeyUsage: '2.5.29.37',
-  authorityKeyId: '2.5.29.35',
-  subjectAltName: '2.5.29.17',
-} as const;
+  organization: der.oid('2.5.4.10'),
+  commonName: der.oid('2.5.4.3'),
+  keyUsage: der.oid('2.5.29.15'),
+  extKeyUsage: der.oid('2.5.29.37'),
+  authorityKeyId: der.oid('2.5.29.35'),
+  subjectAltName: der.oid('2.5.29.17'),
+};
+
+const extKeyUsageDER = Object.fromEntries(Object.entries(extKeyUsageOIDs).map(([name, id]) => [name, der.oid(id)])) as Record<ExtKeyUsageName, Buffer>;
 
 /** KeyUsage bits, numbered from the first (most significant) bit as in RFC 5280. */
 const keyUsageBits: Record<KeyUsageName, number> = { digitalSignature: 0, nonRepudiation: 1, keyEncipherment: 2, dataEncipherment: 3, keyAgreement: 4, keyCertSign: 5, cRLSign: 6 };
 
 /** The signature algorithm of a CA's key, as an AlgorithmIdentifier, and the hash node:crypto signs with. */
-function signatureAlgorithm(alg: KeyAlgorithm): { der: Buffer; hash: string | null } {
-  switch (alg) {
-    case 'ed25519':
-      return { der: der.seq(der.oid('1.3.101.112')), hash: null };
-    case 'ecdsa':
-      return { der: der.seq(der.oid('1.2.840.10045.4.3.2')), hash: 'sha256' };
-    case 'rsa':
-      return { der: der.seq(der.oid('1.2.840.113549.1.1.11'), der.nullValue()), hash: 'sha256' };
-  }
-}
+const signatureAlgorithms: Record<KeyAlgorithm, { der: Buffer; hash: string | null }> = {
+  ed25519: { der: der.seq(der.oid('1.3.101.112')), hash: null },
+  ecdsa: { der: der.seq(der.oid('1.2.840.10045.4.3.2')), hash: 'sha256' },
+  rsa: { der: der.seq(der.oid('1.2.840.113549.1.1.11'), der.nullValue()), hash: 'sha256' },
+};
 
-const extension = (id: string, critical: boolean, value: Buffer) => der.seq(der.oid(id), ...(critical ? [der.boolean(true)] : []), der.octetString(value));
+const extension = (id: Buffer, critical: boolean, value: Buffer) => der.seq(id, ...(critical ? [der.boolean(true)] : []), der.octetString(value));
 
 function nameDER(s: Subject | undefined): Buffer {
   const rdns: Buffer[] = [];
-  for (const o of s?.organization ?? []) rdns.push(der.set(der.seq(der.oid(OID.organization), der.directoryString(o))));
-  if (s?.commonName) rdns.push(der.set(der.seq(der.oid(OID.commonName), der.directoryString(s.commonName))));
+  for (const o of s?.organization ?? []) rdns.push(der.set(der.seq(OID.organization, der.directoryString(o))));
+  if (s?.commonName) rdns.push(der.set(der.seq(OID.commonName, der.directoryString(s.commonName))));
   return der.seq(...rdns);
 }
 
@@ -218,12 +216,12 @@ export async function issueCertificate(ca: CertificateAuthority, publicKey: KeyO
   if (!ca.cert.ca) throw new PKIError('BRONZE_PKI_CERTIFICATE', 'the issuing certificate is not a CA (basic constraints CA:FALSE)');
   const { notBefore, notAfter } = validity(opts, CLIENT_CERT_VALIDITY_MS);
   const issuer = issuerOf(ca);
-  const sig = signatureAlgorithm(ca.key.algorithm);
+  const sig = signatureAlgorithms[ca.key.algorithm];
   const extensions: Buffer[] = [];
   const keyUsage = opts.keyUsage ?? ['digitalSignature'];
   if (keyUsage.length) extensions.push(extension(OID.keyUsage, true, der.namedBits(keyUsage.map((u) => keyUsageBits[u]))));
   const extKeyUsage = opts.extKeyUsage ?? ['serverAuth', 'clientAuth'];
-  if (extKeyUsage.length) extensions.push(extension(OID.extKeyUsage, false, der.seq(...extKeyUsage.map((e) => der.oid(extKeyUsageOIDs[e])))));
+  if (extKeyUsage.length) extensions.push(extension(OID.extKeyUsage, false, der.seq(...extKeyUsage.map((e) => extKeyUsageDER[e]))));
   if (issuer.subjectKeyId) extensions.push(extension(OID.authorityKeyId, false, der.seq(der.tlv(0x80, issuer.subjectKeyId))));
   const san = der.subjectAltNames(opts.dnsNames, opts.ipAddresses);
   if (san) extensions.push(extension(OID.subjectAltName, false, san));
