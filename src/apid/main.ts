@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { Client } from '../client/client.js';
+import { StateClient } from '../client/state-client.js';
 import { RemoteState } from '../cosi/api/client.js';
 import type { Pointer, Resource } from '../cosi/resource.js';
 import { State } from '../cosi/state.js';
@@ -66,7 +66,7 @@ export function isLocalTarget(target: string, node: { config?: APIServiceConfigS
  * restarts its listener when the settings change, and swaps certificates in place when they rotate.
  */
 export async function runApid(o: ApidMainOptions): Promise<void> {
-  const client = new Client({ endpoints: [`unix://${o.stateSocket}`], tls: {} });
+  const client = StateClient.forSocket(o.stateSocket);
   const state = new State(new RemoteState(client.cosi, { logger: o.logger }));
   const current: { config?: APIServiceConfigSpec; certs?: ApiCertificatesSpec; addresses?: NodeAddressSpec; hostname?: HostnameStatusSpec } = {};
   let apid: Apid | undefined;

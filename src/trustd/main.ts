@@ -1,6 +1,6 @@
 import type { Pkcs10CertificateRequest } from '@peculiar/x509';
 import type { Logger } from 'pino';
-import { Client } from '../client/client.js';
+import { StateClient } from '../client/state-client.js';
 import { RemoteState } from '../cosi/api/client.js';
 import type { Pointer, Resource } from '../cosi/resource.js';
 import { State } from '../cosi/state.js';
@@ -32,7 +32,7 @@ const pem = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
  * machined's state over its own socket; it serves once both exist and swaps its certificate when it rotates.
  */
 export async function runTrustd(o: TrustdMainOptions): Promise<void> {
-  const client = new Client({ endpoints: [`unix://${o.stateSocket}`], tls: {} });
+  const client = StateClient.forSocket(o.stateSocket);
   const state = new State(new RemoteState(client.cosi, { logger: o.logger }));
   const current: { certs?: TrustdCertificatesSpec; root?: OSRootSpec } = {};
   let trustd: Trustd | undefined;

@@ -7,6 +7,7 @@ import { status } from '@grpc/grpc-js';
 import pino from 'pino';
 import { Client } from '../../client/client.js';
 import { RpcError } from '../../client/errors.js';
+import { StateClient } from '../../client/state-client.js';
 import { type StrSpec, strDefinition, StrType, testDefinitions } from '../conformance/resources.js';
 import { brief, stateConformance, take, takeEvents } from '../conformance/state-suite.js';
 import { controllerConformance } from '../controller/conformance/runtime-suite.js';
@@ -42,10 +43,10 @@ async function registeredState(): Promise<{ inner: State; registry: Registry }> 
 
 async function remoteFixture(listen: 'unix' | 'tcp') {
   const { inner, registry } = await registeredState();
-  const address = listen === 'unix' ? { unix: join(tempDir(), 'state.sock') } : { tcp: '127.0.0.1:0' };
-  const server = await startStateServer({ state: inner, registry, logger: log, listen: [address] });
-  const endpoint = listen === 'unix' ? server.addresses[0]! : `http://${server.addresses[0]!}`;
-  const client = new Client({ endpoints: [endpoint], tls: {} });
+  const socket = join(tempDir(), 'state.sock');
+  const server = await startStateServer({ state: inner, registry, logger: log, listen: [listen === 'unix' ? { unix: socket } : { tcp: '127.0.0.1:0' }] });
+  // over a socket as apid and trustd reach machined: a client of the State service alone
+  const client = listen === 'unix' ? StateClient.forSocket(socket) : new Client({ endpoints: [`http://${server.addresses[0]!}`], tls: {} });
   return {
     state: new RemoteState(client.cosi, { registry, retryMs: 20 }),
     cleanup: async () => {
