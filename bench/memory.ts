@@ -3,7 +3,14 @@
  * + trustd on an idle, configured control plane. On the process platform it is read from /proc of the node's
  * processes; under QEMU (amd64 image, 2 GiB) from the node's own Processes API (its /proc), once the node is idle.
  * The median of five readings a second apart is reported.
+ *
+ * Beside them, read in the same run: `memory.process_controlplane_anon_mib`, the part of that RSS that is the
+ * processes' own memory (heap, stacks), without the pages mapped from files (the Node binary's code, which each
+ * process's RSS counts again), and `memory.floor_rss_mib`, the RSS of three bare Node processes of the same binary
+ * doing nothing (the least three Node programs take).
  */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { bootVM, cannotBoot, firstVersion } from './qemu.js';
 import { clusterPids, delay, fmt, roleOf, rssMiB, settle, withCluster } from './cluster.js';
 import { type Figure, figure, median, skipped } from './results.js';
@@ -11,6 +18,36 @@ import { type Figure, figure, median, skipped } from './results.js';
 const ROLES = new Set(['machined', 'apid', 'trustd']);
 const READINGS = 5;
 const log = (s: string) => process.stderr.write(`memory: ${s}\n`);
+
+/** The anonymous resident memory of a process (MiB), from /proc/PID/status. */
+function anonMiB(pid: number): number | undefined {
+  try {
+    const m = /^RssAnon:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs `fn` with three idle Node processes of this binary (each prints `up` once its event loop runs). */
+async function withBareNodes<T>(fn: (pids: number[]) => Promise<T>): Promise<T> {
+  const kids = Array.from({ length: 3 }, () => spawn(process.execPath, ['-e', "process.stdout.write('up\\n'); setInterval(() => {}, 1 << 30)"], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  try {
+    await Promise.all(
+      kids.map(
+        (k) =>
+          new Promise<void>((resolve, reject) => {
+            k.once('error', reject);
+            k.once('exit', (code) => reject(new Error(`a bare node exited (${code})`)));
+            k.stdout!.once('data', () => resolve());
+          }),
+      ),
+    );
+    return await fn(kids.map((k) => k.pid!));
+  } finally {
+    for (const k of kids) k.kill('SIGKILL');
+  }
+}
 
 async function readings(read: () => Promise<number>): Promise<number[]> {
   const xs: number[] = [];
@@ -23,16 +60,29 @@ async function readings(read: () => Promise<number>): Promise<number[]> {
 
 export async function run(): Promise<Figure[]> {
   const out: Figure[] = [];
+  const anon: number[] = [];
+  const floor: number[] = [];
   const proc = await withCluster({ name: 'benchmem', cidr: '127.66.11.0/24', controlplanes: 1, workers: 0, log }, async ({ info }) => {
     await settle(() => clusterPids(info), (l) => log(`node: ${l}`));
-    return readings(async () => {
-      let sum = 0;
-      for (const pid of clusterPids(info)) if (ROLES.has(roleOf(pid) ?? '')) sum += rssMiB(pid) ?? 0;
-      return sum;
-    });
+    return withBareNodes((bare) =>
+      readings(async () => {
+        let sum = 0;
+        let own = 0;
+        for (const pid of clusterPids(info)) {
+          if (!ROLES.has(roleOf(pid) ?? '')) continue;
+          sum += rssMiB(pid) ?? 0;
+          own += anonMiB(pid) ?? 0;
+        }
+        anon.push(own);
+        floor.push(bare.reduce((s, pid) => s + (rssMiB(pid) ?? 0), 0));
+        return sum;
+      }),
+    );
   });
-  log(`process control plane, machined + apid + trustd: ${fmt(proc, 1)} MiB`);
+  log(`process control plane, machined + apid + trustd: RSS ${fmt(proc, 1)} MiB, of which anonymous ${fmt(anon, 1)} MiB; three bare Node processes: RSS ${fmt(floor, 1)} MiB`);
   out.push(figure('memory.process_controlplane_rss_mib', median(proc), 'MiB', '<= 130'));
+  out.push(figure('memory.process_controlplane_anon_mib', median(anon), 'MiB'));
+  out.push(figure('memory.floor_rss_mib', median(floor), 'MiB'));
 
   const why = cannotBoot('amd64');
   if (why) {
