@@ -9,33 +9,12 @@ import { MachineServiceService } from './gen/machine/machine.js';
 import { SecurityServiceService } from './gen/security/security.js';
 import { StorageServiceService } from './gen/storage/storage.js';
 import { TimeServiceService } from './gen/time/time.js';
+import { methodIndex, type ServiceMethods } from './method-table.js';
 
-/** How a method streams, in gRPC's terms. */
-export type MethodKind = 'unary' | 'server_stream' | 'client_stream' | 'bidi_stream';
+export type { MethodInfo, MethodKind } from './method-table.js';
 
-export interface MethodInfo {
-  /** `/machine.MachineService/Version` */
-  path: string;
-  /** `machine.MachineService` */
-  service: string;
-  /** `Version` */
-  name: string;
-  kind: MethodKind;
-  /**
-   * Whether responses follow the `repeated X messages = 1` envelope whose elements carry `common.Metadata metadata = 1`
-   * (and so can be fanned out by apid), as opposed to the newer services that have no envelope.
-   */
-  envelope: boolean;
-}
-
-export interface ServiceInfo {
-  /** fully qualified name: `machine.MachineService` */
-  name: string;
+export interface ServiceInfo extends ServiceMethods {
   definition: ServiceDefinition;
-  /** served by apid on :50000 (securityapi.SecurityService is trustd's, on :50001) */
-  apid: boolean;
-  /** responses carry the metadata envelope */
-  envelope: boolean;
 }
 
 const asDefinition = (d: object) => d as unknown as ServiceDefinition;
@@ -54,29 +33,8 @@ export const services: readonly ServiceInfo[] = [
   { name: 'securityapi.SecurityService', definition: asDefinition(SecurityServiceService), apid: false, envelope: false },
 ];
 
-function kindOf(requestStream: boolean, responseStream: boolean): MethodKind {
-  if (requestStream && responseStream) return 'bidi_stream';
-  if (requestStream) return 'client_stream';
-  if (responseStream) return 'server_stream';
-  return 'unary';
-}
-
-let methodCache: Map<string, MethodInfo> | undefined;
-
-/** Every method of every service, keyed by its full path. */
-export function methods(): ReadonlyMap<string, MethodInfo> {
-  if (methodCache) return methodCache;
-  const m = new Map<string, MethodInfo>();
-  for (const s of services) {
-    for (const def of Object.values(s.definition)) {
-      const path = def.path;
-      const name = path.slice(path.lastIndexOf('/') + 1);
-      m.set(path, { path, service: s.name, name, kind: kindOf(def.requestStream, def.responseStream), envelope: s.envelope });
-    }
-  }
-  methodCache = m;
-  return m;
-}
+/** Every method of every service, keyed by its full path, as the generated definitions register them. */
+export const methods = methodIndex(services);
 
 /** Splits `/pkg.Service/Method` into its service and method names, or undefined when it is not of that form. */
 export function parseMethodPath(path: string): { service: string; method: string } | undefined {

@@ -3,7 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import { status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { ROLE_METADATA_KEY, Role } from '../api/roles.js';
-import { type MethodInfo, methods, services } from '../api/services.js';
+import { type MethodInfo, methods, services } from '../api/method-table.js';
 import { statusName } from '../client/errors.js';
 import { normalizeKeyPEM } from '../client/tls.js';
 import { anyHost } from '../sys/listen.js';
