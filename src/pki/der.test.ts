@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as x509 from '@peculiar/x509';
 import fc from 'fast-check';
-import { createCA } from './cert.js';
-import { certificateSubject, ipBytes, namedBits, oid, subjectAltNames, time, unsignedInteger } from './der.js';
+import { createCA, issueCertificate } from './cert.js';
+import { generatePrivateKey, publicKeyOf } from './keys.js';
+import { ipBytes, namedBits, oid, subjectAltNames, time, unsignedInteger } from './der.js';
+import { certificateSubject, certificateSubjectKeyId } from './der-reader.js';
 
 // the encodings are checked against @peculiar/x509 (a general ASN.1 implementation) on random inputs
 describe('DER encodings of certificate fields', () => {
@@ -58,5 +60,16 @@ describe('DER encodings of certificate fields', () => {
       assert.deepEqual(certificateSubject(ca.cert.raw), Buffer.from(new x509.X509Certificate(ca.cert.raw).subjectName.toArrayBuffer()));
     }
     assert.throws(() => certificateSubject(Buffer.from('3003020101', 'hex')), /PKI|certificate|DER/i);
+  });
+
+  it("reads a certificate's subject key identifier as @peculiar/x509 does", async () => {
+    for (const alg of ['ed25519', 'ecdsa'] as const) {
+      const ca = await createCA(alg, { organization: ['talos'] });
+      const theirs = new x509.X509Certificate(ca.cert.raw).getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
+      assert.equal(certificateSubjectKeyId(ca.cert.raw)?.toString('hex'), theirs);
+      // a certificate issued by it carries no subject key identifier
+      const leaf = await issueCertificate(ca, publicKeyOf(await generatePrivateKey('ed25519')), { subject: { commonName: 'leaf' } });
+      assert.equal(certificateSubjectKeyId(leaf.raw), undefined);
+    }
   });
 });

@@ -2,9 +2,9 @@ import { isIP } from 'node:net';
 import { PKIError } from './errors.js';
 
 /**
- * The few DER encodings an X.509 certificate needs, and a reader for the one thing taken out of an existing
- * certificate (its subject). Issuing goes through these rather than a general ASN.1 library: under emulation the
- * general one made a certificate cost a large part of a node's boot.
+ * The few DER encodings an X.509 certificate or a certificate request needs (der-reader.ts reads them). Issuing goes
+ * through these rather than a general ASN.1 library: under emulation the general one made a certificate cost a large
+ * part of a node's boot.
  */
 
 /** A DER element: tag, length, contents. */
@@ -20,6 +20,7 @@ export function tlv(tag: number, ...contents: Uint8Array[]): Buffer {
   return Buffer.concat([head, body]);
 }
 
+/** Universal tags (der-reader.ts reads the string types too). */
 export const TAG = {
   boolean: 0x01,
   integer: 0x02,
@@ -29,8 +30,12 @@ export const TAG = {
   oid: 0x06,
   utf8String: 0x0c,
   printableString: 0x13,
+  teletexString: 0x14,
+  ia5String: 0x16,
   utcTime: 0x17,
   generalizedTime: 0x18,
+  universalString: 0x1c,
+  bmpString: 0x1e,
   sequence: 0x30,
   set: 0x31,
 } as const;
@@ -121,51 +126,18 @@ export function ipBytes(ip: string): Buffer {
   return out;
 }
 
-/** One element read: its tag, where its contents start and where it ends. */
-export interface Element {
-  tag: number;
-  start: number;
-  contents: number;
-  end: number;
-}
-
-/** Reads the element at `offset` of `der`. */
-export function readElement(der: Uint8Array, offset: number): Element {
-  const fail = () => new PKIError('BRONZE_PKI_CERTIFICATE', `malformed DER at byte ${offset}`);
-  if (offset + 2 > der.length) throw fail();
-  const tag = der[offset]!;
-  let len = der[offset + 1]!;
-  let contents = offset + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n === 0 || n > 4 || contents + n > der.length) throw fail();
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + der[contents + i]!;
-    contents += n;
+/** The text form of a 4- or 16-byte address: dotted IPv4, or IPv6 with its longest run of zero groups compressed. */
+export function ipText(b: Uint8Array): string {
+  if (b.length === 4) return Array.from(b).join('.');
+  const groups = Array.from({ length: 8 }, (_, i) => ((b[2 * i]! << 8) | b[2 * i + 1]!).toString(16));
+  // the longest run of two or more zero groups, the first of equals, becomes `::` (RFC 5952)
+  let best = { at: -1, len: 1 };
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && groups[j] === '0') j++;
+    if (j - i > best.len) best = { at: i, len: j - i };
+    i = j === i ? i + 1 : j;
   }
-  const end = contents + len;
-  if (end > der.length) throw fail();
-  return { tag, start: offset, contents, end };
-}
-
-/** The children of a constructed element. */
-export function children(der: Uint8Array, e: Element): Element[] {
-  const out: Element[] = [];
-  for (let off = e.contents; off < e.end; ) {
-    const c = readElement(der, off);
-    out.push(c);
-    off = c.end;
-  }
-  return out;
-}
-
-/** The subject Name of a certificate, as its DER bytes (what a certificate it issues names as issuer). */
-export function certificateSubject(cert: Uint8Array): Buffer {
-  const tbs = children(cert, readElement(cert, 0))[0];
-  if (!tbs) throw new PKIError('BRONZE_PKI_CERTIFICATE', 'a certificate without tbsCertificate');
-  const fields = children(cert, tbs);
-  // version [0] is optional; then serialNumber, signature, issuer, validity, subject
-  const subject = fields[(fields[0]?.tag === 0xa0 ? 1 : 0) + 4];
-  if (!subject || subject.tag !== TAG.sequence) throw new PKIError('BRONZE_PKI_CERTIFICATE', 'a certificate without a subject');
-  return Buffer.from(cert.subarray(subject.start, subject.end));
+  if (best.at < 0) return groups.join(':');
+  return `${groups.slice(0, best.at).join(':')}::${groups.slice(best.at + best.len).join(':')}`;
 }

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { ipText } from '../../pki/der.js';
 import { netIP } from '../../resources/codec.js';
 
 /** An IP prefix as numbers: its network address, length and family, with a formatter for addresses in it. */
@@ -11,20 +12,9 @@ export interface ParsedPrefix {
 
 function formatIP(address: bigint, family: 4 | 6): string {
   const bytes = family === 4 ? 4 : 16;
-  const b: number[] = [];
-  for (let i = bytes - 1; i >= 0; i--) b.push(Number((address >> BigInt(i * 8)) & 0xffn));
-  if (family === 4) return b.join('.');
-  const groups = Array.from({ length: 8 }, (_, i) => ((b[2 * i]! << 8) | b[2 * i + 1]!).toString(16));
-  // the longest run of zero groups (two or more) becomes `::`
-  let best = { at: -1, len: 1 };
-  for (let i = 0; i < 8; ) {
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > best.len) best = { at: i, len: j - i };
-    i = j === i ? i + 1 : j;
-  }
-  if (best.at < 0) return groups.join(':');
-  return `${groups.slice(0, best.at).join(':')}::${groups.slice(best.at + best.len).join(':')}`;
+  const b = Buffer.alloc(bytes);
+  for (let i = 0; i < bytes; i++) b[i] = Number((address >> BigInt((bytes - 1 - i) * 8)) & 0xffn);
+  return ipText(b);
 }
 
 /** `10.96.0.0/12` → its network address as a number (host bits cleared). Errors name the prefix. */
