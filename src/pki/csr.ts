@@ -1,9 +1,8 @@
-import 'reflect-metadata';
-import { createPublicKey, type KeyObject, X509Certificate as NodeX509Certificate } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
-import { type CertificateAuthority, type CertificateOptions, issueCertificate, type Subject, subjectName, type X509SigningAlgorithm } from './cert.js';
+import type { KeyObject, X509Certificate as NodeX509Certificate } from 'node:crypto';
 import { PKIError } from './errors.js';
-import { type PrivateKey, signingAlgorithm, toCryptoKeyPair } from './keys.js';
+import { type CertificateAuthority, type CertificateOptions, issueCertificate, type KeyUsageName, nameDER, type Subject } from './issue.js';
+import type { PrivateKey } from './keys.js';
+import { decodeCSR, encodeCSR, subjectAltNameExtension } from './pkcs10.js';
 import { decodeFirstPEM, encodePEM, PEMLabel } from './pem.js';
 
 export interface CSROptions {
@@ -23,60 +22,49 @@ export interface CertificateRequest {
   signatureValid: boolean;
   /** extended key usages the CSR asks for (OIDs), empty when it asks for none */
   extKeyUsage: string[];
+  /** key usages the CSR asks for, empty when it asks for none */
+  keyUsage: KeyUsageName[];
 }
 
-/** Creates a CSR signed by the key, carrying the subject and SANs. */
+/** Creates a CSR signed by the key, carrying the subject (Organizations, then the common name) and SANs. */
 export async function createCSR(key: PrivateKey, opts: CSROptions = {}): Promise<string> {
-  const names: x509.JsonGeneralName[] = [...(opts.dnsNames ?? []).map((v) => ({ type: 'dns' as const, value: v })), ...(opts.ipAddresses ?? []).map((v) => ({ type: 'ip' as const, value: v }))];
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: subjectName(opts.subject),
-    keys: await toCryptoKeyPair(key),
-    signingAlgorithm: signingAlgorithm(key.algorithm) as X509SigningAlgorithm,
-    extensions: names.length ? [new x509.SubjectAlternativeNameExtension(names, false)] : [],
-  });
-  return encodePEM(PEMLabel.certificateRequest, new Uint8Array(csr.rawData));
+  const san = subjectAltNameExtension(opts.dnsNames, opts.ipAddresses);
+  return encodePEM(PEMLabel.certificateRequest, encodeCSR(key, nameDER(opts.subject), san ? [san] : []));
 }
 
 /** Parses a CSR (PEM) and checks its signature. */
 export async function parseCSR(pem: string, what = 'certificate request'): Promise<CertificateRequest> {
   const block = decodeFirstPEM(pem, what, [PEMLabel.certificateRequest, 'NEW CERTIFICATE REQUEST']);
-  let csr: x509.Pkcs10CertificateRequest;
   try {
-    csr = new x509.Pkcs10CertificateRequest(block.der);
+    return readCSR(block.der);
   } catch (e) {
-    throw new PKIError('BRONZE_PKI_CSR', `${what}: cannot parse: ${(e as Error).message}`, { cause: e });
+    if (!(e instanceof PKIError)) throw e;
+    throw new PKIError('BRONZE_PKI_CSR', `${what}: cannot parse: ${e.message}`, { cause: e });
   }
-  let publicKey: KeyObject;
-  try {
-    publicKey = createPublicKey({ key: Buffer.from(csr.publicKey.rawData), format: 'der', type: 'spki' });
-  } catch (e) {
-    throw new PKIError('BRONZE_PKI_CSR', `${what}: unsupported public key: ${(e as Error).message}`, { cause: e });
-  }
-  let signatureValid = false;
-  try {
-    signatureValid = await csr.verify();
-  } catch {
-    signatureValid = false;
-  }
-  const san = csr.getExtension('2.5.29.17') as x509.SubjectAlternativeNameExtension | null;
-  const eku = csr.getExtension('2.5.29.37') as x509.ExtendedKeyUsageExtension | null;
+}
+
+/** Reads a CSR (DER) and checks its signature; a PKIError (BRONZE_PKI_CSR) says what is malformed. */
+export function readCSR(der: Uint8Array): CertificateRequest {
+  const csr = decodeCSR(der);
   return {
-    pem: encodePEM(PEMLabel.certificateRequest, block.der),
-    subject: { commonName: csr.subjectName.getField('CN')[0], organization: csr.subjectName.getField('O') },
-    ipAddresses: san?.names.items.filter((n) => n.type === 'ip').map((n) => n.value) ?? [],
-    dnsNames: san?.names.items.filter((n) => n.type === 'dns').map((n) => n.value) ?? [],
-    publicKey,
-    signatureValid,
-    extKeyUsage: eku?.usages.map(String) ?? [],
+    pem: encodePEM(PEMLabel.certificateRequest, der),
+    subject: { commonName: csr.commonName, organization: csr.organization },
+    ipAddresses: csr.ipAddresses,
+    dnsNames: csr.dnsNames,
+    publicKey: csr.publicKey,
+    signatureValid: csr.signatureValid,
+    extKeyUsage: csr.extKeyUsage,
+    keyUsage: csr.keyUsage,
   };
 }
 
 /**
- * Signs a CSR with a CA as Talos's NewCertificateFromCSR: the CSR's signature must verify; the certificate takes
- * the CSR's subject and SANs unless the options override them, and the options' usages and validity.
+ * Signs a CSR (PEM, or one parseCSR read) with a CA as Talos's NewCertificateFromCSR: the CSR's signature must
+ * verify; the certificate takes the CSR's subject and SANs unless the options override them, and the options' usages
+ * and validity.
  */
-export async function signCSR(ca: CertificateAuthority, csrPEM: string, opts: CertificateOptions = {}): Promise<NodeX509Certificate & { pem: string }> {
-  const csr = await parseCSR(csrPEM);
+export async function signCSR(ca: CertificateAuthority, request: string | CertificateRequest, opts: CertificateOptions = {}): Promise<NodeX509Certificate & { pem: string }> {
+  const csr = typeof request === 'string' ? await parseCSR(request) : request;
   if (!csr.signatureValid) throw new PKIError('BRONZE_PKI_CSR', 'certificate request signature does not verify');
   return issueCertificate(ca, csr.publicKey, {
     ...opts,
