@@ -30,7 +30,8 @@ const fqdn = (name: string, layer: ConfigLayerName): HostnameSpecSpec => {
  * HostnameSpecs in `network-config`: `cmdline` (`talos.hostname`, or the hostname field of `ip=`), `configuration`
  * (HostnameConfig `hostname` or `machine.network.hostname`) and `default` as HostnameConfig's `auto` says: `stable`
  * from the node identity, `talos-addr` from the default node address, `off` none. A config without HostnameConfig
- * (the v1alpha1 era) gets the address-based default.
+ * (the v1alpha1 era) gets the stable default when `machine.features.stableHostname` is set, else the address-based
+ * one; without a config there is no default.
  */
 export class HostnameConfigController implements Controller {
   readonly name = 'network.HostnameConfigController';
@@ -57,16 +58,21 @@ export class HostnameConfigController implements Controller {
       if (fromCmdline) specs.push(fqdn(fromCmdline, 'cmdline'));
       const cfg = await r.getOptional<MachineConfigSpec>({ namespace: ConfigNamespace, type: MachineConfigType, id: ActiveID });
       const mc = cfg ? parsedConfig(cfg) : undefined;
-      const doc = mc?.find('HostnameConfig')?.value as { auto?: string; hostname?: string } | undefined;
-      const configured = doc?.hostname || (mc?.v1alpha1?.machine?.network as { hostname?: string } | undefined)?.hostname;
-      if (configured) specs.push(fqdn(configured, 'configuration'));
-      const auto = doc ? (doc.auto ?? 'off') : 'talos-addr';
-      if (auto === 'stable') {
-        const id = await r.getOptional<IdentitySpec>({ namespace: ClusterNamespace, type: IdentityType, id: LocalIdentity });
-        if (id) specs.push(fqdn(stableHostname(id.spec.nodeId), 'default'));
-      } else if (auto === 'talos-addr') {
-        const addr = await r.getOptional<NodeAddressSpec>({ namespace: NetworkNamespace, type: NodeAddressType, id: NodeAddressDefaultID });
-        if (addr?.spec.addresses.length === 1) specs.push(fqdn(addressHostname(addr.spec.addresses[0]!.split('/')[0]!), 'default'));
+      // without a config there is no default hostname (maintenance mode keeps the kernel's)
+      if (mc) {
+        const doc = mc.find('HostnameConfig')?.value as { auto?: string; hostname?: string } | undefined;
+        const machine = mc.v1alpha1?.machine as { network?: { hostname?: string }; features?: { stableHostname?: boolean } } | undefined;
+        const configured = doc?.hostname || machine?.network?.hostname;
+        if (configured) specs.push(fqdn(configured, 'configuration'));
+        // HostnameConfig says; else the v1alpha1 era's features.stableHostname, the address otherwise
+        const auto = doc ? (doc.auto ?? 'off') : mc.v1alpha1 ? (machine?.features?.stableHostname ? 'stable' : 'talos-addr') : 'off';
+        if (auto === 'stable') {
+          const id = await r.getOptional<IdentitySpec>({ namespace: ClusterNamespace, type: IdentityType, id: LocalIdentity });
+          if (id) specs.push(fqdn(stableHostname(id.spec.nodeId), 'default'));
+        } else if (auto === 'talos-addr') {
+          const addr = await r.getOptional<NodeAddressSpec>({ namespace: NetworkNamespace, type: NodeAddressType, id: NodeAddressDefaultID });
+          if (addr?.spec.addresses.length === 1) specs.push(fqdn(addressHostname(addr.spec.addresses[0]!.split('/')[0]!), 'default'));
+        }
       }
       for (const spec of specs) {
         await r.modify<HostnameSpecSpec>({ namespace: NetworkConfigNamespace, type: HostnameSpecType, id: `${spec.layer}/${HostnameID}` }, () => spec, (o) => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import pino from 'pino';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { generateBundle } from '../../config/generate/config.js';
 import { ControllerRuntime } from '../../cosi/controller/runtime.js';
 import { InMemoryState } from '../../cosi/inmem.js';
@@ -65,6 +65,17 @@ describe('the hostname pipeline', async () => {
     } finally {
       await h.stop();
     }
+    // a v1alpha1-era config asking for features.stableHostname gets the stable name
+    h = await harness();
+    try {
+      const legacy = parse(bundle.worker.toString().split(/^---$/m)[0]!) as { machine: { features?: Record<string, unknown> } };
+      legacy.machine.features = { ...legacy.machine.features, stableHostname: true };
+      await h.state.create(newResource({ namespace: 'network', type: 'NodeAddresses.net.talos.dev', id: 'default' }, { addresses: ['10.5.0.8/24'], sortAlgorithm: 'v1' }));
+      await h.state.create(newResource(cfgPtr, { text: stringify(legacy) }));
+      await h.status((s) => s.hostname === stable);
+    } finally {
+      await h.stop();
+    }
     h = await harness(new KernelCmdline('talos.hostname=boot-1'));
     try {
       await h.status((s) => s.hostname === 'boot-1');
@@ -76,4 +87,30 @@ describe('the hostname pipeline', async () => {
     }
     assert.equal(stableHostname((parse(readFileSync(join(dir, 'node-identity.yaml'), 'utf8')) as { nodeId: string }).nodeId), stable!);
   });
+
+  it('without a config there is no hostname: the first one a node gets is the configured one', async () => {
+    const h = await harness();
+    const seen: string[] = [];
+    const w = await h.state.watch({ namespace: 'network', type: 'HostnameStatuses.net.talos.dev', id: 'hostname' });
+    const reading = (async () => {
+      for await (const ev of w) {
+        const spec = ev.resource?.spec as { hostname?: string } | undefined;
+        if (spec?.hostname) seen.push(spec.hostname);
+      }
+    })();
+    try {
+      // an address before the config: Talos names no host from it until a config asks for it
+      await h.state.create(newResource({ namespace: 'network', type: 'NodeAddresses.net.talos.dev', id: 'default' }, { addresses: ['10.5.0.9/24'], sortAlgorithm: 'v1' }));
+      await h.state.watchFor({ namespace: 'cluster', type: 'Identities.cluster.talos.dev', id: 'local' }, (r) => r !== undefined);
+      await h.state.create(newResource({ namespace: 'config', type: MachineConfigType, id: ActiveID }, { text: bundle.worker.toString() }));
+      const nodeId = (parse(readFileSync(join(dir, 'node-identity.yaml'), 'utf8')) as { nodeId: string }).nodeId;
+      await h.status((s) => s.hostname === stableHostname(nodeId));
+      assert.deepEqual(seen.filter((n) => n === 'talos-10-5-0-9'), []);
+    } finally {
+      w.close();
+      await reading;
+      await h.stop();
+    }
+  });
 });
+

@@ -39,9 +39,13 @@ export class APICertSANsController implements Controller {
     for await (const _ of r.events()) {
       const root = await r.getOptional<OSRootSpec>({ namespace: SecretsNamespace, type: OSRootType, id: OSRootID });
       if (!root) continue;
+      // the names wait for the hostname and the addresses, so that a certificate is not issued for a node still
+      // without them only to be issued again moments later
       const hostname = await r.getOptional<HostnameStatusSpec>({ namespace: NetworkNamespace, type: HostnameStatusType, id: HostnameID });
+      if (!hostname) continue;
       const addrs = await r.getOptional<NodeAddressSpec>({ namespace: NetworkNamespace, type: NodeAddressType, id: NodeAddressAccumulativeID });
-      const sans = apiCertSANs(root.spec, hostname?.spec, addrs?.spec);
+      if (!addrs) continue;
+      const sans = apiCertSANs(root.spec, hostname.spec, addrs.spec);
       await r.modify<CertSANSpec>({ namespace: SecretsNamespace, type: CertSANType, id: CertSANAPIID }, () => ({ ips: [], dnsNames: [], fqdn: '' }), (o) => {
         o.spec = sans;
       });

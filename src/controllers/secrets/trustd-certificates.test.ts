@@ -31,10 +31,13 @@ describe('trustd certificates, apid settings and process node addresses', () => 
     const apid = { namespace: 'runtime', type: 'APIServiceConfigs.runtime.talos.dev', id: 'apid' };
     try {
       assert.deepEqual(await t.expect({ namespace: 'network', type: 'NodeAddresses.net.talos.dev', id: 'current' }), { addresses: ['127.9.0.2/32'], sortAlgorithm: 'v1' });
+      // what the hostname pipeline reports; the certificates wait for it
+      await t.create({ namespace: 'network', type: 'HostnameStatuses.net.talos.dev', id: 'hostname' }, { hostname: 'cp-1', domainname: '' });
       await t.create(cfgPtr, { text: bundle.controlplane.toString() });
       const certs = await t.expect<TrustdCertificatesSpec>(trustd);
       const server = new X509Certificate(Buffer.from(certs.server!.crt, 'base64'));
       assert.match(server.subjectAltName!, /IP Address:127\.9\.0\.2/);
+      assert.match(server.subjectAltName!, /DNS:cp-1/);
       assert.deepEqual(await t.expect(apid), { listenAddress: '127.9.0.2:50000', nodeRoutingDisabled: false, readonlyRoleMode: false, skipVerifyingClientCert: false });
       await t.update(cfgPtr, () => ({ text: bundle.worker.toString() }));
       await t.expectGone(trustd);
