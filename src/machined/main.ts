@@ -231,7 +231,8 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     stateVolume = e as Error;
   }
   const logs = new LogManager({ directory: join(o.stateDir, 'logs') });
-  const logger = pino({ level: 'info' }, multistream([{ stream: createLogDestination(logs.serviceLog('machined')) }, ...(o.logStream ? [{ stream: o.logStream }] : [])]));
+  // no `hostname` in every record: the kernel's name changes during the boot, and a line about the hostname says it
+  const logger = pino({ level: 'info', base: { pid: process.pid } }, multistream([{ stream: createLogDestination(logs.serviceLog('machined')) }, ...(o.logStream ? [{ stream: o.logStream }] : [])]));
   // where the start went: Node's own bootstrap, loading machined's code, waiting for PID 1's modules, looking for the
   // STATE volume (ms since the process began, then each step's own)
   logger.info(
