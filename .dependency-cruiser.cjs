@@ -17,6 +17,17 @@ module.exports = {
       to: { path: '^src/(machined|controllers|apid|trustd|cli)/' },
     },
     {
+      name: 'small-service-roles',
+      severity: 'error',
+      comment:
+        'apid and trustd are processes of their own on every node: what they load stays resident, so they must not reach the generated code of every API service nor the modules that load @peculiar/x509 (they use StateClient, the method table, src/pki/issue.ts and csr.ts). npm packages are outside this graph: src/bin/role-footprint.test.ts checks those.',
+      from: { path: '^src/bin/role-(apid|trustd)\\.ts$' },
+      to: {
+        reachable: true,
+        path: ['^src/api/services\\.ts$', '^src/client/client\\.ts$', '^src/api/gen/machine/', '^src/pki/(cert|index)\\.ts$'],
+      },
+    },
+    {
       name: 'no-orphans-in-tests-only',
       severity: 'ignore',
       from: { orphan: true, path: '^src/' },

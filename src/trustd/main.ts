@@ -1,10 +1,10 @@
-import type { Pkcs10CertificateRequest } from '@peculiar/x509';
 import type { Logger } from 'pino';
 import { StateClient } from '../client/state-client.js';
 import { RemoteState } from '../cosi/api/client.js';
 import type { Pointer, Resource } from '../cosi/resource.js';
 import { State } from '../cosi/state.js';
-import { loadCA, signCSR } from '../pki/index.js';
+import { type CertificateRequest, signCSR } from '../pki/csr.js';
+import { loadCA } from '../pki/issue.js';
 import { SecretsNamespace } from '../resources/namespaces.js';
 import { OSRootID, type OSRootSpec, OSRootType } from '../resources/secrets/os-root.js';
 import { TrustdCertificatesID, type TrustdCertificatesSpec, TrustdCertificatesType } from '../resources/secrets/trustd-certificates.js';
@@ -53,11 +53,11 @@ export async function runTrustd(o: TrustdMainOptions): Promise<void> {
       secrets: {
         token: () => current.root?.token ?? '',
         acceptedCAs: () => (current.root?.acceptedCAs ?? []).map((c) => pem(c.crt)).join(''),
-        issueServerCertificate: async (csr: Pkcs10CertificateRequest) => {
+        issueServerCertificate: async (csr: CertificateRequest) => {
           const r = current.root!;
           const ca = loadCA(r.issuingCA!.crt, r.issuingCA!.key, 'OS CA');
           const now = new Date();
-          const crt = await signCSR(ca, csr.toString('pem'), {
+          const crt = await signCSR(ca, csr, {
             notBefore: now,
             notAfter: new Date(now.getTime() + 24 * 3_600_000),
             keyUsage: ['digitalSignature'],

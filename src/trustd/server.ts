@@ -1,11 +1,12 @@
-import { anyHost } from '../sys/listen.js';
-import 'reflect-metadata';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type handleUnaryCall, Server, type ServerUnaryCall, status } from '@grpc/grpc-js';
-import { ExtendedKeyUsage, ExtendedKeyUsageExtension, Pkcs10CertificateRequest } from '@peculiar/x509';
 import type { Logger } from 'pino';
-import { type CertificateRequest, type CertificateResponse, SecurityServiceService } from '../api/gen/security/security.js';
+import { type CertificateRequest as CertificateRPCRequest, type CertificateResponse, SecurityServiceService } from '../api/gen/security/security.js';
 import { ReloadableServerCredentials, type ServerTLS } from '../apid/credentials.js';
+import { type CertificateRequest, readCSR } from '../pki/csr.js';
+import { extKeyUsageOIDs } from '../pki/issue.js';
+import { decodePEM, PEMLabel } from '../pki/pem.js';
+import { anyHost } from '../sys/listen.js';
 
 /** What trustd needs from the node's secrets, read per call so rotations apply at once. */
 export interface TrustdSecrets {
@@ -14,7 +15,7 @@ export interface TrustdSecrets {
   /** PEM of every accepted CA, returned to the caller so it can verify the API */
   acceptedCAs(): string;
   /** signs a server certificate for the CSR's key, subject and SANs with the OS CA; returns PEM */
-  issueServerCertificate(csr: Pkcs10CertificateRequest): Promise<string>;
+  issueServerCertificate(csr: CertificateRequest): Promise<string>;
 }
 
 export interface TrustdOptions {
@@ -47,21 +48,25 @@ export function checkToken(presented: string | undefined, expected: string): voi
  * client authentication, or a subject Organization (which would carry API roles), is refused: a certificate trustd
  * signs must never work as an API client credential.
  */
-export async function checkCSR(pem: Uint8Array): Promise<Pkcs10CertificateRequest> {
-  const text = Buffer.from(pem).toString('utf8');
-  if (!text.includes('-----BEGIN CERTIFICATE REQUEST-----')) throw new RequestError(status.INVALID_ARGUMENT, 'failed to decode CSR');
-  let csr: Pkcs10CertificateRequest;
+export async function checkCSR(pem: Uint8Array): Promise<CertificateRequest> {
+  let block: Buffer | undefined;
   try {
-    csr = new Pkcs10CertificateRequest(text);
+    block = decodePEM(Buffer.from(pem).toString('utf8')).find((b) => b.label === PEMLabel.certificateRequest)?.der;
+  } catch {
+    // a body that is not base64
+  }
+  if (!block) throw new RequestError(status.INVALID_ARGUMENT, 'failed to decode CSR');
+  let csr: CertificateRequest;
+  try {
+    csr = readCSR(block);
   } catch (e) {
     throw new RequestError(status.INVALID_ARGUMENT, `failed to parse CSR: ${(e as Error).message}`);
   }
-  if (!(await csr.verify())) throw new RequestError(status.INVALID_ARGUMENT, 'CSR signature does not verify');
-  if (csr.subjectName.getField('O').length > 0) {
+  if (!csr.signatureValid) throw new RequestError(status.INVALID_ARGUMENT, 'CSR signature does not verify');
+  if ((csr.subject.organization ?? []).length > 0) {
     throw new RequestError(status.PERMISSION_DENIED, 'CSR carries a subject Organization: trustd signs server certificates only');
   }
-  const eku = csr.extensions.find((e): e is ExtendedKeyUsageExtension => e instanceof ExtendedKeyUsageExtension);
-  if (eku?.usages.some((u) => u === ExtendedKeyUsage.clientAuth || u === '1.3.6.1.5.5.7.3.2')) {
+  if (csr.extKeyUsage.includes(extKeyUsageOIDs.clientAuth)) {
     throw new RequestError(status.PERMISSION_DENIED, 'CSR asks for client authentication: trustd signs server certificates only');
   }
   return csr;
@@ -82,7 +87,7 @@ export class Trustd {
 
   async start(): Promise<number> {
     const server = new Server({ 'grpc.max_receive_message_length': 32 * 1024 * 1024 });
-    const certificate: handleUnaryCall<CertificateRequest, CertificateResponse> = (call, cb) => {
+    const certificate: handleUnaryCall<CertificateRPCRequest, CertificateResponse> = (call, cb) => {
       this.certificate(call).then(
         (res) => cb(null, res),
         (e: unknown) => {
@@ -103,7 +108,7 @@ export class Trustd {
     this.creds.update(tls);
   }
 
-  private async certificate(call: ServerUnaryCall<CertificateRequest, CertificateResponse>): Promise<CertificateResponse> {
+  private async certificate(call: ServerUnaryCall<CertificateRPCRequest, CertificateResponse>): Promise<CertificateResponse> {
     checkToken(call.metadata.get('token').map(String)[0], this.opts.secrets.token());
     const csr = await checkCSR(call.request.csr);
     const crt = await this.opts.secrets.issueServerCertificate(csr);

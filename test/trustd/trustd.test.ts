@@ -16,9 +16,9 @@ describe('trustd', () => {
   const token = 'abcdef.0123456789abcdef';
 
   /** A CSR made by openssl with the given subject and extensions. */
-  function csr(name: string, subj: string, ext = ''): Buffer {
+  function csr(name: string, subj: string, ext = '', algorithm: string[] = ['-algorithm', 'ed25519']): Buffer {
     const dir = pki.dir;
-    execFileSync('openssl', ['genpkey', '-algorithm', 'ed25519', '-out', join(dir, `${name}.key`)]);
+    execFileSync('openssl', ['genpkey', ...algorithm, '-out', join(dir, `${name}.key`)]);
     const args = ['req', '-new', '-key', join(dir, `${name}.key`), '-subj', subj, '-out', join(dir, `${name}.csr`)];
     if (ext) args.push('-addext', ext);
     execFileSync('openssl', args);
@@ -37,7 +37,7 @@ describe('trustd', () => {
         // signing with the OS CA is the PKI's job; here openssl signs, keeping the CSR's subject and SANs
         async issueServerCertificate(req) {
           const p = join(pki.dir, 'req.csr');
-          writeFileSync(p, req.toString('pem'));
+          writeFileSync(p, req.pem);
           writeFileSync(join(pki.dir, 'srv.ext'), 'keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n');
           return execFileSync('openssl', ['x509', '-req', '-in', p, '-CA', join(pki.dir, 'ca.crt'), '-CAkey', join(pki.dir, 'ca.key'), '-days', '1', '-copy_extensions', 'copy', '-extfile', join(pki.dir, 'srv.ext')], { encoding: 'utf8' });
         },
@@ -73,6 +73,15 @@ describe('trustd', () => {
     assert.match(text, /IP Address:127\.0\.0\.5/);
   });
 
+  it('signs for ECDSA P-256 and RSA keys too', async () => {
+    for (const [name, algorithm] of [['ec', ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256']], ['rsa', ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048']]] as const) {
+      const res = await call(csr(name, `/CN=${name}-node`, 'subjectAltName=DNS:node,IP:fd00::5', [...algorithm]), token);
+      const text = execFileSync('openssl', ['x509', '-noout', '-text'], { input: res.crt, encoding: 'utf8' });
+      assert.match(text, new RegExp(`Subject: CN ?= ?${name}-node`));
+      assert.match(text, /IP Address:FD00:0:0:0:0:0:0:5/i);
+    }
+  });
+
   it('refuses callers without the right token', async () => {
     const req = csr('w2', '/CN=worker-2');
     await assert.rejects(call(req), (e: { code: number; details: string }) => e.code === status.UNAUTHENTICATED && e.details === 'missing token');
@@ -84,7 +93,20 @@ describe('trustd', () => {
     await assert.rejects(call(csr('c2', '/O=os:admin/CN=evil'), token), (e: { code: number; details: string }) => e.code === status.PERMISSION_DENIED && /Organization/.test(e.details));
   });
 
-  it('refuses what is not a CSR', async () => {
-    await assert.rejects(call(Buffer.from('hello'), token), (e: { code: number; details: string }) => e.code === status.INVALID_ARGUMENT && e.details === 'failed to decode CSR');
+  it('refuses a client authentication usage among others, and an Organization in any position', async () => {
+    await assert.rejects(call(csr('c3', '/CN=evil', 'extendedKeyUsage=serverAuth,clientAuth'), token), (e: { code: number; details: string }) => e.code === status.PERMISSION_DENIED && /client authentication/.test(e.details));
+    await assert.rejects(call(csr('c4', '/CN=evil/OU=x/O=os:reader'), token), (e: { code: number; details: string }) => e.code === status.PERMISSION_DENIED && /Organization/.test(e.details));
+  });
+
+  it('refuses what is not a CSR, a malformed one, and one whose signature does not verify', async () => {
+    const invalid = (details: RegExp) => (e: { code: number; details: string }) => e.code === status.INVALID_ARGUMENT && details.test(e.details);
+    await assert.rejects(call(Buffer.from('hello'), token), invalid(/^failed to decode CSR$/));
+    const good = csr('m1', '/CN=m1');
+    const der = Buffer.from(good.toString().replace(/-----[^-]+-----|\s/g, ''), 'base64');
+    const pem = (b: Buffer) => Buffer.from(`-----BEGIN CERTIFICATE REQUEST-----\n${b.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`);
+    await assert.rejects(call(pem(der.subarray(0, der.length - 10)), token), invalid(/^failed to parse CSR: truncated DER at byte 0/));
+    const bad = Buffer.from(der);
+    bad[bad.length - 1]! ^= 0xff;
+    await assert.rejects(call(pem(bad), token), invalid(/^CSR signature does not verify$/));
   });
 });
