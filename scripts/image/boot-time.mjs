@@ -2,7 +2,8 @@
 // Measures how long the image of _out/ takes from QEMU's start to the first answered mTLS Version call, and the guest
 // uptime of the milestones on its serial console. Boots through scripts/qemu-run (kernel boot with a generated
 // config), asks for the version every 100 ms in this process (bronzectl's own code from dist/), then stops QEMU and
-// prints one JSON line: {"arch", "wall", "load", "milestones": {name: guest seconds}}.
+// prints one JSON line: {"arch", "wall", "load", "milestones": {name: guest seconds}, "seenAt": {name: seconds after
+// QEMU's start when the line was seen on the console}}.
 //
 // usage: scripts/image/boot-time.mjs [--arch amd64|arm64] [--out DIR] [--work DIR] [--timeout S] [--append ARGS]
 // Run it under the VM lock (flock /tmp/bronze-vm.lock ...): timings mean something only on a quiet host.
@@ -76,6 +77,13 @@ const sink = () => {
 const deadline = start + Number(args.timeout) * 1000;
 let wall;
 let attempts = 0;
+// when (seconds since QEMU started) each milestone first showed on the console, to set the guest's clock against ours
+const seenAt = {};
+const watchConsole = () => {
+  const t = Number(((performance.now() - start) / 1000).toFixed(1));
+  for (const name of Object.keys(readMilestones(info.serial))) seenAt[name] ??= t;
+};
+const consoleTimer = setInterval(watchConsole, 200);
 while (performance.now() < deadline) {
   attempts++;
   const io = { stdout: sink(), stderr: sink(), stdin: process.stdin, env: process.env, signal: AbortSignal.timeout(5000) };
@@ -92,9 +100,11 @@ while (performance.now() < deadline) {
   }
   await new Promise((r) => setTimeout(r, 100));
 }
+clearInterval(consoleTimer);
+watchConsole();
 qemu.kill('SIGTERM');
 await new Promise((r) => qemu.once('exit', r));
-const result = { arch: args.arch, wall: wall === undefined ? null : Number(wall.toFixed(1)), attempts, load: [load, loadavg()[0]].map((l) => Number(l.toFixed(2))), milestones: readMilestones(info.serial), serial: info.serial };
+const result = { arch: args.arch, wall: wall === undefined ? null : Number(wall.toFixed(1)), attempts, load: [load, loadavg()[0]].map((l) => Number(l.toFixed(2))), milestones: readMilestones(info.serial), seenAt, serial: info.serial };
 process.stdout.write(`${JSON.stringify(result)}\n`);
 if (!args.work) rmSync(work, { recursive: true, force: true });
 process.exit(wall === undefined ? 1 : 0);
