@@ -31,6 +31,8 @@ export interface DiscoveryClientOptions {
 export class DiscoveryClient {
   private local?: Buffer;
   private deleteLocal = false;
+  /** settled once the service confirmed this node's removal */
+  private deleted?: { promise: Promise<void>; resolve: () => void };
   private readonly others = new Map<string, PbAffiliate>();
   private publicIP = Buffer.alloc(0);
   private wake?: () => void;
@@ -40,15 +42,25 @@ export class DiscoveryClient {
 
   /** What this node publishes from now on (sent at once when connected). */
   setLocalData(affiliate: PbAffiliate): void {
+    // a node being reset publishes nothing again
+    if (this.deleteLocal) return;
     this.local = sealAffiliate(this.o.key, PbAffiliate.encode(affiliate).finish());
-    this.deleteLocal = false;
     this.poke();
   }
 
-  /** Removes this node from the service (as a node being reset does). */
-  deleteLocalAffiliate(): void {
+  /**
+   * Removes this node from the service (as a node being reset does), and keeps it out: nothing is published from
+   * now on. Resolves once the service confirmed the removal (it stays pending while the service cannot be reached).
+   */
+  deleteLocalAffiliate(): Promise<void> {
+    if (!this.deleted) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.deleted = { promise, resolve };
+    }
     this.deleteLocal = true;
     this.poke();
+    return this.deleted.promise;
   }
 
   /** The other nodes' affiliates, by affiliate id. */
@@ -134,6 +146,7 @@ export class DiscoveryClient {
     const ids = { clusterId: this.o.clusterId, affiliateId: this.o.affiliateId };
     if (this.deleteLocal) {
       await unary((cb) => client.affiliateDelete(ids, meta(), deadline, cb));
+      this.deleted?.resolve();
       return;
     }
     if (!this.local) return;

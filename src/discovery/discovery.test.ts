@@ -142,7 +142,10 @@ test('two nodes find each other through the service; a node of another cluster s
     assert.ok(!a.affiliates().has('n9'));
     a.setLocalData(aff('n2', 'cp-renamed', 'controlplane'));
     await waitFor(changes, () => b.affiliates().get('n2')?.hostname === 'cp-renamed', 'the new hostname to reach the other node');
-    b.deleteLocalAffiliate();
+    // the removal is confirmed, and the node stays out: data it is given afterwards is not published
+    await b.deleteLocalAffiliate();
+    assert.ok(!server.state.list('cluster-1').some((x) => x.id === 'n3'));
+    b.setLocalData(aff('n3', 'worker-1', 'worker'));
     await waitFor(changes, () => !a.affiliates().has('n3'), 'the deleted node to disappear');
   } finally {
     unwatch();

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { readFile as readFileAsync } from 'node:fs/promises';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { ControllerRuntime } from '../cosi/controller/runtime.js';
 import { readOnlyView } from '../cosi/filter.js';
 import { InMemoryState } from '../cosi/inmem.js';
 import { Registry } from '../cosi/registry.js';
+import { CosiError } from '../cosi/errors.js';
 import { newResource } from '../cosi/resource.js';
 import { State } from '../cosi/state.js';
 import { MachineTypeController } from '../controllers/config/machine-type.js';
@@ -27,7 +29,7 @@ import { LocalAffiliateController } from '../controllers/cluster/local-affiliate
 import { MemberController } from '../controllers/cluster/member.js';
 import { NodeIdentityController } from '../controllers/cluster/node-identity.js';
 import { type MemberSpec, MemberType, nodesOfMembers } from '../resources/cluster/member.js';
-import { ClusterNamespace } from '../resources/namespaces.js';
+import { ClusterNamespace, RuntimeNamespace } from '../resources/namespaces.js';
 import { HostnameConfigController } from '../controllers/network/hostname-config.js';
 import { HostnameSpecController } from '../controllers/network/hostname-spec.js';
 import { HostnameSpecType } from '../resources/network/hostname-spec.js';
@@ -68,6 +70,7 @@ import { LinkSpecType } from '../resources/network/link-spec.js';
 import { RouteSpecType } from '../resources/network/route-spec.js';
 import { APIServiceConfigController } from '../controllers/runtime/api-service-config.js';
 import { MaintenanceConfigController } from '../controllers/runtime/maintenance-config.js';
+import { MachineResetSignalID, MachineResetSignalType } from '../resources/runtime/machine-reset-signal.js';
 import { MaintenanceID, MaintenanceServiceRequestType } from '../resources/runtime/maintenance.js';
 import { MachineStatusController } from '../controllers/runtime/machine-status.js';
 import { MachineStatusPublisherController } from '../controllers/runtime/machine-status-publisher.js';
@@ -111,7 +114,7 @@ import { resetTargets, wipeVolumes } from './volumes.js';
 import { containerdService, criService, type ServiceContext, which } from './services/index.js';
 import { etcdService } from './services/etcd.js';
 import { etcdPaths } from './etcd/args.js';
-import { etcdHandlers } from './etcd/handlers.js';
+import { type EtcdHandlersDeps, etcdHandlers, leaveEtcd } from './etcd/handlers.js';
 import { localEtcdClient } from './etcd/local.js';
 import { EtcdConfigController } from '../controllers/etcd/etcd-config.js';
 import { EtcdSpecController } from '../controllers/etcd/etcd-spec.js';
@@ -206,6 +209,8 @@ export interface RunningMachined {
 
 /** How long machined waits for PID 1 to load the kernel modules before it looks at the disks anyway. */
 const MODULES_WAIT_MS = 60_000;
+/** how long a reset waits for the discovery service to confirm that the node left it */
+const RESET_SIGNAL_WAIT_MS = 10_000;
 
 /** The sockets of a node, under its state directory. */
 export const socketsOf = (stateDir: string) => ({
@@ -252,6 +257,8 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   await registerAll(registry);
 
   const runtime = new ControllerRuntime(state, logger.child({ component: 'controller-runtime' }));
+  // the reset sequence waits for it to take the node out of the discovery service
+  const discoveryService = new DiscoveryServiceController();
   const apiListen = `${o.address}:${o.apiPort ?? 50000}`;
   // etcd's certificates, data and recovery snapshot: /system/secrets/etcd, /var/lib/etcd on a real machine
   const etcd = etcdPaths({ system: join(o.stateDir, 'system'), var: join(o.stateDir, 'var') });
@@ -288,7 +295,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       new DiscoveryConfigController(),
       new InfoController(),
       new LocalAffiliateController(),
-      new DiscoveryServiceController(),
+      discoveryService,
       new AffiliateMergeController(),
       new MemberController(),
       new EndpointController(),
@@ -397,7 +404,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   const sequencer: Sequencer = new Sequencer({
     events,
     logger: sequencerLog,
-    definitions: standardSequences({ mode: metal ? 'metal' : 'process', tasks: nodeTasks(), nodeRegistered: () => false }),
+    definitions: standardSequences({ mode: metal ? 'metal' : 'process', tasks: nodeTasks(), nodeRegistered: () => false, controlPlane: () => controlPlaneNode }),
   });
   const applier = new ConfigApplier(state, store, 'container', logger.child({ component: 'apply' }), {
     reboot: () => void sequencer.start('reboot', { mode: 0 }, { takeover: true }),
@@ -422,6 +429,8 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   });
   const configured = () => hasConfig;
   let etcdMachineType: MachineTypeName = 'controlplane';
+  /** the config's machine type is a control plane's (known once the services start) */
+  let controlPlaneNode = false;
   const lifecycle = {
     reboot: (req: RebootRequest) => sequencer.start('reboot', req).actorId,
     shutdown: (req: ShutdownRequest) => sequencer.start('shutdown', req, { takeover: true }).actorId,
@@ -448,6 +457,13 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     registries,
     logger: logger.child({ component: 'containers' }),
   };
+  const etcdDeps: EtcdHandlersDeps = {
+    state,
+    logger: logger.child({ component: 'etcd' }),
+    paths: etcd,
+    supervisor,
+    bootstrapService: ({ recover }) => etcdService(serviceContext, { paths: etcd, machineType: etcdMachineType, bootstrap: true, recover }),
+  };
   const machineAPI = machineService({
       logger: logger.child({ component: 'api' }),
       build: buildInfo(),
@@ -471,13 +487,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       kubeconfig: async () => kubeconfigArchive(await adminKubeconfig(await activeConfig())),
       overrides: {
         ...containerHandlers(containerDeps),
-        ...etcdHandlers({
-        state,
-        logger: logger.child({ component: 'etcd' }),
-        paths: etcd,
-        supervisor,
-        bootstrapService: ({ recover }) => etcdService(serviceContext, { paths: etcd, machineType: etcdMachineType, bootstrap: true, recover }),
-        }),
+        ...etcdHandlers(etcdDeps),
       },
   });
   const stateAPI = stateService({ state, registry, logger, apiPolicy: true });
@@ -610,6 +620,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
         const text = await activeConfig();
         const parsed = text !== undefined ? loadConfig(text) : undefined;
         const machineType = (parsed?.machineType || 'unknown') as MachineTypeName;
+        controlPlaneNode = isControlPlane(machineType);
         await supervisor.loadAndStart(udevdService(serviceContext, { platform: metal ? 'metal' : 'process', rules: async () => parsed?.v1alpha1?.machine?.udev?.rules ?? [] }));
         await supervisor.loadAndStart(criService(serviceContext, { registries }));
         // etcd on control planes whose config has the etcd CA; it waits for `bootstrap` or joins on its own, so the
@@ -627,6 +638,23 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       },
       stopAllServices: async () => {
         await supervisor.shutdown();
+      },
+      leaveEtcd: async ({ signal }) => {
+        await leaveEtcd(etcdDeps, signal);
+      },
+      sendResetSignal: async ({ signal }) => {
+        await state.create(newResource({ namespace: RuntimeNamespace, type: MachineResetSignalType, id: MachineResetSignalID }, {})).catch((e: unknown) => {
+          if (!(e instanceof CosiError && e.code === 'BRONZE_COSI_ALREADY_EXISTS')) throw e;
+        });
+        // the node leaves the discovery service before its state goes; a service that cannot be reached does not hold
+        // the reset up for long
+        const timer = new AbortController();
+        const gaveUp = await Promise.race([
+          discoveryService.resetHandled().then(() => false),
+          delay(RESET_SIGNAL_WAIT_MS, true, { signal: AbortSignal.any([signal, timer.signal]) }).catch(() => false),
+        ]);
+        timer.abort();
+        if (gaveUp) logger.warn({ ms: RESET_SIGNAL_WAIT_MS }, 'the discovery service did not confirm that this node left it');
       },
       resetSystemDisk: async () => {
         logger.info({ wiped: await wipeVolumes(o.stateDir, resetTargets({ mode: 0, systemPartitionsToWipe: [], userDisksToWipe: [] })) }, 'reset: system volumes wiped');

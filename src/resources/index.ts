@@ -17,6 +17,7 @@ import { k8sDefinitions } from './k8s/index.js';
 import { operatorSpecDefinition } from './network/operator-spec.js';
 import { kubeletSecretsDefinition } from './secrets/kubelet.js';
 import { kubernetesRootDefinition } from './secrets/kubernetes-root.js';
+import { machineResetSignalDefinition } from './runtime/machine-reset-signal.js';
 import { maintenanceServiceConfigDefinition, maintenanceServiceRequestDefinition } from './runtime/maintenance.js';
 import { kernelParamDefaultSpecDefinition, kernelParamSpecDefinition, kernelParamStatusDefinition } from './runtime/kernel-param.js';
 import type { ResourceDefinition } from '../cosi/definition.js';
@@ -84,6 +85,7 @@ export const definitions: readonly ResourceDefinition<never>[] = [
   metaKeyDefinition,
   maintenanceServiceConfigDefinition,
   maintenanceServiceRequestDefinition,
+  machineResetSignalDefinition,
   etcdRootDefinition,
   kubeletSecretsDefinition,
   kubernetesRootDefinition,

@@ -162,6 +162,37 @@ describe('cluster discovery on a process cluster', () => {
     assert.deepEqual(found[2]!.split(', ').sort(), WORKERS);
   });
 
+  it('a node that is reset leaves the discovery service at once: the others stop listing it (not after the TTL)', { timeout: 120_000 }, async () => {
+    const gone = WORKERS[1]!;
+    // every node lists the three first
+    await members(CP);
+    const r = await client.machine.reset({ graceful: false, reboot: false }, { node: gone, timeout: 30_000 });
+    assert.equal(r.messages.length, 1);
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), 60_000);
+    const seen = new Map<string, Member>();
+    let bootstrapped = false;
+    try {
+      for await (const m of client.cosi.watch({ namespace: 'cluster', type: 'Members.cluster.talos.dev', apiVersion: 1, options: { bootstrapContents: true } }, { node: CP, signal: ac.signal })) {
+        for (const e of m.event) {
+          if (e.eventType === 3) bootstrapped = true;
+          const spec = e.resource?.spec?.yamlSpec ? (parseYAML(e.resource.spec.yamlSpec) as Member) : undefined;
+          if (!spec) continue;
+          if (e.eventType === 2) seen.delete(spec.addresses[0]!);
+          else seen.set(spec.addresses[0]!, spec);
+        }
+        if (bootstrapped && !seen.has(gone)) break;
+      }
+    } catch (e) {
+      if (ac.signal.aborted) throw new Error(`${CP} still lists ${gone} 60 s after its reset: ${[...seen.keys()].join(', ')}`);
+      throw e;
+    } finally {
+      clearTimeout(timer);
+      ac.abort();
+    }
+    assert.deepEqual([...seen.keys()].sort(), [CP, WORKERS[0]!]);
+  });
+
   it('cluster destroy stops the discovery service with the nodes: nothing listens on its port', { timeout: 60_000 }, async () => {
     const d = await runBronzectl(['cluster', 'destroy', '--name', 'disc', '--state', join(dir, 'c')], { HOME: dir });
     assert.equal(d.code, 0, d.stderr);

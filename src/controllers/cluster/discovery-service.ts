@@ -7,7 +7,8 @@ import { DiscoveryConfigID, type DiscoveryConfigSpec, DiscoveryConfigType } from
 import { type IdentitySpec, IdentityType, LocalIdentity } from '../../resources/cluster/identity.js';
 import { netIP } from '../../resources/codec.js';
 import { MachineTypes, type MachineTypeName } from '../../resources/config/machine-type.js';
-import { ClusterNamespace, ConfigNamespace } from '../../resources/namespaces.js';
+import { ClusterNamespace, ConfigNamespace, RuntimeNamespace } from '../../resources/namespaces.js';
+import { MachineResetSignalID, MachineResetSignalType } from '../../resources/runtime/machine-reset-signal.js';
 import { formatIPv6 } from '../../sys/procfs/netstat.js';
 import { buildInfo } from '../../version.js';
 
@@ -47,6 +48,8 @@ interface Session {
   abort: AbortController;
   done: Promise<void>;
   published?: string;
+  /** the affiliate's removal was asked for (the node is being reset) */
+  leaving?: boolean;
 }
 
 /**
@@ -57,11 +60,26 @@ interface Session {
 export class DiscoveryServiceController implements Controller {
   readonly name = 'cluster.DiscoveryServiceController';
 
+  private readonly reset = (() => {
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    return { promise, resolve };
+  })();
+
   constructor(private readonly opts: { ttlMs?: number } = {}) {}
+
+  /**
+   * Settles once a MachineResetSignal has been acted on: the service confirmed that this node's affiliate is gone,
+   * or the node publishes to no service. It stays pending while the service cannot be reached.
+   */
+  resetHandled(): Promise<void> {
+    return this.reset.promise;
+  }
 
   inputs(): Input[] {
     return [
       { namespace: ConfigNamespace, type: DiscoveryConfigType, id: DiscoveryConfigID, kind: 'weak' },
+      { namespace: RuntimeNamespace, type: MachineResetSignalType, id: MachineResetSignalID, kind: 'weak' },
       { namespace: ClusterNamespace, type: IdentityType, id: LocalIdentity, kind: 'weak' },
       { namespace: ClusterNamespace, type: AffiliateType, kind: 'weak' },
     ];
@@ -83,6 +101,9 @@ export class DiscoveryServiceController implements Controller {
       for await (const _ of r.events()) {
         const config = await r.getOptional<DiscoveryConfigSpec>({ namespace: ConfigNamespace, type: DiscoveryConfigType, id: DiscoveryConfigID });
         const identity = await r.getOptional<IdentitySpec>({ namespace: ClusterNamespace, type: IdentityType, id: LocalIdentity });
+        // the node is about to be wiped: it leaves the service rather than linger there until its TTL runs out
+        const resetting = (await r.getOptional({ namespace: RuntimeNamespace, type: MachineResetSignalType, id: MachineResetSignalID })) !== undefined;
+        if (resetting && (!config?.spec.registryServiceEnabled || !identity)) this.reset.resolve();
         if (!config?.spec.registryServiceEnabled) {
           await stop();
           r.startTrackingOutputs();
@@ -110,8 +131,14 @@ export class DiscoveryServiceController implements Controller {
           session = { key, client, abort, done: client.run(abort.signal) };
           log.info({ endpoint: c.serviceEndpoint, insecure: c.serviceEndpointInsecure }, 'discovery service client started');
         }
-        const local = await r.getOptional<AffiliateSpec>({ namespace: ClusterNamespace, type: AffiliateType, id: nodeId });
-        if (local) {
+        const local = resetting ? undefined : await r.getOptional<AffiliateSpec>({ namespace: ClusterNamespace, type: AffiliateType, id: nodeId });
+        if (resetting && !session.leaving) {
+          session.leaving = true;
+          void session.client.deleteLocalAffiliate().then(() => {
+            log.info('the local affiliate was deleted from the discovery service');
+            this.reset.resolve();
+          });
+        } else if (!resetting && local) {
           const pb = affiliateToPb(local.spec);
           const text = JSON.stringify(PbAffiliate.toJSON(pb));
           if (session.published !== text) {

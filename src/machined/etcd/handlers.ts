@@ -1,6 +1,6 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { type sendUnaryData, type ServerReadableStream, type ServerWritableStream, status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
@@ -69,7 +69,7 @@ const wrap = (what: string) => (e: unknown) => {
  * member (status, alarms, defragment, snapshot) or the cluster through it and the other control planes (members,
  * leave, remove, forfeit leadership).
  */
-export function etcdHandlers(d: EtcdHandlersDeps): Partial<MachineServiceServer> {
+function etcdOperations(d: EtcdHandlersDeps): { handlers: Partial<MachineServiceServer>; leave: (signal: AbortSignal) => Promise<void> } {
   const log = d.logger;
 
   const checkControlPlane = async (api: string) => {
@@ -181,7 +181,48 @@ export function etcdHandlers(d: EtcdHandlersDeps): Partial<MachineServiceServer>
     return one({});
   });
 
-  return {
+  /** Takes this node's member out of the cluster (refusing when that would lose quorum), then stops etcd and wipes its data. */
+  const leave = async (signal: AbortSignal): Promise<void> => {
+    await checkControlPlane('etcd leave');
+    const { id } = await localMemberID(signal);
+    await withClient(cluster, async (c) => {
+      const { members } = await c.memberList({ signal });
+      const me = members.find((m) => m.ID === id);
+      if (me && !me.isLearner) {
+        const voters = members.filter((m) => !m.isLearner);
+        const quorum = Math.floor(voters.length / 2) + 1;
+        const staying = voters.filter((m) => m.ID !== id);
+        let healthy = 0;
+        for (const m of staying) if (await answers(c, m, signal)) healthy++;
+        if (healthy < quorum) {
+          throw new GrpcStatusError(
+            status.FAILED_PRECONDITION,
+            `failed to leave cluster: leaving would lose etcd quorum: ${healthy} healthy voting member(s) would stay, a quorum of the ${voters.length} member(s) is ${quorum}`,
+          );
+        }
+      }
+      if (me) {
+        await handOffLeadership(c, members, id, signal);
+        const deadline = Date.now() + 60_000;
+        for (;;) {
+          try {
+            await c.memberRemove(id, { signal });
+            break;
+          } catch (e) {
+            if (e instanceof EtcdError && e.is('member not found')) break;
+            // not yet connected to enough members, or stopping: try again for a while
+            const retry = e instanceof EtcdError && (e.is('unhealthy cluster') || e.is('server stopped')) && Date.now() < deadline;
+            if (!retry) return wrap('failed to leave cluster')(e);
+            await new Promise((r) => setTimeout(r, 1000));
+          }
+        }
+      }
+    });
+    await stopAndWipe();
+    log.info({ member: formatMemberID(id) }, 'left the etcd cluster');
+  };
+
+  const handlers: Partial<MachineServiceServer> = {
     bootstrap,
 
     etcdMemberList: unary(log, async (req: EtcdMemberListRequest, signal) => {
@@ -208,43 +249,7 @@ export function etcdHandlers(d: EtcdHandlersDeps): Partial<MachineServiceServer>
     }),
 
     etcdLeaveCluster: unary(log, async (_req: unknown, signal) => {
-      await checkControlPlane('etcd leave');
-      const { id } = await localMemberID(signal);
-      await withClient(cluster, async (c) => {
-        const { members } = await c.memberList({ signal });
-        const me = members.find((m) => m.ID === id);
-        if (me && !me.isLearner) {
-          const voters = members.filter((m) => !m.isLearner);
-          const quorum = Math.floor(voters.length / 2) + 1;
-          const staying = voters.filter((m) => m.ID !== id);
-          let healthy = 0;
-          for (const m of staying) if (await answers(c, m, signal)) healthy++;
-          if (healthy < quorum) {
-            throw new GrpcStatusError(
-              status.FAILED_PRECONDITION,
-              `failed to leave cluster: leaving would lose etcd quorum: ${healthy} healthy voting member(s) would stay, a quorum of the ${voters.length} member(s) is ${quorum}`,
-            );
-          }
-        }
-        if (me) {
-          await handOffLeadership(c, members, id, signal);
-          const deadline = Date.now() + 60_000;
-          for (;;) {
-            try {
-              await c.memberRemove(id, { signal });
-              break;
-            } catch (e) {
-              if (e instanceof EtcdError && e.is('member not found')) break;
-              // not yet connected to enough members, or stopping: try again for a while
-              const retry = e instanceof EtcdError && (e.is('unhealthy cluster') || e.is('server stopped')) && Date.now() < deadline;
-              if (!retry) return wrap('failed to leave cluster')(e);
-              await new Promise((r) => setTimeout(r, 1000));
-            }
-          }
-        }
-      });
-      await stopAndWipe();
-      log.info({ member: formatMemberID(id) }, 'left the etcd cluster');
+      await leave(signal);
       return one({});
     }),
 
@@ -381,4 +386,18 @@ export function etcdHandlers(d: EtcdHandlersDeps): Partial<MachineServiceServer>
       ]),
     ),
   };
+  return { handlers, leave };
+}
+
+export function etcdHandlers(d: EtcdHandlersDeps): Partial<MachineServiceServer> {
+  return etcdOperations(d).handlers;
+}
+
+/**
+ * The reset sequence's `leaveEtcd`: a control plane whose etcd has data leaves the cluster (as `etcd leave` does) before
+ * it is wiped; one whose etcd never ran has nothing to leave.
+ */
+export async function leaveEtcd(d: EtcdHandlersDeps, signal: AbortSignal): Promise<void> {
+  if (!existsSync(join(d.paths.data, 'member'))) return;
+  await etcdOperations(d).leave(signal);
 }

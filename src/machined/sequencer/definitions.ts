@@ -27,7 +27,8 @@ export type TaskSet = Partial<Record<TaskName, TaskFn<unknown>>>;
 export interface SequenceEnvironment {
   /**
    * `metal` covers metal and cloud; `container` is Talos's container mode; `process` is the process platform, which
-   * runs container mode's sequences except that reset wipes the node's state directory and honours `reboot`
+   * runs container mode's sequences except that reset leaves etcd (graceful) and the discovery service, wipes the
+   * node's state directory and honours `reboot`
    */
   mode: 'metal' | 'container' | 'process';
   tasks: TaskSet;
@@ -144,7 +145,11 @@ export function resetSequence(env: SequenceEnvironment, req: Pick<ResetRequest, 
   const list = new PhaseList<unknown>();
   if (env.mode === 'container') return list.appendList(stopAll(env, false)).append('shutdown', t('shutdown')).phases;
   if (env.mode === 'process') {
-    list.appendList(stopAll(env, false));
+    // a process node is wiped like a machine: it leaves etcd (graceful, control plane) and the discovery service first
+    list
+      .appendWhen(req.graceful && (env.controlPlane?.() ?? false), 'leave', t('leaveEtcd'))
+      .append('preReset', t('sendResetSignal'))
+      .appendList(stopAll(env, false));
     if (req.systemPartitionsToWipe.length === 0 && req.mode !== ResetRequest_WipeMode.USER_DISKS) list.append('reset', t('resetSystemDisk'));
     else if (req.systemPartitionsToWipe.length > 0) list.append('resetSpec', t('resetSystemDiskSpec'));
     return (req.reboot ? list.append('reboot', t('reboot')) : list.append('shutdown', t('shutdown'))).phases;

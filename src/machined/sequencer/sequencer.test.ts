@@ -230,11 +230,15 @@ describe('standard sequences', () => {
     assert.deepEqual(shape(defs.initialize!(undefined)), ['machined[startApid,startMachined,startContainerd]', 'config[loadConfig]']);
     assert.deepEqual(shape(defs.reboot!({ mode: RebootRequest_Mode.DEFAULT })), ['cleanup[stopAllPods]', 'dbus[stopDBus]', 'stopEverything[stopAllServices]', 'reboot[reboot]']);
     assert.deepEqual(shape(defs.shutdown!({ force: false })).slice(-2), ['stopEverything[stopAllServices]', 'shutdown[shutdown]']);
-    assert.deepEqual(shape(defs.reset!(ResetRequest.fromPartial({ reboot: true }))), ['stopEverything[stopAllServices]', 'reset[resetSystemDisk]', 'reboot[reboot]']);
+    assert.deepEqual(shape(defs.reset!(ResetRequest.fromPartial({ reboot: true }))), ['preReset[sendResetSignal]', 'stopEverything[stopAllServices]', 'reset[resetSystemDisk]', 'reboot[reboot]']);
     assert.deepEqual(shape(defs.reset!(ResetRequest.fromPartial({ systemPartitionsToWipe: [{ label: 'STATE', wipe: true }] }))), [
-      'stopEverything[stopAllServices]', 'resetSpec[resetSystemDiskSpec]', 'shutdown[shutdown]',
+      'preReset[sendResetSignal]', 'stopEverything[stopAllServices]', 'resetSpec[resetSystemDiskSpec]', 'shutdown[shutdown]',
     ]);
-    assert.deepEqual(shape(defs.reset!(ResetRequest.fromPartial({ mode: ResetRequest_WipeMode.USER_DISKS }))), ['stopEverything[stopAllServices]', 'shutdown[shutdown]']);
+    assert.deepEqual(shape(defs.reset!(ResetRequest.fromPartial({ mode: ResetRequest_WipeMode.USER_DISKS }))), ['preReset[sendResetSignal]', 'stopEverything[stopAllServices]', 'shutdown[shutdown]']);
+    // a control plane leaves etcd first when the reset is graceful
+    const cp = standardSequences({ mode: 'process', tasks: all, controlPlane: () => true });
+    assert.deepEqual(shape(cp.reset!(ResetRequest.fromPartial({ graceful: true }))).slice(0, 2), ['leave[leaveEtcd]', 'preReset[sendResetSignal]']);
+    assert.deepEqual(shape(cp.reset!(ResetRequest.fromPartial({ graceful: false }))).slice(0, 1), ['preReset[sendResetSignal]']);
   });
 
   test('container mode', () => {
