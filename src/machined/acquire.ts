@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { loadConfig } from '../config/loader.js';
+import { parsedConfigText } from '../controllers/config/machine-config-cache.js';
 import type { State } from '../cosi/state.js';
 import { type FetchConfigOptions, loadMetalConfig } from '../platform/config-url.js';
 import { NetworkStatusID, type NetworkStatusSpec, NetworkStatusType } from '../resources/network/status.js';
@@ -54,7 +54,8 @@ export async function acquireConfig(
     const text = bytes.toString('utf8');
     let complete: boolean;
     try {
-      complete = loadConfig(text).v1alpha1 !== undefined;
+      // parsed through the shared cache: the controllers reading the config once it is stored take this parse
+      complete = parsedConfigText(text).v1alpha1 !== undefined;
     } catch (e) {
       const err = new ConfigAcquireError('BRONZE_ACQUIRE_INVALID', `the config from ${source.name} is invalid: ${(e as Error).message}`, { cause: e });
       opts.logger?.warn({ source: source.name, err: err.message }, 'config source gave an invalid config');

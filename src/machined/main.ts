@@ -7,7 +7,7 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import pino, { type DestinationStream, multistream } from 'pino';
 import { InspectServiceService } from '../api/gen/inspect/inspect.js';
 import { MachineServiceService } from '../api/gen/machine/machine.js';
-import { loadConfig } from '../config/loader.js';
+import { parsedConfigText } from '../controllers/config/machine-config-cache.js';
 import { inspectService } from '../cosi/api/inspect.js';
 import { type RunningStateServer, startStateServer } from '../cosi/api/server.js';
 import { StateService } from '../api/gen/cosi/state.js';
@@ -443,7 +443,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   // mirrors of the config
   const registries = async () => {
     const text = await activeConfig();
-    return text ? (loadConfig(text).v1alpha1?.machine?.registries as RegistriesConfig | undefined) : undefined;
+    return text ? (parsedConfigText(text).v1alpha1?.machine?.registries as RegistriesConfig | undefined) : undefined;
   };
   const containerDeps = {
     addresses: {
@@ -618,7 +618,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       },
       startAllServices: async ({ signal }) => {
         const text = await activeConfig();
-        const parsed = text !== undefined ? loadConfig(text) : undefined;
+        const parsed = text !== undefined ? parsedConfigText(text) : undefined;
         const machineType = (parsed?.machineType || 'unknown') as MachineTypeName;
         controlPlaneNode = isControlPlane(machineType);
         await supervisor.loadAndStart(udevdService(serviceContext, { platform: metal ? 'metal' : 'process', rules: async () => parsed?.v1alpha1?.machine?.udev?.rules ?? [] }));
