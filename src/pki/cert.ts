@@ -3,7 +3,7 @@ import { randomBytes, X509Certificate as NodeX509Certificate, webcrypto } from '
 import { isIP } from 'node:net';
 import * as x509 from '@peculiar/x509';
 import { PKIError } from './errors.js';
-import { type CertificateAuthority, newSerialNumber, type Subject, validity } from './issue.js';
+import { type CertificateAuthority, newSerialNumber, subjectName, validity } from './issue.js';
 import { type KeyAlgorithm, type PrivateKey, generatePrivateKey, privateKeyToPEM, signingAlgorithm, toCryptoKeyPair } from './keys.js';
 import { encodePEM, PEMLabel } from './pem.js';
 
@@ -16,18 +16,6 @@ export type X509SigningAlgorithm = NonNullable<Parameters<typeof x509.X509Certif
 
 /** Validity of the CAs Talos generates: ten years (87600 h). */
 export const CA_VALIDITY_MS = 87_600 * 3_600_000;
-
-/** The subject as an RFC 4514 string (Organization first, then CN), values escaped. */
-export function subjectName(s: Subject | undefined): string {
-  const parts: string[] = [];
-  for (const o of s?.organization ?? []) parts.push(`O=${escapeRDN(o)}`);
-  if (s?.commonName) parts.push(`CN=${escapeRDN(s.commonName)}`);
-  return parts.join(', ');
-}
-
-function escapeRDN(v: string): string {
-  return v.replace(/([,+"\\<>;=#])/g, '\\$1');
-}
 
 function sanExtension(ips: string[] = [], dns: string[] = []): x509.Extension | undefined {
   const names: x509.JsonGeneralName[] = [];

@@ -42,6 +42,18 @@ export interface Subject {
   organization?: string[];
 }
 
+/** The subject as an RFC 4514 string (Organization first, then CN), values escaped. */
+export function subjectName(s: Subject | undefined): string {
+  const parts: string[] = [];
+  for (const o of s?.organization ?? []) parts.push(`O=${escapeRDN(o)}`);
+  if (s?.commonName) parts.push(`CN=${escapeRDN(s.commonName)}`);
+  return parts.join(', ');
+}
+
+function escapeRDN(v: string): string {
+  return v.replace(/([,+"\\<>;=#])/g, '\\$1');
+}
+
 export interface CertificateOptions {
   subject?: Subject;
   /** default: now */

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { type CertificateRequest as CertificateRPCRequest, type CertificateResponse, SecurityServiceService } from '../api/gen/security/security.js';
 import { ReloadableServerCredentials, type ServerTLS } from '../apid/credentials.js';
 import { type CertificateRequest, readCSR } from '../pki/csr.js';
-import { extKeyUsageOIDs } from '../pki/issue.js';
+import { extKeyUsageOIDs, subjectName } from '../pki/issue.js';
 import { decodePEM, PEMLabel } from '../pki/pem.js';
 import { anyHost } from '../sys/listen.js';
 
@@ -112,7 +112,7 @@ export class Trustd {
     checkToken(call.metadata.get('token').map(String)[0], this.opts.secrets.token());
     const csr = await checkCSR(call.request.csr);
     const crt = await this.opts.secrets.issueServerCertificate(csr);
-    this.opts.logger.info({ peer: call.getPeer(), subject: csr.subject }, 'signed a server certificate');
+    this.opts.logger.info({ peer: call.getPeer(), subject: subjectName(csr.subject) }, 'signed a server certificate');
     return { ca: Buffer.from(this.opts.secrets.acceptedCAs()), crt: Buffer.from(crt) };
   }
 

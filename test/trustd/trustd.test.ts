@@ -13,6 +13,8 @@ describe('trustd', () => {
   let pki: TestPKI;
   let trustd: Trustd;
   let client: InstanceType<typeof SecurityServiceClient>;
+  /** trustd's log records */
+  const logged: { msg?: string; subject?: unknown }[] = [];
   const token = 'abcdef.0123456789abcdef';
 
   /** A CSR made by openssl with the given subject and extensions. */
@@ -30,7 +32,7 @@ describe('trustd', () => {
     trustd = new Trustd({
       listen: '127.0.0.1:0',
       tls: { cert: pki.serverCrt, key: pki.serverKey },
-      logger: pino({ level: 'silent' }),
+      logger: pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line) as { msg?: string; subject?: unknown }) }),
       secrets: {
         token: () => token,
         acceptedCAs: () => pki.caCrt,
@@ -71,6 +73,8 @@ describe('trustd', () => {
     assert.match(text, /TLS Web Server Authentication/);
     assert.doesNotMatch(text, /TLS Web Client Authentication/);
     assert.match(text, /IP Address:127\.0\.0\.5/);
+    // the log names whom it signed for, as an RFC 4514 subject
+    assert.ok(logged.some((r) => r.msg === 'signed a server certificate' && r.subject === 'CN=worker-1'), JSON.stringify(logged));
   });
 
   it('signs for ECDSA P-256 and RSA keys too', async () => {
