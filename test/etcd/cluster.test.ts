@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,6 +9,7 @@ import { AlarmRequest_AlarmAction, AlarmType, MaintenanceClient } from '../../sr
 import { which } from '../../src/machined/services/context.js';
 import { type ClusterInfo, readCluster } from '../../src/provision/process.js';
 import { bronzectl as run } from '../helpers/bronzectl.js';
+import { killProcessesMentioning } from '../helpers/procs.js';
 
 const CIDR = '127.77.90.0/24';
 const NODES = ['127.77.90.2', '127.77.90.3', '127.77.90.4'] as const;
@@ -85,13 +86,7 @@ describe('etcd on a process cluster of three control planes', { skip, timeout: 2
   after(async () => {
     if (info) await ctl('cluster', 'destroy', '--name', 'etcd', '--state', join(dir, 'clusters'));
     // every etcd this test started runs with a data directory under its directory
-    for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-      try {
-        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((a) => a.startsWith(`--data-dir=${dir}`))) process.kill(Number(pid), 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
+    killProcessesMentioning(`--data-dir=${dir}`);
     for (const n of info?.nodes ?? []) {
       try {
         process.kill(-n.pid, 'SIGKILL');

@@ -14,6 +14,17 @@ import { ServiceState } from './state.js';
 
 /** util-linux's setpriv, where the system has it (Debian does; the image may not). */
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+/** a POSIX shell, for the parent check between setpriv and the program */
+const SH = ['/bin/sh', '/usr/bin/sh'].find((p) => existsSync(p));
+
+/**
+ * The argv that runs `args` with SIGKILL as its parent-death signal, set by setpriv. The signal only covers a parent
+ * that dies after it was set: a parent killed between the fork and setpriv's prctl leaves the process adopted by
+ * another, so a shell between setpriv and the program checks that its parent is still `parentPid` and exits 1 if not.
+ */
+export function parentDeathArgv(setpriv: string, sh: string, parentPid: number, args: readonly string[]): string[] {
+  return [setpriv, '--pdeathsig', 'KILL', '--', sh, '-c', '[ "$PPID" = "$1" ] || exit 1; shift; exec "$@"', 'bronze-pdeath', String(parentPid), ...args];
+}
 
 /** PATH given to services when the environment has none (Talos's default). */
 export const DEFAULT_PATH = '/usr/bin:/usr/sbin:/bin:/sbin:/usr/local/bin:/usr/local/sbin';
@@ -145,8 +156,7 @@ export class ProcessRunner implements Runner {
     const cgroup = await this.prepareCgroup();
     // a process without a lifeline gets SIGKILL from the kernel if machined dies (util-linux setpriv sets the parent-death
     // signal, then execs it): each service runs in a process group of its own, which a kill of machined's group misses
-    const deathSignal = !this.opts.lifeline && SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--'] : [];
-    const argv = [...deathSignal, ...this.opts.args];
+    const argv = !this.opts.lifeline && SETPRIV && SH ? parentDeathArgv(SETPRIV, SH, process.pid, this.opts.args) : this.opts.args;
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd: this.opts.cwd,
       env: this.env(),
