@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { CosiError, isNotFound } from '../errors.js';
 import { type Kind, kindKey, type NewResource, type Pointer, pointerKey, pointerString, type Resource } from '../resource.js';
@@ -296,6 +297,8 @@ export class ControllerRuntime {
   start(): void {
     if (this.ac) return;
     this.ac = new AbortController();
+    // every controller and every watched kind listens on this one signal: dozens of listeners, none leaked
+    setMaxListeners(0, this.ac.signal);
     for (const a of this.adapters.values()) this.launch(a, this.ac.signal);
   }
 
