@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { EtcdMember, ServiceInfo } from '../../api/gen/machine/machine.js';
 import { NodeError } from '../../client/errors.js';
 import type { NodeResults } from '../../client/results.js';
-import { goQuoted, type HealthAPI, HealthDeadlineError, KUBERNETES_CHECKS, multiError, runHealthChecks } from './health-checks.js';
+import { goQuoted, type HealthAPI, type HealthCallOptions, HealthDeadlineError, KUBERNETES_CHECKS, multiError, runHealthChecks } from './health-checks.js';
 
 const CP = '10.5.0.2';
 const W = '10.5.0.3';
@@ -56,8 +56,7 @@ const svc = (id: string, state: string, healthy: boolean, msg = 'Health check su
 });
 const member = (hostname: string, id: string, ip: string): EtcdMember => ({ id, hostname, peerUrls: [`https://${ip}:2380`], clientUrls: [], isLearner: false });
 
-function healthy(): FakeCluster {
-  const c = new FakeCluster();
+function healthy<C extends FakeCluster = FakeCluster>(c: C = new FakeCluster() as C): C {
   c.services.set(CP, [svc('apid', 'Running', true), svc('etcd', 'Running', true), svc('kubelet', 'Running', true)]);
   c.services.set(W, [svc('apid', 'Running', true), svc('kubelet', 'Running', true)]);
   c.members = [member('cp-1', '1', CP)];
@@ -151,6 +150,31 @@ describe('cluster health checks', () => {
     assert.ok(error instanceof HealthDeadlineError);
     assert.equal((error as Error).message, 'context deadline exceeded');
     assert.equal(lines.at(-1), `waiting for apid to be ready: 1 error occurred:\n\t* ${W}: rpc error: code = Unavailable desc = connection refused`);
+  });
+
+  it('do not report an attempt the deadline cut short, nor start one once the deadline has passed', async () => {
+    // the first attempt fails for a reason; every later one waits until its signal ends it, as a call to a hung node
+    class Hanging extends FakeCluster {
+      calls = 0;
+      override async version(nodes: string[], o?: HealthCallOptions) {
+        if (++this.calls === 1) return super.version(nodes);
+        const signal = o?.signal ?? AbortSignal.abort();
+        await new Promise((resolve) => (signal.aborted ? resolve(undefined) : signal.addEventListener('abort', resolve, { once: true })));
+        throw new Error('rpc error: code = Canceled desc = context canceled');
+      }
+    }
+    const c = healthy(new Hanging());
+    c.down.add(W);
+    // the deadline's timer does not hold the event loop open, and here nothing else would
+    const keepAlive = setInterval(() => {}, 1000);
+    try {
+      const { lines, error } = await run(c, { timeoutMs: 200 });
+      assert.ok(error instanceof HealthDeadlineError);
+      assert.equal(lines.at(-1), `waiting for apid to be ready: 1 error occurred:\n\t* ${W}: rpc error: code = Unavailable desc = connection refused`);
+      assert.equal(c.calls, 2);
+    } finally {
+      clearInterval(keepAlive);
+    }
   });
 
   it('word the failures as Talos does: members, memory, stages, time', async () => {

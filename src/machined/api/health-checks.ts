@@ -247,8 +247,9 @@ export class HealthDeadlineError extends Error {
 export async function runHealthChecks(api: HealthAPI, cluster: HealthCluster, o: HealthRunOptions): Promise<void> {
   const attemptMs = o.attemptTimeoutMs ?? 5000;
   const retryMs = o.retryIntervalMs ?? 1000;
-  const expired = () => Date.now() >= o.deadline;
   const waitSignal = AbortSignal.any([o.signal, AbortSignal.timeout(Math.max(0, o.deadline - Date.now()))]);
+  // the timer behind waitSignal and the wall clock can disagree by a millisecond: either one ends the run
+  const expired = () => waitSignal.aborted || Date.now() >= o.deadline;
   let last = '';
   const report = (line: string) => {
     if (line !== last) o.report(line);
@@ -273,9 +274,11 @@ export async function runHealthChecks(api: HealthAPI, cluster: HealthCluster, o:
         state = e instanceof SkipCheck ? 'SKIP' : ((e as Error)?.message ?? String(e));
       }
       if (o.signal.aborted) throw o.signal.reason;
+      const passed = state === 'OK' || state === 'SKIP';
+      // an attempt the deadline cut short says nothing about the cluster: the last real reason stays the last line
+      if (!passed && expired()) throw new HealthDeadlineError();
       report(`waiting for ${check.name}: ${state}`.trim());
-      if (state === 'OK' || state === 'SKIP') break;
-      if (expired()) throw new HealthDeadlineError();
+      if (passed) break;
       await sleep(Math.max(0, Math.min(retryMs - (Date.now() - started), o.deadline - Date.now())), waitSignal);
       if (o.signal.aborted) throw o.signal.reason;
       if (expired()) throw new HealthDeadlineError();
