@@ -1,0 +1,275 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { type ClientHttp2Session, connect as h2connect, createServer as createH2Server, type Http2Server } from 'node:http2';
+import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
+import { after, describe, it } from 'node:test';
+import { H2_ERROR, H2Connection, type H2Stream, type Headers } from './connection.js';
+
+/** Collects a stream's data until it closes. */
+function collect(s: H2Stream): Promise<{ data: Buffer; code: number; reason: string; trailers?: Headers }> {
+  const parts: Buffer[] = [];
+  let trailers: Headers | undefined;
+  s.onData = (c) => parts.push(Buffer.from(c));
+  s.onTrailers = (t) => (trailers = t);
+  return new Promise((resolve) => {
+    s.onClose = (code, reason) => resolve({ data: Buffer.concat(parts), code, reason, trailers });
+  });
+}
+
+describe('H2Connection, server side, with node:http2 as the client', () => {
+  const conns = new Set<H2Connection>();
+  let server: Server;
+  let session: ClientHttp2Session;
+  const seen: Headers[] = [];
+  const closes: number[] = [];
+  let closed: () => void = () => {};
+
+  const start = async () => {
+    server = createServer((socket: Socket) => {
+      const c = new H2Connection(socket, {
+        role: 'server',
+        onStream: (s, headers) => {
+          seen.push(headers);
+          const path = headers[':path'];
+          if (path === '/echo') {
+            // echoes the body, with a trailer, respecting backpressure both ways
+            s.respond({ ':status': 200, 'content-type': 'application/grpc', 'x-reply': 'yes' });
+            s.onData = (chunk) => {
+              if (!s.write(chunk)) {
+                s.pause();
+                s.onDrain = () => s.resume();
+              }
+            };
+            s.onEnd = () => s.end({ 'grpc-status': '0', 'grpc-message': 'fine' });
+          } else if (path === '/early') {
+            s.respond({ ':status': 200, 'grpc-status': '8' }, true);
+          } else if (path === '/hold') {
+            s.respond({ ':status': 200 });
+            s.onClose = (code) => {
+              closes.push(code);
+              closed();
+            };
+          }
+        },
+      });
+      conns.add(c);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as { port: number };
+    session = h2connect(`http://127.0.0.1:${port}`, { maxSessionMemory: 256 });
+    session.on('error', () => {});
+  };
+  after(() => {
+    session?.destroy();
+    for (const c of conns) c.destroy();
+    server?.close();
+  });
+
+  const call = (path: string, body: Buffer, headers: Record<string, string | string[]> = {}) => {
+    const req = session.request({ ':method': 'POST', ':path': path, ...headers });
+    req.end(body);
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    let response: Record<string, unknown> = {};
+    let trailers: Record<string, unknown> = {};
+    req.on('response', (h) => (response = h));
+    req.on('trailers', (t) => (trailers = t));
+    return new Promise<{ body: Buffer; response: Record<string, unknown>; trailers: Record<string, unknown> }>((resolve, reject) => {
+      req.on('error', reject);
+      req.on('close', () => resolve({ body: Buffer.concat(parts), response, trailers }));
+    });
+  };
+
+  it('answers many concurrent calls with headers, data and trailers', { timeout: 20_000 }, async () => {
+    await start();
+    const bodies = Array.from({ length: 200 }, (_, i) => randomBytes(i * 37));
+    // a long header value changes with every call: the peer's dynamic table fills, evicts, and is Huffman-coded
+    const results = await Promise.all(bodies.map((b, i) => call('/echo', b, { 'x-value': `value-${i}-${'abc'.repeat(i % 50)}`, nodes: ['a', 'b'] })));
+    results.forEach((r, i) => {
+      assert.ok(r.body.equals(bodies[i]!), `body ${i}`);
+      assert.equal(r.response[':status'], 200);
+      assert.equal(r.response['x-reply'], 'yes');
+      assert.equal(r.trailers['grpc-status'], '0');
+      assert.equal(r.trailers['grpc-message'], 'fine');
+    });
+    const byValue = new Set(seen.map((h) => h['x-value']));
+    for (let i = 0; i < 200; i++) assert.ok(byValue.has(`value-${i}-${'abc'.repeat(i % 50)}`));
+    assert.ok(seen.every((h) => (Array.isArray(h.nodes) ? h.nodes.join(',') : h.nodes) === 'a,b' || h.nodes === 'a, b'));
+  });
+
+  it('moves 20 MiB through one stream each way under flow control', { timeout: 30_000 }, async () => {
+    const body = randomBytes(20 << 20);
+    const r = await call('/echo', body);
+    assert.equal(r.body.length, body.length);
+    assert.ok(r.body.equals(body));
+  });
+
+  it('answers before the request ended: the client is asked to stop without error', { timeout: 10_000 }, async () => {
+    const r = await call('/early', Buffer.alloc(0));
+    assert.equal(r.response['grpc-status'], '8');
+  });
+
+  it("sees the client's cancellation", { timeout: 10_000 }, async () => {
+    const seenClose = new Promise<void>((r) => (closed = r));
+    const req = session.request({ ':method': 'POST', ':path': '/hold' });
+    req.on('error', () => {});
+    await once(req, 'response');
+    req.close(H2_ERROR.CANCEL);
+    await seenClose;
+    assert.deepEqual(closes, [H2_ERROR.CANCEL]);
+  });
+
+  it('goes away gracefully: open streams finish, new ones are refused', { timeout: 10_000 }, async () => {
+    const req = session.request({ ':method': 'POST', ':path': '/echo' });
+    req.write(Buffer.from('before'));
+    await once(req, 'response');
+    for (const c of conns) c.close();
+    await once(session, 'goaway');
+    req.end(Buffer.from(' after'));
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    await once(req, 'end');
+    assert.equal(Buffer.concat(parts).toString(), 'before after');
+    await once(session, 'close');
+  });
+});
+
+describe('H2Connection, client side, with node:http2 as the server', () => {
+  let server: Http2Server;
+  const conns: H2Connection[] = [];
+  const open = async () => {
+    const { port } = server.address() as { port: number };
+    const socket = netConnect(port, '127.0.0.1');
+    const c = new H2Connection(socket, { role: 'client' });
+    conns.push(c);
+    return c;
+  };
+  after(() => {
+    for (const c of conns) c.destroy();
+    server?.close();
+  });
+
+  it('calls, streams both ways, reads trailers, and sees resets and goaway', { timeout: 30_000 }, async () => {
+    server = createH2Server({ maxSessionMemory: 256 });
+    server.on('stream', (stream, headers) => {
+      stream.on('error', () => {});
+      if (headers[':path'] === '/reset') return stream.close(H2_ERROR.REFUSED_STREAM);
+      stream.respond({ ':status': 200, 'x-echo': String(headers['x-in']) }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      stream.pipe(stream);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const c = await open();
+
+    const big = randomBytes(12 << 20);
+    const s = c.request({ ':method': 'POST', ':path': '/echo', 'x-in': 'hello' });
+    let response: Headers | undefined;
+    s.onResponse = (h) => (response = h);
+    const done = collect(s);
+    for (let off = 0; off < big.length; off += 1 << 20) {
+      if (!s.write(big.subarray(off, off + (1 << 20)))) await new Promise<void>((r) => (s.onDrain = r));
+    }
+    s.end();
+    const r = await done;
+    assert.equal(r.code, 0);
+    assert.equal(response?.[':status'], '200');
+    assert.equal(response?.['x-echo'], 'hello');
+    assert.equal(r.trailers?.['grpc-status'], '0');
+    assert.ok(r.data.equals(big));
+
+    const reset = c.request({ ':method': 'POST', ':path': '/reset' }, true);
+    const rr = await collect(reset);
+    assert.equal(rr.code, H2_ERROR.REFUSED_STREAM);
+
+    // closing: the connection takes no new calls and ends once its streams are over
+    const closed = new Promise<void>((resolve) => c.onClose(resolve));
+    c.close();
+    await closed;
+    assert.throws(() => c.request({ ':path': '/x' }), /no new calls/);
+  });
+
+  it('fails its streams with the reason when the connection cannot be made', { timeout: 10_000 }, async () => {
+    const socket = netConnect(1, '127.0.0.1');
+    const c = new H2Connection(socket, { role: 'client' });
+    const r = await collect(c.request({ ':method': 'POST', ':path': '/x' }, true));
+    assert.equal(r.code, H2_ERROR.CANCEL);
+    assert.match(r.reason, /ECONNREFUSED/);
+  });
+});
+
+describe('H2Connection, server side, frames as other clients send them', () => {
+  it('reads padded and prioritized HEADERS continued over CONTINUATION, padded DATA, and answers PING', { timeout: 10_000 }, async () => {
+    const got: { headers?: Headers; data: Buffer[]; ended: boolean } = { data: [], ended: false };
+    let ended!: () => void;
+    const endedP = new Promise<void>((r) => (ended = r));
+    const server = createServer((socket) => {
+      new H2Connection(socket, {
+        role: 'server',
+        onStream: (s, headers) => {
+          got.headers = headers;
+          s.onData = (c) => got.data.push(Buffer.from(c));
+          s.onEnd = () => {
+            got.ended = true;
+            s.respond({ ':status': 200 }, true);
+            ended();
+          };
+        },
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const socket = netConnect((server.address() as { port: number }).port, '127.0.0.1');
+    try {
+      const frame = (type: number, flags: number, id: number, payload: Buffer) => {
+        const h = Buffer.alloc(9);
+        h.writeUIntBE(payload.length, 0, 3);
+        h[3] = type;
+        h[4] = flags;
+        h.writeUInt32BE(id, 5);
+        return Buffer.concat([h, payload]);
+      };
+      const { encodeHeaders, huffmanEncode } = await import('./hpack.js');
+      const value = huffmanEncode('a Huffman-coded value');
+      // literal with incremental indexing, new name, Huffman value; then :method POST, :path from the static table
+      const block = Buffer.concat([Buffer.from([0x40, 5]), Buffer.from('x-huf'), Buffer.from([0x80 | value.length]), value, encodeHeaders([[':method', 'POST'], [':path', '/p']])]);
+      const first = Buffer.concat([Buffer.from([2]), Buffer.alloc(5), block.subarray(0, 4), Buffer.alloc(2)]); // pad 2, priority 5 bytes
+      const data = Buffer.concat([Buffer.from([3]), Buffer.from('body'), Buffer.alloc(3)]);
+      socket.write(
+        Buffer.concat([
+          Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'),
+          frame(4, 0, 0, Buffer.alloc(0)),
+          frame(1, 0x8 | 0x20, 1, first),
+          frame(9, 0x4, 1, block.subarray(4)),
+          frame(0, 0x8 | 0x1, 1, data),
+          frame(6, 0, 0, Buffer.from('12345678')),
+        ]),
+      );
+      const received: Buffer[] = [];
+      let acked!: () => void;
+      const ackedP = new Promise<void>((r) => (acked = r));
+      socket.on('data', (c: Buffer) => {
+        received.push(c);
+        if (pingAck() !== undefined) acked();
+      });
+      const pingAck = () => {
+        const all = Buffer.concat(received);
+        for (let off = 0; off + 9 <= all.length; off += 9 + all.readUIntBE(off, 3)) {
+          if (all[off + 3] === 6 && all[off + 4] === 1) return all.subarray(off + 9, off + 17).toString();
+        }
+        return undefined;
+      };
+      await Promise.all([endedP, ackedP]);
+      assert.equal(got.headers?.['x-huf'], 'a Huffman-coded value');
+      assert.equal(got.headers?.[':path'], '/p');
+      assert.equal(Buffer.concat(got.data).toString(), 'body');
+      assert.equal(got.ended, true);
+      assert.equal(pingAck(), '12345678');
+    } finally {
+      socket.destroy();
+      server.close();
+    }
+  });
+});

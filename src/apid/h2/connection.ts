@@ -1,0 +1,729 @@
+import type { Socket } from 'node:net';
+import { encodeHeaders, type HeaderField, HpackDecoder, HpackError, tableSizeUpdate } from './hpack.js';
+
+/**
+ * HTTP/2 (RFC 9113) framing for apid, one side of one connection: enough of the protocol for a gRPC gateway, without
+ * a stream object per call heavier than the call itself. Streams are plain objects with callbacks; frames from the
+ * socket are parsed in place and handed on as they are (DATA payloads are never copied); everything a connection
+ * writes during one turn of the event loop leaves in one socket write. Flow control is kept both ways: what a peer
+ * may send is acknowledged as the receiving side consumes it (a paused stream holds its acknowledgements back), and
+ * what is sent waits for the peer's windows.
+ */
+
+export const FRAME = { DATA: 0, HEADERS: 1, PRIORITY: 2, RST_STREAM: 3, SETTINGS: 4, PUSH_PROMISE: 5, PING: 6, GOAWAY: 7, WINDOW_UPDATE: 8, CONTINUATION: 9 } as const;
+const FLAG_END_STREAM = 0x1;
+const FLAG_ACK = 0x1;
+const FLAG_END_HEADERS = 0x4;
+const FLAG_PADDED = 0x8;
+const FLAG_PRIORITY = 0x20;
+
+/** HTTP/2 error codes (RFC 9113 §7). */
+export const H2_ERROR = {
+  NO_ERROR: 0,
+  PROTOCOL_ERROR: 1,
+  INTERNAL_ERROR: 2,
+  FLOW_CONTROL_ERROR: 3,
+  STREAM_CLOSED: 5,
+  FRAME_SIZE_ERROR: 6,
+  REFUSED_STREAM: 7,
+  CANCEL: 8,
+  COMPRESSION_ERROR: 9,
+} as const;
+
+const SETTING = { HEADER_TABLE_SIZE: 1, ENABLE_PUSH: 2, MAX_CONCURRENT_STREAMS: 3, INITIAL_WINDOW_SIZE: 4, MAX_FRAME_SIZE: 5, MAX_HEADER_LIST_SIZE: 6 } as const;
+
+export const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+const DEFAULT_WINDOW = 65_535;
+const DEFAULT_FRAME_SIZE = 16_384;
+const MAX_WINDOW = 2 ** 31 - 1;
+/** bytes a stream may have queued for sending before `write` asks its caller to wait for `onDrain` */
+const HIGH_WATER_MARK = 64 * 1024;
+
+/** Request or response headers as received: lower-case names; a repeated name gives an array. */
+export type Headers = Record<string, string | string[] | undefined>;
+/** Headers to send: pseudo-headers (`:status`, `:path`, ...) are put first. */
+export type OutgoingHeaders = Record<string, string | number | readonly string[] | undefined>;
+
+/** An error of the connection or of one stream; `code` is stable, `h2Code` the HTTP/2 error code when there is one. */
+export class H2Error extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly h2Code: number = H2_ERROR.INTERNAL_ERROR,
+  ) {
+    super(message);
+    this.name = 'H2Error';
+  }
+}
+
+export interface H2ConnectionOptions {
+  role: 'client' | 'server';
+  /** the window this side gives every stream (SETTINGS_INITIAL_WINDOW_SIZE) */
+  streamWindow?: number;
+  /** the window this side gives the whole connection */
+  connectionWindow?: number;
+  /** how many streams the peer may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS) */
+  maxConcurrentStreams?: number;
+  /** the largest decoded header list accepted, in bytes (names + values + 32 per field) */
+  maxHeaderListSize?: number;
+  /** client: `:scheme` and `:authority` of requests that do not carry their own */
+  scheme?: 'http' | 'https';
+  authority?: string;
+  /** server: a new stream with its request headers; the handler sets the stream's callbacks before it returns */
+  onStream?: (stream: H2Stream, headers: Headers) => void;
+}
+
+function putHeader(b: Buffer, length: number, type: number, flags: number, streamId: number): void {
+  b[0] = (length >>> 16) & 0xff;
+  b[1] = (length >>> 8) & 0xff;
+  b[2] = length & 0xff;
+  b[3] = type;
+  b[4] = flags;
+  b.writeUInt32BE(streamId, 5);
+}
+
+/** A frame header alone (its payload is written after it without a copy). */
+function frameHeader(length: number, type: number, flags: number, streamId: number): Buffer {
+  const h = Buffer.allocUnsafe(9);
+  putHeader(h, length, type, flags, streamId);
+  return h;
+}
+
+/** A whole small frame in one buffer. */
+function smallFrame(type: number, flags: number, streamId: number, payload?: Uint8Array): Buffer {
+  const b = Buffer.allocUnsafe(9 + (payload?.length ?? 0));
+  putHeader(b, payload?.length ?? 0, type, flags, streamId);
+  if (payload) b.set(payload, 9);
+  return b;
+}
+
+function u32(value: number): Buffer {
+  const b = Buffer.allocUnsafe(4);
+  b.writeUInt32BE(value >>> 0);
+  return b;
+}
+
+/** Header fields to send, pseudo-headers first. */
+function toFields(h: OutgoingHeaders): HeaderField[] {
+  const pseudo: HeaderField[] = [];
+  const rest: HeaderField[] = [];
+  for (const name in h) {
+    const v = h[name];
+    if (v === undefined) continue;
+    const into = name.charCodeAt(0) === 58 /* : */ ? pseudo : rest;
+    if (typeof v === 'string') into.push([name, v]);
+    else if (typeof v === 'number') into.push([name, String(v)]);
+    else for (const x of v) into.push([name, x]);
+  }
+  return pseudo.length === 0 ? rest : pseudo.concat(rest);
+}
+
+function toHeaders(fields: HeaderField[]): Headers {
+  const h: Headers = Object.create(null) as Headers;
+  for (const [name, value] of fields) {
+    const prev = h[name];
+    if (prev === undefined) h[name] = value;
+    else if (typeof prev === 'string') h[name] = [prev, value];
+    else prev.push(value);
+  }
+  return h;
+}
+
+/** One stream of a connection. Its callbacks are set by whoever owns the call. */
+export class H2Stream {
+  /** client: the response headers (`endStream`: a trailers-only answer) */
+  onResponse?: (headers: Headers, endStream: boolean) => void;
+  /** the trailers that end the peer's side */
+  onTrailers?: (headers: Headers) => void;
+  /** a DATA payload (a view of the received bytes) */
+  onData?: (chunk: Buffer) => void;
+  /** the peer ended its side */
+  onEnd?: () => void;
+  /** `write` may be called again after it returned false */
+  onDrain?: () => void;
+  /** the stream is over: `code` 0 when both sides ended it, else the reset code; `reason` for a reset or failure */
+  onClose?: (code: number, reason: string) => void;
+
+  headersSent = false;
+  /** this side sent END_STREAM */
+  localEnded = false;
+  /** the peer sent END_STREAM */
+  remoteEnded = false;
+  closed = false;
+  /** client: response headers were received */
+  responded = false;
+
+  /** @internal */ sendWindow: number;
+  /** @internal */ queue: Buffer[] = [];
+  /** @internal */ queued = 0;
+  /** @internal */ endPending = false;
+  /** @internal */ trailers: HeaderField[] | undefined;
+  /** @internal */ needDrain = false;
+  /** @internal */ unacked = 0;
+  /** @internal */ paused = false;
+
+  constructor(
+    readonly id: number,
+    readonly connection: H2Connection,
+    sendWindow: number,
+  ) {
+    this.sendWindow = sendWindow;
+  }
+
+  /** Server: sends the response headers; `endStream` makes it a trailers-only answer. */
+  respond(headers: OutgoingHeaders, endStream = false): void {
+    if (this.closed || this.headersSent) return;
+    this.headersSent = true;
+    this.connection.sendHeaders(this, toFields(headers), endStream);
+  }
+
+  /** Queues data; returns false when enough is queued that the caller should wait for `onDrain`. */
+  write(chunk: Buffer): boolean {
+    if (this.closed || this.localEnded || this.endPending) return false;
+    if (chunk.length > 0) {
+      this.queue.push(chunk);
+      this.queued += chunk.length;
+      this.connection.flushStream(this);
+    }
+    if (this.queued >= HIGH_WATER_MARK) {
+      this.needDrain = true;
+      return false;
+    }
+    return true;
+  }
+
+  /** Ends this side after the queued data, with trailers when given (a server's gRPC status). */
+  end(trailers?: OutgoingHeaders): void {
+    if (this.closed || this.localEnded || this.endPending) return;
+    this.endPending = true;
+    if (trailers) this.trailers = toFields(trailers);
+    this.connection.flushStream(this);
+  }
+
+  /** Resets the stream (RST_STREAM); nothing is sent for a stream that is already over. */
+  reset(code: number = H2_ERROR.CANCEL): void {
+    this.connection.resetStream(this, code);
+  }
+
+  /** Holds back the acknowledgement of received data: the peer stops once the stream window is used up. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.connection.ackStream(this, true);
+  }
+}
+
+/** One HTTP/2 connection over a socket (TLS or plain), client or server side. */
+export class H2Connection {
+  readonly role: 'client' | 'server';
+  private readonly streams = new Map<number, H2Stream>();
+  private readonly blocked = new Set<H2Stream>();
+  private readonly decoder: HpackDecoder;
+  private readonly streamWindow: number;
+  private readonly connectionWindow: number;
+  private readonly maxStreams: number;
+  private readonly maxHeaderList: number;
+  private readonly onStream: ((stream: H2Stream, headers: Headers) => void) | undefined;
+  private readonly requestPseudo: HeaderField[];
+
+  private pending: Buffer | undefined;
+  private prefaceSeen: boolean;
+  private continuation: { id: number; flags: number; parts: Buffer[]; size: number } | undefined;
+  private out: Buffer[] = [];
+  private outBytes = 0;
+  private flushQueued = false;
+  private sendWindow = DEFAULT_WINDOW;
+  private peerStreamWindow = DEFAULT_WINDOW;
+  private peerMaxFrame = DEFAULT_FRAME_SIZE;
+  private connUnacked = 0;
+  /** a dynamic table size update owed to the peer's decoder, sent with the next header block */
+  private tableSizeUpdate: number | undefined;
+  private nextStreamId = 1;
+  private lastPeerStream = 0;
+  private goawaySent = false;
+  /** the peer sent GOAWAY: no new streams on this connection */
+  goaway = false;
+  destroyed = false;
+  private closeReason = 'the connection closed';
+  private readonly closeHandlers: (() => void)[] = [];
+
+  constructor(
+    readonly socket: Socket,
+    o: H2ConnectionOptions,
+  ) {
+    this.role = o.role;
+    this.streamWindow = o.streamWindow ?? 4 << 20;
+    this.connectionWindow = o.connectionWindow ?? 16 << 20;
+    this.maxStreams = o.maxConcurrentStreams ?? 1000;
+    this.maxHeaderList = o.maxHeaderListSize ?? 1 << 20;
+    this.decoder = new HpackDecoder();
+    this.onStream = o.onStream;
+    this.requestPseudo = [
+      [':scheme', o.scheme ?? 'http'],
+      [':authority', o.authority ?? 'localhost'],
+    ];
+    this.prefaceSeen = o.role === 'client';
+    if (o.role === 'client') this.emit(PREFACE);
+    const settings = Buffer.allocUnsafe(18);
+    settings.writeUInt16BE(SETTING.MAX_CONCURRENT_STREAMS, 0);
+    settings.writeUInt32BE(this.maxStreams, 2);
+    settings.writeUInt16BE(SETTING.INITIAL_WINDOW_SIZE, 6);
+    settings.writeUInt32BE(this.streamWindow, 8);
+    settings.writeUInt16BE(o.role === 'client' ? SETTING.ENABLE_PUSH : SETTING.MAX_HEADER_LIST_SIZE, 12);
+    settings.writeUInt32BE(o.role === 'client' ? 0 : this.maxHeaderList, 14);
+    this.emit(smallFrame(FRAME.SETTINGS, 0, 0, settings));
+    if (this.connectionWindow > DEFAULT_WINDOW) this.emit(smallFrame(FRAME.WINDOW_UPDATE, 0, 0, u32(this.connectionWindow - DEFAULT_WINDOW)));
+    socket.setNoDelay?.(true);
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('error', (e: Error) => (this.closeReason = e.message));
+    socket.on('close', () => this.destroy(this.closeReason));
+    socket.on('end', () => {
+      // the peer will send nothing more: calls still waiting for it cannot finish
+      this.destroy('the connection was closed by the peer');
+    });
+  }
+
+  /** Whether new streams may be opened (not closing, not told to go away, not gone). */
+  get accepting(): boolean {
+    return !this.destroyed && !this.goaway && !this.goawaySent;
+  }
+
+  /** Streams open now. */
+  get openStreams(): number {
+    return this.streams.size;
+  }
+
+  /** Called once when the connection is gone (socket closed or destroyed). */
+  onClose(fn: () => void): void {
+    if (this.destroyed) fn();
+    else this.closeHandlers.push(fn);
+  }
+
+  /** Client: opens a stream with its request headers. Throws when the connection takes no new streams. */
+  request(headers: OutgoingHeaders, endStream = false): H2Stream {
+    if (this.role !== 'client') throw new H2Error('ERR_H2_ROLE', 'only a client opens streams');
+    if (this.destroyed || this.goaway || this.goawaySent) throw new H2Error('ERR_H2_CLOSED', `the connection takes no new calls (${this.destroyed ? this.closeReason : 'going away'})`);
+    if (this.nextStreamId > MAX_WINDOW) throw new H2Error('ERR_H2_CLOSED', 'stream identifiers are used up');
+    const s = new H2Stream(this.nextStreamId, this, this.peerStreamWindow);
+    this.nextStreamId += 2;
+    this.streams.set(s.id, s);
+    s.headersSent = true;
+    const fields = toFields(headers);
+    for (const p of this.requestPseudo) if (headers[p[0]] === undefined) fields.unshift(p);
+    this.sendHeaders(s, fields, endStream);
+    return s;
+  }
+
+  /**
+   * Takes no new streams (GOAWAY) and ends the connection once the open ones are over. A client's connection is
+   * closed the same way: streams already open run to their end.
+   */
+  close(): void {
+    if (this.destroyed) return;
+    if (!this.goawaySent) {
+      this.goawaySent = true;
+      const p = Buffer.allocUnsafe(8);
+      p.writeUInt32BE(this.lastPeerStream, 0);
+      p.writeUInt32BE(H2_ERROR.NO_ERROR, 4);
+      this.emit(smallFrame(FRAME.GOAWAY, 0, 0, p));
+    }
+    if (this.streams.size === 0) this.endSocket();
+  }
+
+  /** Ends every stream and the socket at once. */
+  destroy(reason = 'the connection was destroyed'): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.closeReason = reason;
+    this.out = [];
+    this.outBytes = 0;
+    for (const s of [...this.streams.values()]) this.finish(s, H2_ERROR.CANCEL, reason);
+    this.socket.destroy();
+    for (const fn of this.closeHandlers.splice(0)) fn();
+  }
+
+  // --- sending -------------------------------------------------------------------------------------------------
+
+  private emit(frame: Buffer): void {
+    this.out.push(frame);
+    this.outBytes += frame.length;
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      process.nextTick(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushQueued = false;
+    const out = this.out;
+    if (out.length === 0 || this.destroyed) return;
+    this.out = [];
+    const n = this.outBytes;
+    this.outBytes = 0;
+    if (out.length === 1) this.socket.write(out[0]!);
+    else if (n <= 64 * 1024) this.socket.write(Buffer.concat(out, n));
+    else {
+      this.socket.cork();
+      for (const b of out) this.socket.write(b);
+      this.socket.uncork();
+    }
+  }
+
+  /** @internal */
+  sendHeaders(s: H2Stream, fields: HeaderField[], endStream: boolean): void {
+    let block = encodeHeaders(fields);
+    if (this.tableSizeUpdate !== undefined) {
+      block = Buffer.concat([tableSizeUpdate(this.tableSizeUpdate), block]);
+      this.tableSizeUpdate = undefined;
+    }
+    const end = endStream ? FLAG_END_STREAM : 0;
+    if (block.length <= this.peerMaxFrame) this.emit(smallFrame(FRAME.HEADERS, end | FLAG_END_HEADERS, s.id, block));
+    else {
+      // HEADERS and its CONTINUATION frames go out back to back
+      for (let off = 0; off < block.length; off += this.peerMaxFrame) {
+        const part = block.subarray(off, off + this.peerMaxFrame);
+        const last = off + this.peerMaxFrame >= block.length ? FLAG_END_HEADERS : 0;
+        this.emit(off === 0 ? smallFrame(FRAME.HEADERS, end | last, s.id, part) : smallFrame(FRAME.CONTINUATION, last, s.id, part));
+      }
+    }
+    if (endStream) {
+      s.localEnded = true;
+      s.queue = [];
+      s.queued = 0;
+      this.maybeClosed(s);
+    }
+  }
+
+  /** @internal Sends what the windows allow of a stream's queue, then its end. */
+  flushStream(s: H2Stream): void {
+    if (s.closed || this.destroyed) return;
+    while (s.queue.length > 0) {
+      const room = Math.min(s.sendWindow, this.sendWindow, this.peerMaxFrame);
+      if (room <= 0) {
+        this.blocked.add(s);
+        return;
+      }
+      let chunk = s.queue[0]!;
+      if (chunk.length <= room) s.queue.shift();
+      else {
+        s.queue[0] = chunk.subarray(room);
+        chunk = chunk.subarray(0, room);
+      }
+      s.queued -= chunk.length;
+      s.sendWindow -= chunk.length;
+      this.sendWindow -= chunk.length;
+      const last = s.queue.length === 0 && s.endPending && s.trailers === undefined;
+      if (chunk.length <= 1024) this.emit(smallFrame(FRAME.DATA, last ? FLAG_END_STREAM : 0, s.id, chunk));
+      else {
+        this.emit(frameHeader(chunk.length, FRAME.DATA, last ? FLAG_END_STREAM : 0, s.id));
+        this.emit(chunk);
+      }
+      if (last) s.localEnded = true;
+    }
+    this.blocked.delete(s);
+    if (s.endPending && !s.localEnded) {
+      if (s.trailers) this.sendHeaders(s, s.trailers, true);
+      else {
+        this.emit(smallFrame(FRAME.DATA, FLAG_END_STREAM, s.id));
+        s.localEnded = true;
+      }
+    }
+    if (s.needDrain && s.queued < HIGH_WATER_MARK) {
+      s.needDrain = false;
+      const drain = s.onDrain;
+      if (drain) process.nextTick(drain);
+    }
+    this.maybeClosed(s);
+  }
+
+  /** @internal */
+  resetStream(s: H2Stream, code: number): void {
+    if (s.closed) return;
+    if (!this.destroyed) this.emit(smallFrame(FRAME.RST_STREAM, 0, s.id, u32(code)));
+    this.finish(s, code, 'stream reset');
+  }
+
+  /** @internal Acknowledges what a stream consumed: at half its window, or all of it (`now`). */
+  ackStream(s: H2Stream, now = false): void {
+    if (s.closed || s.remoteEnded || s.paused || s.unacked === 0) return;
+    if (!now && s.unacked < this.streamWindow / 2) return;
+    this.emit(smallFrame(FRAME.WINDOW_UPDATE, 0, s.id, u32(s.unacked)));
+    s.unacked = 0;
+  }
+
+  private maybeClosed(s: H2Stream): void {
+    if (s.closed) return;
+    if (s.localEnded && s.remoteEnded) return this.finish(s, H2_ERROR.NO_ERROR, '');
+    if (this.role === 'server' && s.localEnded) {
+      // the answer is complete before the request: the client is asked to stop sending, without error
+      this.emit(smallFrame(FRAME.RST_STREAM, 0, s.id, u32(H2_ERROR.NO_ERROR)));
+      return this.finish(s, H2_ERROR.NO_ERROR, '');
+    }
+    if (this.role === 'client' && s.remoteEnded) {
+      // the answer is complete before the request was: this side ends too (a reset would look like an abort)
+      s.queue = [];
+      s.queued = 0;
+      this.emit(smallFrame(FRAME.DATA, FLAG_END_STREAM, s.id));
+      s.localEnded = true;
+      return this.finish(s, H2_ERROR.NO_ERROR, '');
+    }
+  }
+
+  private finish(s: H2Stream, code: number, reason: string): void {
+    if (s.closed) return;
+    s.closed = true;
+    this.streams.delete(s.id);
+    this.blocked.delete(s);
+    s.queue = [];
+    s.queued = 0;
+    s.onClose?.(code, reason);
+    if (this.goawaySent && this.streams.size === 0 && !this.destroyed) this.endSocket();
+    else if (this.goaway && this.streams.size === 0) this.destroy('the peer went away');
+  }
+
+  private endSocket(): void {
+    if (this.destroyed) return;
+    this.flush();
+    this.socket.end();
+  }
+
+  private fail(h2Code: number, message: string): void {
+    if (this.destroyed) return;
+    const p = Buffer.allocUnsafe(8 + Buffer.byteLength(message));
+    p.writeUInt32BE(this.lastPeerStream, 0);
+    p.writeUInt32BE(h2Code, 4);
+    p.write(message, 8);
+    this.emit(smallFrame(FRAME.GOAWAY, 0, 0, p));
+    this.flush();
+    this.destroyed = true;
+    this.closeReason = `HTTP/2 error: ${message}`;
+    for (const s of [...this.streams.values()]) this.finish(s, h2Code, this.closeReason);
+    this.socket.end();
+    // a peer that does not close its side in time is cut off
+    setTimeout(() => this.socket.destroy(), 2000).unref();
+    for (const fn of this.closeHandlers.splice(0)) fn();
+  }
+
+  // --- receiving -----------------------------------------------------------------------------------------------
+
+  private receive(data: Buffer): void {
+    if (this.destroyed) return;
+    let buf = this.pending ? Buffer.concat([this.pending, data]) : data;
+    this.pending = undefined;
+    if (!this.prefaceSeen) {
+      if (buf.length < PREFACE.length) {
+        if (!PREFACE.subarray(0, buf.length).equals(buf)) return this.fail(H2_ERROR.PROTOCOL_ERROR, 'not an HTTP/2 connection preface');
+        this.pending = buf;
+        return;
+      }
+      if (!PREFACE.equals(buf.subarray(0, PREFACE.length))) return this.fail(H2_ERROR.PROTOCOL_ERROR, 'not an HTTP/2 connection preface');
+      this.prefaceSeen = true;
+      buf = buf.subarray(PREFACE.length);
+    }
+    let off = 0;
+    while (buf.length - off >= 9) {
+      const length = (buf[off]! << 16) | (buf[off + 1]! << 8) | buf[off + 2]!;
+      if (length > DEFAULT_FRAME_SIZE) return this.fail(H2_ERROR.FRAME_SIZE_ERROR, `frame of ${length} bytes`);
+      if (buf.length - off - 9 < length) break;
+      const type = buf[off + 3]!;
+      const flags = buf[off + 4]!;
+      const id = buf.readUInt32BE(off + 5) & 0x7fffffff;
+      const payload = buf.subarray(off + 9, off + 9 + length);
+      off += 9 + length;
+      try {
+        this.frame(type, flags, id, payload);
+      } catch (e) {
+        if (e instanceof HpackError) return this.fail(H2_ERROR.COMPRESSION_ERROR, e.message);
+        if (e instanceof H2Error) return this.fail(e.h2Code, e.message);
+        throw e;
+      }
+      if (this.destroyed) return;
+    }
+    if (off < buf.length) this.pending = buf.subarray(off);
+  }
+
+  private frame(type: number, flags: number, id: number, payload: Buffer): void {
+    if (this.continuation && type !== FRAME.CONTINUATION) throw new H2Error('ERR_H2_PROTOCOL', 'a header block was interrupted', H2_ERROR.PROTOCOL_ERROR);
+    switch (type) {
+      case FRAME.DATA:
+        return this.onDataFrame(flags, id, payload);
+      case FRAME.HEADERS: {
+        if (id === 0) throw new H2Error('ERR_H2_PROTOCOL', 'HEADERS on stream 0', H2_ERROR.PROTOCOL_ERROR);
+        let start = 0;
+        let end = payload.length;
+        if (flags & FLAG_PADDED) {
+          start = 1;
+          end -= payload[0]!;
+        }
+        if (flags & FLAG_PRIORITY) start += 5;
+        if (start > end) throw new H2Error('ERR_H2_PROTOCOL', 'HEADERS padding too long', H2_ERROR.PROTOCOL_ERROR);
+        const block = payload.subarray(start, end);
+        if (flags & FLAG_END_HEADERS) return this.onHeaderBlock(id, flags, block);
+        this.continuation = { id, flags, parts: [block], size: block.length };
+        return;
+      }
+      case FRAME.CONTINUATION: {
+        const c = this.continuation;
+        if (!c || c.id !== id) throw new H2Error('ERR_H2_PROTOCOL', 'unexpected CONTINUATION', H2_ERROR.PROTOCOL_ERROR);
+        c.parts.push(payload);
+        c.size += payload.length;
+        if (c.size > this.maxHeaderList) throw new H2Error('ERR_H2_PROTOCOL', 'header block too large', H2_ERROR.PROTOCOL_ERROR);
+        if (flags & FLAG_END_HEADERS) {
+          this.continuation = undefined;
+          this.onHeaderBlock(id, c.flags, Buffer.concat(c.parts, c.size));
+        }
+        return;
+      }
+      case FRAME.RST_STREAM: {
+        if (id === 0 || payload.length !== 4) throw new H2Error('ERR_H2_PROTOCOL', 'malformed RST_STREAM', H2_ERROR.PROTOCOL_ERROR);
+        const s = this.streams.get(id);
+        if (s) {
+          const code = payload.readUInt32BE(0);
+          this.finish(s, code, `stream reset by the peer (code ${code})`);
+        }
+        return;
+      }
+      case FRAME.SETTINGS:
+        if (id !== 0) throw new H2Error('ERR_H2_PROTOCOL', 'SETTINGS on a stream', H2_ERROR.PROTOCOL_ERROR);
+        if (flags & FLAG_ACK) return;
+        if (payload.length % 6 !== 0) throw new H2Error('ERR_H2_PROTOCOL', 'malformed SETTINGS', H2_ERROR.FRAME_SIZE_ERROR);
+        for (let i = 0; i < payload.length; i += 6) this.setting(payload.readUInt16BE(i), payload.readUInt32BE(i + 2));
+        this.emit(smallFrame(FRAME.SETTINGS, FLAG_ACK, 0));
+        return;
+      case FRAME.PING:
+        if (id !== 0 || payload.length !== 8) throw new H2Error('ERR_H2_PROTOCOL', 'malformed PING', H2_ERROR.PROTOCOL_ERROR);
+        if (!(flags & FLAG_ACK)) this.emit(smallFrame(FRAME.PING, FLAG_ACK, 0, payload));
+        return;
+      case FRAME.GOAWAY: {
+        if (payload.length < 8) throw new H2Error('ERR_H2_PROTOCOL', 'malformed GOAWAY', H2_ERROR.PROTOCOL_ERROR);
+        const last = payload.readUInt32BE(0) & 0x7fffffff;
+        const code = payload.readUInt32BE(4);
+        this.goaway = true;
+        // streams the peer never saw may be tried again elsewhere
+        for (const s of [...this.streams.values()]) if (s.id > last && this.role === 'client') this.finish(s, H2_ERROR.REFUSED_STREAM, `the peer went away (code ${code})`);
+        if (this.streams.size === 0) this.destroy('the peer went away');
+        return;
+      }
+      case FRAME.WINDOW_UPDATE: {
+        if (payload.length !== 4) throw new H2Error('ERR_H2_PROTOCOL', 'malformed WINDOW_UPDATE', H2_ERROR.FRAME_SIZE_ERROR);
+        const inc = payload.readUInt32BE(0) & 0x7fffffff;
+        if (id === 0) {
+          this.sendWindow += inc;
+          if (this.sendWindow > MAX_WINDOW) throw new H2Error('ERR_H2_FLOW', 'connection window overflow', H2_ERROR.FLOW_CONTROL_ERROR);
+          for (const s of [...this.blocked]) this.flushStream(s);
+          return;
+        }
+        const s = this.streams.get(id);
+        if (!s) return;
+        s.sendWindow += inc;
+        if (s.sendWindow > MAX_WINDOW) return this.resetStream(s, H2_ERROR.FLOW_CONTROL_ERROR);
+        this.flushStream(s);
+        return;
+      }
+      case FRAME.PUSH_PROMISE:
+        throw new H2Error('ERR_H2_PROTOCOL', 'server push is not accepted', H2_ERROR.PROTOCOL_ERROR);
+      default:
+        // PRIORITY and unknown frame types carry nothing for us
+        return;
+    }
+  }
+
+  private setting(key: number, value: number): void {
+    switch (key) {
+      case SETTING.INITIAL_WINDOW_SIZE: {
+        if (value > MAX_WINDOW) throw new H2Error('ERR_H2_FLOW', 'initial window too large', H2_ERROR.FLOW_CONTROL_ERROR);
+        const delta = value - this.peerStreamWindow;
+        this.peerStreamWindow = value;
+        for (const s of this.streams.values()) s.sendWindow += delta;
+        if (delta > 0) for (const s of [...this.blocked]) this.flushStream(s);
+        return;
+      }
+      case SETTING.HEADER_TABLE_SIZE:
+        // the encoder keeps no table, but a decoder that shrank its table expects the change acknowledged
+        this.tableSizeUpdate = Math.min(value, 4096);
+        return;
+      case SETTING.MAX_FRAME_SIZE:
+        if (value < DEFAULT_FRAME_SIZE || value > 16_777_215) throw new H2Error('ERR_H2_PROTOCOL', 'invalid frame size', H2_ERROR.PROTOCOL_ERROR);
+        this.peerMaxFrame = value;
+        return;
+      default:
+        // push is never used; the header list size limit is the peer's to enforce
+        return;
+    }
+  }
+
+  private onDataFrame(flags: number, id: number, payload: Buffer): void {
+    if (id === 0) throw new H2Error('ERR_H2_PROTOCOL', 'DATA on stream 0', H2_ERROR.PROTOCOL_ERROR);
+    // the connection window counts every DATA byte, padding included, whatever becomes of the stream
+    this.connUnacked += payload.length;
+    if (this.connUnacked >= this.connectionWindow / 2) {
+      this.emit(smallFrame(FRAME.WINDOW_UPDATE, 0, 0, u32(this.connUnacked)));
+      this.connUnacked = 0;
+    }
+    const s = this.streams.get(id);
+    if (!s || s.remoteEnded) {
+      // a stream this side reset or ended: frames still on their way are dropped (RFC 9113 §5.1)
+      if (s || id <= this.lastPeerStream || (this.role === 'client' && id < this.nextStreamId)) return;
+      throw new H2Error('ERR_H2_PROTOCOL', `DATA on idle stream ${id}`, H2_ERROR.PROTOCOL_ERROR);
+    }
+    let data = payload;
+    if (flags & FLAG_PADDED) {
+      const pad = payload[0] ?? 0;
+      if (pad >= payload.length) throw new H2Error('ERR_H2_PROTOCOL', 'DATA padding too long', H2_ERROR.PROTOCOL_ERROR);
+      data = payload.subarray(1, payload.length - pad);
+    }
+    s.unacked += payload.length;
+    if (data.length > 0) s.onData?.(data);
+    if (flags & FLAG_END_STREAM) {
+      s.remoteEnded = true;
+      s.onEnd?.();
+      this.maybeClosed(s);
+    } else this.ackStream(s);
+  }
+
+  private onHeaderBlock(id: number, flags: number, block: Buffer): void {
+    // the block is decoded whatever becomes of it: the peer's encoder table changed with it
+    const headers = toHeaders(this.decoder.decode(block, this.maxHeaderList));
+    const endStream = (flags & FLAG_END_STREAM) !== 0;
+    const s = this.streams.get(id);
+    if (this.role === 'server' && !s) {
+      if (id % 2 === 0) throw new H2Error('ERR_H2_PROTOCOL', `HEADERS on server stream ${id}`, H2_ERROR.PROTOCOL_ERROR);
+      // a stream this side already ended or refused: what was still on its way is dropped
+      if (id <= this.lastPeerStream) return;
+      this.lastPeerStream = id;
+      if (this.goawaySent || this.streams.size >= this.maxStreams) {
+        this.emit(smallFrame(FRAME.RST_STREAM, 0, id, u32(H2_ERROR.REFUSED_STREAM)));
+        return;
+      }
+      const ns = new H2Stream(id, this, this.peerStreamWindow);
+      this.streams.set(id, ns);
+      this.onStream?.(ns, headers);
+      if (endStream && !ns.closed) {
+        ns.remoteEnded = true;
+        ns.onEnd?.();
+        this.maybeClosed(ns);
+      }
+      return;
+    }
+    if (!s) return;
+    if (this.role === 'client' && !s.responded) {
+      const status = headers[':status'];
+      // an informational answer (1xx) is followed by the real one
+      if (typeof status === 'string' && status.startsWith('1') && !endStream) return;
+      s.responded = true;
+      s.onResponse?.(headers, endStream);
+    } else {
+      if (!endStream) throw new H2Error('ERR_H2_PROTOCOL', 'trailers without END_STREAM', H2_ERROR.PROTOCOL_ERROR);
+      s.onTrailers?.(headers);
+    }
+    if (endStream && !s.closed) {
+      s.remoteEnded = true;
+      s.onEnd?.();
+      this.maybeClosed(s);
+    }
+  }
+}

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { encodeHeaders, type HeaderField, HpackDecoder, HpackError, huffmanDecode, huffmanEncode, STATIC_TABLE, tableSizeUpdate } from './hpack.js';
+
+const latin1 = fc.string({ unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)), maxLength: 64 });
+
+describe('hpack', () => {
+  it('Huffman-codes a known string as RFC 7541 C.4.1 shows it', () => {
+    assert.equal(huffmanEncode('www.example.com').toString('hex'), 'f1e3c2e5f23a6ba0ab90f4ff');
+    const b = Buffer.from('f1e3c2e5f23a6ba0ab90f4ff', 'hex');
+    assert.equal(huffmanDecode(b, 0, b.length), 'www.example.com');
+  });
+
+  it('Huffman decoding inverts encoding for any byte string', () => {
+    fc.assert(
+      fc.property(latin1, (s) => {
+        const b = huffmanEncode(s);
+        assert.equal(huffmanDecode(b, 0, b.length), s);
+      }),
+    );
+  });
+
+  it('refuses Huffman padding that is not a prefix of EOS', () => {
+    const b = Buffer.from([0x00]); // "0" (00000) then three zero bits
+    assert.throws(() => huffmanDecode(b, 0, 1), HpackError);
+  });
+
+  it('decodes what it encodes, static matches indexed and other fields literal', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom(':path', ':status', 'content-type', 'x-a', 'nodes', 'grpc-status'), latin1), { maxLength: 12 }), (fields) => {
+        const d = new HpackDecoder();
+        assert.deepEqual(d.decode(encodeHeaders(fields as HeaderField[])), fields);
+      }),
+    );
+    assert.deepEqual([...encodeHeaders([[':method', 'POST']])], [0x83]);
+    assert.deepEqual([...encodeHeaders([[':status', '200']])], [0x88]);
+    // a size update may open a block
+    assert.deepEqual(new HpackDecoder().decode(Buffer.concat([tableSizeUpdate(100), encodeHeaders([['a', 'b']])])), [['a', 'b']]);
+    assert.deepEqual([...tableSizeUpdate(4096)], [0x3f, 0xe1, 0x1f]);
+  });
+
+  it('follows the peer encoder through its dynamic table, evictions and size updates included', () => {
+    const d = new HpackDecoder(4096);
+    // literal with incremental indexing, new name: custom-key: custom-header (RFC 7541 C.2.1)
+    const first = Buffer.concat([Buffer.from([0x40, 10]), Buffer.from('custom-key'), Buffer.from([13]), Buffer.from('custom-header')]);
+    assert.deepEqual(d.decode(first), [['custom-key', 'custom-header']]);
+    // index 62 is now that entry
+    assert.deepEqual(d.decode(Buffer.from([0xbe])), [['custom-key', 'custom-header']]);
+    // a size update to 0 empties the table
+    assert.throws(() => d.decode(Buffer.from([0x20, 0xbe])), /out of range/);
+    // a size update above what was announced is an error
+    assert.throws(() => new HpackDecoder(100).decode(Buffer.from([0x3f, 0xe1, 0x1f])), /above the announced/);
+    assert.equal(STATIC_TABLE[61]![0], 'www-authenticate');
+  });
+
+  it('refuses a header list over the limit and malformed blocks', () => {
+    const big = encodeHeaders([['x', 'y'.repeat(2000)]]);
+    assert.throws(() => new HpackDecoder().decode(big, 1000), /larger than 1000/);
+    assert.throws(() => new HpackDecoder().decode(Buffer.from([0x80])), /index 0/);
+    assert.throws(() => new HpackDecoder().decode(Buffer.from([0x00, 0x05, 0x61])), /truncated/);
+  });
+});
