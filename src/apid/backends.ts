@@ -1,8 +1,8 @@
-import { type ClientHttp2Session, type ClientHttp2Stream, connect as h2connect, type OutgoingHttpHeaders } from 'node:http2';
 import { isIP } from 'node:net';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { connect as tlsConnect, createSecureContext, type SecureContext } from 'node:tls';
 import { normalizeKeyPEM } from '../client/tls.js';
-import { H2_SESSION_MEMORY_MB, H2_SETTINGS, SessionPool, unixDialer } from './h2.js';
+import { H2_SETTINGS, SessionPool, unixDialer } from './h2.js';
+import { H2Connection, type H2Stream, type OutgoingHeaders } from './h2/connection.js';
 
 /** The gRPC message size limit of the Talos API. */
 export const MAX_MESSAGE_SIZE = 32 * 1024 * 1024;
@@ -31,7 +31,7 @@ export class Backends {
   /** the local machined's session stays when the peer identity changes; peers' sessions are redialled */
   private readonly localPool = new SessionPool();
   private readonly pool = new SessionPool();
-  private readonly localDial: () => ClientHttp2Session;
+  private readonly localDial: () => H2Connection;
   private peerTLS: PeerTLS | undefined;
   private peerContext: SecureContext | undefined;
 
@@ -50,29 +50,26 @@ export class Backends {
   }
 
   /** A call to the local machined; throws when no stream can be opened. */
-  local(headers: OutgoingHttpHeaders): ClientHttp2Stream {
+  local(headers: OutgoingHeaders): H2Stream {
     // the local pool is never let go of (only destroyed): its streams need no counting
     return this.localPool.get(LOCAL, this.localDial).request(headers);
   }
 
   /** A call to a peer's apid; throws when this apid does not forward, the target is malformed or no stream opens. */
-  remote(target: string, headers: OutgoingHttpHeaders): ClientHttp2Stream {
+  remote(target: string, headers: OutgoingHeaders): H2Stream {
     return this.pool.request(this.peerSession(target), headers);
   }
 
-  private peerSession(target: string): ClientHttp2Session {
+  private peerSession(target: string): H2Connection {
     const tls = this.peerTLS;
     if (!tls) throw new Error('no request forwarding');
     const address = peerAddress(target, this.peerPort);
     return this.pool.get(address, () => {
       this.peerContext ??= createSecureContext({ ca: tls.ca, cert: tls.cert, key: normalizeKeyPEM(tls.key), minVersion: 'TLSv1.3' });
       const host = address.slice(0, address.lastIndexOf(':')).replace(/^\[|\]$/g, '');
-      return h2connect(`https://${address}`, {
-        secureContext: this.peerContext,
-        ...(isIP(host) ? {} : { servername: host }),
-        settings: H2_SETTINGS,
-        maxSessionMemory: H2_SESSION_MEMORY_MB,
-      });
+      const port = Number(address.slice(address.lastIndexOf(':') + 1));
+      const socket = tlsConnect({ host, port, secureContext: this.peerContext, ALPNProtocols: ['h2'], ...(isIP(host) ? {} : { servername: host }) });
+      return new H2Connection(socket, { role: 'client', scheme: 'https', authority: address, ...H2_SETTINGS });
     });
   }
 

@@ -1,6 +1,6 @@
-import { type ClientHttp2Session, type ClientHttp2Stream, connect as h2connect, constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { connect as netConnect } from 'node:net';
 import { status } from '@grpc/grpc-js';
+import { H2_ERROR, H2Connection, type H2Stream, type Headers, type OutgoingHeaders } from './h2/connection.js';
 
 /**
  * gRPC over HTTP/2 at the byte level, for a gateway that forwards calls without decoding them: the 5-byte message
@@ -8,9 +8,7 @@ import { status } from '@grpc/grpc-js';
  */
 
 /** HTTP/2 settings for apid's connections: windows large enough that a 32 MiB message does not crawl. */
-export const H2_SETTINGS = { initialWindowSize: 4 << 20, maxConcurrentStreams: 1000 };
-/** how much memory an HTTP/2 session may hold (MB) before new streams are refused */
-export const H2_SESSION_MEMORY_MB = 256;
+export const H2_SETTINGS = { streamWindow: 4 << 20, connectionWindow: 16 << 20, maxConcurrentStreams: 1000 };
 
 /** One gRPC message with its 5-byte prefix (not compressed). */
 export function frame(message: Uint8Array): Buffer {
@@ -111,7 +109,7 @@ export interface GrpcStatus {
 }
 
 /** The status a response's trailers (or trailers-only headers) carry; undefined when they carry none. */
-export function statusOf(h: IncomingHttpHeaders | undefined): GrpcStatus | undefined {
+export function statusOf(h: Headers | undefined): GrpcStatus | undefined {
   const raw = h?.['grpc-status'];
   if (raw === undefined) return undefined;
   const code = Number(Array.isArray(raw) ? raw[0] : raw);
@@ -133,95 +131,65 @@ export function grpcTimeout(ms: number): string {
 }
 
 /** The response headers of a gRPC answer. */
-export const RESPONSE_HEADERS: OutgoingHttpHeaders = { ':status': 200, 'content-type': 'application/grpc' };
+export const RESPONSE_HEADERS: OutgoingHeaders = { ':status': 200, 'content-type': 'application/grpc' };
 
 /**
  * Ends a server stream with a status: as a trailers-only response when nothing was sent yet, else as trailers after
  * the messages.
  */
-export function finish(stream: ServerHttp2Stream, st: GrpcStatus, trailers?: OutgoingHttpHeaders): void {
-  if (stream.destroyed || stream.closed) return;
+export function finish(stream: H2Stream, st: GrpcStatus, trailers?: OutgoingHeaders): void {
+  if (stream.closed || stream.localEnded) return;
   // a backend's own trailers (no pseudo-headers in trailers) already say the status; otherwise it is written here
-  let t: OutgoingHttpHeaders;
+  let t: OutgoingHeaders;
   if (trailers && trailers['grpc-status'] !== undefined) t = trailers;
   else {
     t = { ...trailers, 'grpc-status': String(st.code) };
     if (st.details) t['grpc-message'] = encodeGrpcMessage(st.details);
   }
-  if (!stream.headersSent) {
-    stream.respond({ ...RESPONSE_HEADERS, ...t }, { endStream: true });
-    return;
-  }
-  if (stream.writableEnded) return;
-  stream.once('wantTrailers', () => {
-    if (!stream.destroyed) stream.sendTrailers(t);
-  });
-  stream.end();
+  if (!stream.headersSent) stream.respond({ ...RESPONSE_HEADERS, ...t }, true);
+  else stream.end(t);
 }
 
-/** How a session to a backend is opened. */
-export type Dialer = () => ClientHttp2Session;
+/** How a connection to a backend is opened. */
+export type Dialer = () => H2Connection;
 
 /** A dialer for a unix socket (machined's API). */
 export function unixDialer(socket: string): Dialer {
-  return () =>
-    h2connect('http://localhost', {
-      createConnection: () => netConnect(socket),
-      settings: H2_SETTINGS,
-      maxSessionMemory: H2_SESSION_MEMORY_MB,
-    });
+  return () => new H2Connection(netConnect(socket), { role: 'client', scheme: 'http', authority: 'localhost', ...H2_SETTINGS });
 }
 
 /**
- * HTTP/2 sessions kept per backend and opened again when they close or are told to go away. Streams are opened
- * through the pool (`request`), which counts them, so a session the pool lets go of is closed only once its streams
- * have ended: a stream asked of a session just before must not be refused unsent.
+ * HTTP/2 connections kept per backend and opened again when they close or are told to go away. A connection the
+ * pool lets go of takes no new streams and closes once the ones it has are over.
  */
 export class SessionPool {
-  private readonly sessions = new Map<string, ClientHttp2Session>();
-  private readonly open = new WeakMap<ClientHttp2Session, number>();
-  private readonly retired = new WeakSet<ClientHttp2Session>();
+  private readonly sessions = new Map<string, H2Connection>();
 
-  get(key: string, dial: Dialer): ClientHttp2Session {
+  get(key: string, dial: Dialer): H2Connection {
     const s = this.sessions.get(key);
-    if (s && !s.closed && !s.destroyed) return s;
+    if (s?.accepting) return s;
     const fresh = dial();
-    const drop = () => {
+    fresh.onClose(() => {
       if (this.sessions.get(key) === fresh) this.sessions.delete(key);
-    };
-    // a failed session fails its streams, which report it; the session itself needs no handler beyond this
-    fresh.on('error', drop);
-    fresh.on('close', drop);
-    fresh.on('goaway', drop);
-    fresh.on('connect', () => fresh.setLocalWindowSize(H2_SETTINGS.initialWindowSize * 4));
-    // idle sessions are closed after 15 minutes, as Talos's backends are
-    fresh.setTimeout(15 * 60_000, () => fresh.close());
+    });
+    // idle connections are closed after 15 minutes, as Talos's backends are
+    fresh.socket.setTimeout(15 * 60_000, () => fresh.close());
     this.sessions.set(key, fresh);
     return fresh;
   }
 
-  /** Opens a stream on a session of this pool; throws as `session.request` does. */
-  request(session: ClientHttp2Session, headers: OutgoingHttpHeaders): ClientHttp2Stream {
-    const req = session.request(headers);
-    this.open.set(session, (this.open.get(session) ?? 0) + 1);
-    req.once('close', () => {
-      const n = (this.open.get(session) ?? 1) - 1;
-      this.open.set(session, n);
-      if (n === 0 && this.retired.has(session)) session.close();
-    });
-    return req;
+  /** Opens a stream on a connection of this pool; throws as `H2Connection.request` does. */
+  request(session: H2Connection, headers: OutgoingHeaders): H2Stream {
+    return session.request(headers);
   }
 
-  /** Lets go of every session: new calls get new sessions; each old one closes when its streams have ended. */
+  /** Lets go of every connection: new calls get new ones; each old one closes when its streams have ended. */
   close(): void {
-    for (const s of this.sessions.values()) {
-      this.retired.add(s);
-      if (!this.open.get(s)) s.close();
-    }
+    for (const s of this.sessions.values()) s.close();
     this.sessions.clear();
   }
 
-  /** Destroys every session at once. */
+  /** Destroys every connection at once. */
   destroy(): void {
     for (const s of this.sessions.values()) s.destroy();
     this.sessions.clear();
@@ -229,6 +197,6 @@ export class SessionPool {
 }
 
 /** Cancels a backend stream unless it already ended. */
-export function cancel(req: ClientHttp2Stream): void {
-  if (!req.closed && !req.destroyed) req.close(constants.NGHTTP2_CANCEL);
+export function cancel(req: H2Stream): void {
+  if (!req.closed) req.reset(H2_ERROR.CANCEL);
 }

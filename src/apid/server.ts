@@ -1,5 +1,4 @@
-import { type ClientHttp2Stream, createSecureServer, type Http2SecureServer, type Http2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import type { TLSSocket } from 'node:tls';
+import { createServer as createTLSServer, type Server as TLSServer, type TLSSocket } from 'node:tls';
 import { status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { ROLE_METADATA_KEY, Role } from '../api/roles.js';
@@ -18,12 +17,12 @@ import {
   frame,
   type GrpcStatus,
   grpcTimeout,
-  H2_SESSION_MEMORY_MB,
   H2_SETTINGS,
   parseGrpcTimeout,
   RESPONSE_HEADERS,
   statusOf,
 } from './h2.js';
+import { H2Connection, type H2Stream, type Headers, type OutgoingHeaders } from './h2/connection.js';
 import { labelStreamMessage, labelUnaryResponse, type NodeStatus, streamErrorMessage, unaryErrorResponse } from './wire.js';
 
 export interface ApidOptions {
@@ -57,7 +56,7 @@ function nodeDeadline(callerMs: number): number {
 /** Why a backend call could not be opened: the connection's state (UNAVAILABLE) or the target itself (INTERNAL). */
 function openFailure(e: unknown): GrpcStatus {
   const code = String((e as { code?: unknown }).code ?? '');
-  return { code: code.startsWith('ERR_HTTP2') ? status.UNAVAILABLE : status.INTERNAL, details: (e as Error).message };
+  return { code: code.startsWith('ERR_H2') ? status.UNAVAILABLE : status.INTERNAL, details: (e as Error).message };
 }
 
 /** The host and port of a listen address (`host:port`, `[v6]:port`, `:port` for every address). */
@@ -74,9 +73,9 @@ export function splitListen(listen: string): { host: string; port: number } {
  * answer with its metadata without decoding it.
  */
 export class Apid {
-  private server: Http2SecureServer | undefined;
-  private readonly sessions = new Set<Http2Session>();
-  private readonly roles = new WeakMap<Http2Session, string[] | AuthError>();
+  private server: TLSServer | undefined;
+  private readonly sessions = new Set<H2Connection>();
+  private readonly roles = new WeakMap<H2Connection, string[] | AuthError>();
   private readonly backends: Backends;
   private readonly log: Logger;
   private readonly maintenance: boolean;
@@ -103,23 +102,19 @@ export class Apid {
 
   async start(): Promise<number> {
     const requireCert = !this.maintenance;
-    const server = createSecureServer({
+    const server = createTLSServer({
       ...this.contextOptions(this.tls),
       requestCert: requireCert,
       rejectUnauthorized: requireCert,
       ALPNProtocols: ['h2'],
-      settings: H2_SETTINGS,
-      maxSessionMemory: H2_SESSION_MEMORY_MB,
     });
-    // small messages go out at once (no Nagle delay waiting for the peer's ACK)
-    server.on('secureConnection', (socket: TLSSocket) => socket.setNoDelay(true));
-    server.on('session', (s: Http2Session) => {
-      this.sessions.add(s);
-      s.on('close', () => this.sessions.delete(s));
-      s.on('error', () => {});
+    server.on('secureConnection', (socket: TLSSocket) => {
+      // only HTTP/2 is spoken here
+      if (socket.alpnProtocol !== 'h2') return socket.destroy();
+      const session = new H2Connection(socket, { role: 'server', ...H2_SETTINGS, onStream: (stream, headers) => this.onStream(stream, headers) });
+      this.sessions.add(session);
+      session.onClose(() => this.sessions.delete(session));
     });
-    server.on('stream', (stream, headers) => this.onStream(stream, headers));
-    server.on('unknownProtocol', (socket) => socket.destroy());
     server.on('tlsClientError', (e) => this.log.debug({ err: e.message }, 'TLS handshake refused'));
     const { host, port } = splitListen(this.opts.listen);
     this.port = await new Promise<number>((resolve, reject) => {
@@ -161,9 +156,9 @@ export class Apid {
   }
 
   /** The caller's roles, worked out once per connection from its certificate. */
-  private rolesOf(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): string[] {
+  private rolesOf(stream: H2Stream, headers: Headers): string[] {
     if (this.maintenance) return [Role.Reader];
-    const session = stream.session!;
+    const session = stream.connection;
     let r = this.roles.get(session);
     if (r === undefined) {
       try {
@@ -178,8 +173,7 @@ export class Apid {
     return callRoles(r, headers[ROLE_METADATA_KEY]);
   }
 
-  private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
-    stream.on('error', () => {});
+  private onStream(stream: H2Stream, headers: Headers): void {
     const path = String(headers[':path'] ?? '');
     const m = this.served.get(path);
     if (!m) return finish(stream, { code: status.UNIMPLEMENTED, details: `unknown method ${path}` });
@@ -204,7 +198,7 @@ export class Apid {
       return this.fanOut(m, stream, headers, roles, r.targets);
     }
     const out = this.nextHopHeaders(m.path, headers, roles, r.kind === 'one');
-    let req: ClientHttp2Stream;
+    let req: H2Stream;
     try {
       req = r.kind === 'local' ? this.backends.local(out) : this.backends.remote(r.target, out);
     } catch (e) {
@@ -214,9 +208,10 @@ export class Apid {
   }
 
   /** The headers of the call to the next hop: the caller's metadata, the roles apid worked out, the routing marks. */
-  private nextHopHeaders(path: string, headers: IncomingHttpHeaders, roles: string[], remote: boolean, fanOut = false): OutgoingHttpHeaders {
-    const out: OutgoingHttpHeaders = { ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' };
-    for (const [k, v] of Object.entries(headers)) {
+  private nextHopHeaders(path: string, headers: Headers, roles: string[], remote: boolean, fanOut = false): OutgoingHeaders {
+    const out: OutgoingHeaders = { ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' };
+    for (const k in headers) {
+      const v = headers[k];
       if (v === undefined || k.startsWith(':') || NOT_FORWARDED.has(k)) continue;
       if (remote && (k === 'nodes' || k === 'node' || k === 'proxyfrom')) continue;
       // a fanned-out call is re-framed by apid: no compression either way
@@ -232,7 +227,7 @@ export class Apid {
    * One-to-one: the call's bytes go to the backend and the answer's bytes come back as they are; only the message
    * sizes are checked (32 MiB both ways). Cancellation goes through; the deadline travels in grpc-timeout.
    */
-  private passThrough(stream: ServerHttp2Stream, req: ClientHttp2Stream): void {
+  private passThrough(stream: H2Stream, req: H2Stream): void {
     let done = false;
     const fail = (st: GrpcStatus) => {
       if (done) return;
@@ -243,58 +238,52 @@ export class Apid {
     const tooLarge = (size: number, what: string) => fail({ code: status.RESOURCE_EXHAUSTED, details: `${what} larger than max (${size} vs. ${MAX_MESSAGE_SIZE})` });
 
     const inbound = new FrameReader(MAX_MESSAGE_SIZE);
-    stream.on('data', (chunk: Buffer) => {
+    stream.onData = (chunk) => {
+      if (done) return;
       const big = inbound.push(chunk);
       if (big !== undefined) return tooLarge(big, 'Received message');
-      if (!req.write(chunk)) {
-        stream.pause();
-        req.once('drain', () => stream.resume());
-      }
-    });
-    stream.on('end', () => {
-      if (!req.closed) req.end();
-    });
-    stream.on('close', () => {
+      if (!req.write(chunk)) stream.pause();
+    };
+    req.onDrain = () => stream.resume();
+    stream.onEnd = () => req.end();
+    stream.onClose = () => {
       if (!done) {
         done = true;
         cancel(req);
       }
-    });
+    };
 
     const outbound = new FrameReader(MAX_MESSAGE_SIZE);
-    let trailers: IncomingHttpHeaders | undefined;
-    req.on('response', (h) => {
-      const st = statusOf(h);
-      if (st) {
+    let trailers: Headers | undefined;
+    req.onResponse = (h, endStream) => {
+      if (done) return;
+      if (endStream) {
         // trailers-only answer
         done = true;
-        if (!stream.destroyed && !stream.headersSent) stream.respond(h, { endStream: true });
+        stream.respond(h, true);
         return;
       }
       // the backend's response headers go on as they are (:status 200, content-type, its metadata)
-      if (!done && !stream.destroyed) stream.respond(h, { waitForTrailers: true });
-    });
-    req.on('data', (chunk: Buffer) => {
+      stream.respond(h);
+    };
+    req.onData = (chunk) => {
       if (done) return;
       const big = outbound.push(chunk);
       if (big !== undefined) return tooLarge(big, 'Received message');
-      if (!stream.write(chunk)) {
-        req.pause();
-        stream.once('drain', () => req.resume());
-      }
-    });
-    req.on('trailers', (t) => (trailers = t));
-    req.on('end', () => {
+      if (!stream.write(chunk)) req.pause();
+    };
+    stream.onDrain = () => req.resume();
+    req.onTrailers = (t) => (trailers = t);
+    req.onEnd = () => {
       if (done) return;
       done = true;
       // no status: the connection went away under the call
       const st = statusOf(trailers) ?? { code: status.UNAVAILABLE, details: 'the backend closed the connection' };
       finish(stream, st, trailers);
-    });
-    req.on('error', (e: Error) => fail({ code: status.UNAVAILABLE, details: e.message }));
-    req.on('close', () => {
-      if (!done) fail({ code: status.UNAVAILABLE, details: 'the backend closed the stream' });
-    });
+    };
+    req.onClose = (code, reason) => {
+      if (!done) fail({ code: status.UNAVAILABLE, details: code === 0 ? 'the backend closed the stream' : reason });
+    };
   }
 
   /**
@@ -302,23 +291,23 @@ export class Apid {
    * concatenated into one message; stream messages are passed on as they come; each is labelled with its node, and a
    * node that fails (refused, down, too slow for the caller's deadline) contributes an error element instead.
    */
-  private fanOut(m: MethodInfo, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, roles: string[], targets: string[]): void {
-    const requests: ClientHttp2Stream[] = [];
+  private fanOut(m: MethodInfo, stream: H2Stream, headers: Headers, roles: string[], targets: string[]): void {
+    const requests: H2Stream[] = [];
     let cancelled = false;
-    stream.on('close', () => {
+    stream.onClose = () => {
       cancelled = true;
-      for (const r of requests) cancel(r);
-    });
+      for (const r of [...requests]) cancel(r);
+    };
     let request: Buffer | undefined;
     const reader = new FrameReader(MAX_MESSAGE_SIZE, (msg, compressed) => {
       if (compressed) return finish(stream, { code: status.UNIMPLEMENTED, details: 'compressed messages cannot be fanned out' });
       request ??= msg;
     });
-    stream.on('data', (chunk: Buffer) => {
+    stream.onData = (chunk) => {
       const big = reader.push(chunk);
       if (big !== undefined) finish(stream, { code: status.RESOURCE_EXHAUSTED, details: `Received message larger than max (${big} vs. ${MAX_MESSAGE_SIZE})` });
-    });
-    stream.on('end', () => {
+    };
+    stream.onEnd = () => {
       if (cancelled || stream.headersSent || stream.closed) return;
       if (request === undefined) return finish(stream, { code: status.INTERNAL, details: 'no request message' });
       const callerMs = parseGrpcTimeout(headers['grpc-timeout']);
@@ -328,13 +317,13 @@ export class Apid {
       const body = frame(request);
       if (m.kind === 'unary') this.fanOutUnary(stream, targets, out, body, perNodeMs, requests);
       else this.fanOutStream(stream, targets, out, body, perNodeMs, requests);
-    });
+    };
   }
 
   /** Calls one target; `onMessage` gets each answer message; resolves with the node's final status. */
-  private callNode(target: string, out: OutgoingHttpHeaders, body: Buffer, deadlineMs: number | undefined, requests: ClientHttp2Stream[], onMessage: (msg: Buffer) => void): Promise<GrpcStatus> {
+  private callNode(target: string, out: OutgoingHeaders, body: Buffer, deadlineMs: number | undefined, requests: H2Stream[], onMessage: (msg: Buffer) => void): Promise<GrpcStatus> {
     return new Promise<GrpcStatus>((resolve) => {
-      let req: ClientHttp2Stream;
+      let req: H2Stream;
       try {
         // a target naming this node is answered by the local machined, not through this apid's own listener
         req = this.isLocal(target) ? this.backends.local(out) : this.backends.remote(target, out);
@@ -344,9 +333,7 @@ export class Apid {
       requests.push(req);
       let settled = false;
       let timer: NodeJS.Timeout | undefined;
-      // `finished`: the node ended the stream itself. Resetting a stream that already ended still sends RST_STREAM,
-      // and a peer's HTTP/2 server takes a run of those for a rapid-reset attack and drops the whole connection
-      // (GOAWAY INTERNAL_ERROR after about a thousand), failing every call on it.
+      // `finished`: the node ended the stream itself, nothing is reset
       const settle = (st: GrpcStatus, finished = false) => {
         if (settled) return;
         settled = true;
@@ -357,28 +344,27 @@ export class Apid {
         resolve(st);
       };
       if (deadlineMs !== undefined) timer = setTimeout(() => settle({ code: status.DEADLINE_EXCEEDED, details: 'context deadline exceeded' }), deadlineMs);
-      let trailers: IncomingHttpHeaders | undefined;
+      let trailers: Headers | undefined;
       const reader = new FrameReader(MAX_MESSAGE_SIZE, (msg, compressed) => {
         if (compressed) settle({ code: status.INTERNAL, details: 'a compressed answer cannot be labelled' });
         else if (!settled) onMessage(msg);
       });
-      req.on('response', (h) => {
-        const st = statusOf(h);
-        if (st) settle(st, true);
-      });
-      req.on('data', (chunk: Buffer) => {
+      req.onResponse = (h, endStream) => {
+        if (endStream) settle(statusOf(h) ?? { code: status.INTERNAL, details: 'an answer without a status' }, true);
+      };
+      req.onData = (chunk) => {
         const big = reader.push(chunk);
         if (big !== undefined) settle({ code: status.RESOURCE_EXHAUSTED, details: `Received message larger than max (${big} vs. ${MAX_MESSAGE_SIZE})` });
-      });
-      req.on('trailers', (t) => (trailers = t));
-      req.on('end', () => settle(statusOf(trailers) ?? { code: status.UNAVAILABLE, details: 'the node closed the connection' }, true));
-      req.on('error', (e: Error) => settle({ code: status.UNAVAILABLE, details: e.message }));
-      req.on('close', () => settle({ code: status.UNAVAILABLE, details: 'the node closed the stream' }));
-      req.end(body);
+      };
+      req.onTrailers = (t) => (trailers = t);
+      req.onEnd = () => settle(statusOf(trailers) ?? { code: status.UNAVAILABLE, details: 'the node closed the connection' }, true);
+      req.onClose = (code, reason) => settle({ code: status.UNAVAILABLE, details: code === 0 ? 'the node closed the stream' : reason }, true);
+      req.write(body);
+      req.end();
     });
   }
 
-  private fanOutUnary(stream: ServerHttp2Stream, targets: string[], out: OutgoingHttpHeaders, body: Buffer, deadlineMs: number | undefined, requests: ClientHttp2Stream[]): void {
+  private fanOutUnary(stream: H2Stream, targets: string[], out: OutgoingHeaders, body: Buffer, deadlineMs: number | undefined, requests: H2Stream[]): void {
     void Promise.all(
       targets.map(async (target) => {
         const answers: Buffer[] = [];
@@ -392,26 +378,26 @@ export class Apid {
         }
       }),
     ).then((parts) => {
-      if (stream.destroyed || stream.closed) return;
-      stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+      if (stream.closed) return;
+      stream.respond(RESPONSE_HEADERS);
       stream.write(frame(Buffer.concat(parts)));
       finish(stream, { code: status.OK, details: '' });
     });
   }
 
-  private fanOutStream(stream: ServerHttp2Stream, targets: string[], out: OutgoingHttpHeaders, body: Buffer, deadlineMs: number | undefined, requests: ClientHttp2Stream[]): void {
-    stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+  private fanOutStream(stream: H2Stream, targets: string[], out: OutgoingHeaders, body: Buffer, deadlineMs: number | undefined, requests: H2Stream[]): void {
+    stream.respond(RESPONSE_HEADERS);
     // a slow caller holds every node's stream back until it has caught up
     let paused = false;
+    stream.onDrain = () => {
+      paused = false;
+      for (const r of requests) r.resume();
+    };
     const write = (msg: Buffer) => {
-      if (stream.destroyed || stream.writableEnded) return;
+      if (stream.closed || stream.localEnded) return;
       if (!stream.write(frame(msg)) && !paused) {
         paused = true;
         for (const r of requests) r.pause();
-        stream.once('drain', () => {
-          paused = false;
-          for (const r of requests) r.resume();
-        });
       }
     };
     void Promise.all(
