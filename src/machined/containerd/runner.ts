@@ -10,7 +10,7 @@ import type { LogBuffer } from '../logs/index.js';
 import { goQuoteList, type Runner, type RunnerHooks } from '../supervisor/runner.js';
 import { ServiceState } from '../supervisor/state.js';
 import { ContainerdClient, isNotFound } from './client.js';
-import { DEFAULT_SNAPSHOTTER, fromDescriptor, unpackImage } from './images.js';
+import { DEFAULT_SNAPSHOTTER, fromDescriptor, unpackImage, withLease } from './images.js';
 import { buildSpec, SPEC_TYPE_URL, type SpecOptions } from './spec.js';
 
 const run = promisify(execFile);
@@ -83,24 +83,30 @@ export class ContainerRunner implements Runner {
         throw isNotFound(e) ? new Error(`image ${JSON.stringify(imageName)} is not in containerd's ${o.namespace} namespace`, { cause: e }) : e;
       });
       const target = fromDescriptor(got.image?.target);
-      const { chainID, config } = await unpackImage(c, target);
-      // a node without CAP_SYS_RESOURCE cannot give a container a lower oom_score_adj than its own
-      const oomScoreAdj = o.spec.oomScoreAdj === undefined ? undefined : reachableOOMScoreAdj(o.spec.oomScoreAdj);
-      const spec = buildSpec({ ...o.spec, oomScoreAdj, id: o.id, namespace: o.namespace, image: config });
-      const { mounts } = await c.call(c.snapshots, c.snapshots.prepare, { snapshotter: DEFAULT_SNAPSHOTTER, key: o.id, parent: chainID, labels: {} });
-      await c.call(c.containers, c.containers.create, {
-        container: {
-          id: o.id,
-          labels: o.labels ?? {},
-          image: imageName,
-          runtime: { name: 'io.containerd.runc.v2', options: undefined },
-          spec: { typeUrl: SPEC_TYPE_URL, value: Buffer.from(JSON.stringify(spec)) },
-          snapshotter: DEFAULT_SNAPSHOTTER,
-          snapshotKey: o.id,
-          createdAt: undefined,
-          updatedAt: undefined,
-          extensions: {},
-        },
+      // the container's snapshot is prepared and the container that references it created under a lease: without
+      // one, a garbage collection between the two (another client deleting a lease or an image sets one off) takes
+      // the snapshot, which nothing references yet, and the task cannot mount its root
+      const mounts = await withLease(c, async (lc) => {
+        const { chainID, config } = await unpackImage(lc, target);
+        // a node without CAP_SYS_RESOURCE cannot give a container a lower oom_score_adj than its own
+        const oomScoreAdj = o.spec.oomScoreAdj === undefined ? undefined : reachableOOMScoreAdj(o.spec.oomScoreAdj);
+        const spec = buildSpec({ ...o.spec, oomScoreAdj, id: o.id, namespace: o.namespace, image: config });
+        const prepared = await lc.call(lc.snapshots, lc.snapshots.prepare, { snapshotter: DEFAULT_SNAPSHOTTER, key: o.id, parent: chainID, labels: {} });
+        await lc.call(lc.containers, lc.containers.create, {
+          container: {
+            id: o.id,
+            labels: o.labels ?? {},
+            image: imageName,
+            runtime: { name: 'io.containerd.runc.v2', options: undefined },
+            spec: { typeUrl: SPEC_TYPE_URL, value: Buffer.from(JSON.stringify(spec)) },
+            snapshotter: DEFAULT_SNAPSHOTTER,
+            snapshotKey: o.id,
+            createdAt: undefined,
+            updatedAt: undefined,
+            extensions: {},
+          },
+        });
+        return prepared.mounts;
       });
       await mkdir(o.fifoDir, { recursive: true });
       rmSync(fifo, { force: true });
