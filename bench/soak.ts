@@ -5,6 +5,7 @@
  * after a 10 s warm-up and at the end (median of five readings a second apart each time); the growth between them is
  * the figure.
  */
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ContainerDriver } from '../src/api/gen/common/common.js';
@@ -33,6 +34,8 @@ export async function run(): Promise<Figure[]> {
     const clients = Array.from({ length: STREAMS / PER_CONNECTION }, () => new Client({ ...clientOptionsFromContext(ctx), endpoints: [endpoint], nodes: [] }));
     const control = new Client({ ...clientOptionsFromContext(ctx), endpoints: [endpoint], nodes: [] });
     const ac = new AbortController();
+    // every follow stream listens to this one signal
+    setMaxListeners(0, ac.signal);
     const config = Buffer.from(readFileSync(join(node.dir, 'config.yaml')));
     const ours = () => clusterPids(info).filter((p) => ['machined', 'apid'].includes(roleOf(p) ?? ''));
     /** the median total of five readings, and each process's share in the median reading */
