@@ -273,3 +273,45 @@ describe('H2Connection, server side, frames as other clients send them', () => {
     }
   });
 });
+
+describe("H2Connection, client side, within the peer's limit of concurrent streams", () => {
+  it('holds the calls beyond the limit back and opens each when another ends', { timeout: 20_000 }, async () => {
+    const server = createH2Server({ settings: { maxConcurrentStreams: 2 } });
+    let open = 0;
+    let most = 0;
+    server.on('stream', (stream) => {
+      stream.on('error', () => {});
+      most = Math.max(most, ++open);
+      stream.on('close', () => open--);
+      // each answer waits a little for the next turn of the loop, so calls overlap
+      setImmediate(() => stream.respond({ ':status': 200 }, { endStream: true }));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const c = new H2Connection(netConnect((server.address() as { port: number }).port, '127.0.0.1'), { role: 'client' });
+    try {
+      // the first call lets the peer's settings arrive
+      assert.equal((await collect(c.request({ ':method': 'POST', ':path': '/' }, true))).code, 0);
+      const calls = Array.from({ length: 10 }, (_, i) => {
+        const s = c.request({ ':method': 'POST', ':path': `/${i}` });
+        s.write(Buffer.from(`body ${i}`));
+        s.end();
+        return collect(s);
+      });
+      // one still waiting is cancelled without ever reaching the peer
+      const extra = c.request({ ':method': 'POST', ':path': '/never' }, true);
+      const extraDone = collect(extra);
+      extra.reset();
+      const results = await Promise.all(calls);
+      assert.deepEqual(
+        results.map((r) => r.code),
+        Array(10).fill(0),
+      );
+      assert.equal((await extraDone).code, H2_ERROR.CANCEL);
+      assert.equal(most, 2);
+    } finally {
+      c.destroy();
+      server.close();
+    }
+  });
+});

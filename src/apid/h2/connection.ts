@@ -162,8 +162,12 @@ export class H2Stream {
   /** @internal */ unacked = 0;
   /** @internal */ paused = false;
 
+  /** @internal a client stream waiting for the peer to allow one more: its request headers */
+  opening: { fields: HeaderField[]; endStream: boolean } | undefined;
+
   constructor(
-    readonly id: number,
+    /** the stream identifier; 0 while a client stream waits to be opened */
+    public id: number,
     readonly connection: H2Connection,
     sendWindow: number,
   ) {
@@ -222,6 +226,9 @@ export class H2Connection {
   readonly role: 'client' | 'server';
   private readonly streams = new Map<number, H2Stream>();
   private readonly blocked = new Set<H2Stream>();
+  /** client streams asked for beyond the peer's limit of concurrent streams, in order */
+  private readonly waiting: H2Stream[] = [];
+  private peerMaxStreams = Infinity;
   private readonly decoder: HpackDecoder;
   private readonly streamWindow: number;
   private readonly connectionWindow: number;
@@ -308,14 +315,37 @@ export class H2Connection {
     if (this.role !== 'client') throw new H2Error('ERR_H2_ROLE', 'only a client opens streams');
     if (this.destroyed || this.goaway || this.goawaySent) throw new H2Error('ERR_H2_CLOSED', `the connection takes no new calls (${this.destroyed ? this.closeReason : 'going away'})`);
     if (this.nextStreamId > MAX_WINDOW) throw new H2Error('ERR_H2_CLOSED', 'stream identifiers are used up');
-    const s = new H2Stream(this.nextStreamId, this, this.peerStreamWindow);
-    this.nextStreamId += 2;
-    this.streams.set(s.id, s);
+    const s = new H2Stream(0, this, this.peerStreamWindow);
     s.headersSent = true;
     const fields = toFields(headers);
     for (const p of this.requestPseudo) if (headers[p[0]] === undefined) fields.unshift(p);
-    this.sendHeaders(s, fields, endStream);
+    if (this.waiting.length === 0 && this.streams.size < this.peerMaxStreams) this.open(s, fields, endStream);
+    else {
+      // the peer takes no more streams at once: this one is opened when another ends
+      s.opening = { fields, endStream };
+      this.waiting.push(s);
+    }
     return s;
+  }
+
+  private open(s: H2Stream, fields: HeaderField[], endStream: boolean): void {
+    if (this.nextStreamId > MAX_WINDOW) return this.finish(s, H2_ERROR.REFUSED_STREAM, 'stream identifiers are used up');
+    s.id = this.nextStreamId;
+    this.nextStreamId += 2;
+    s.sendWindow = this.peerStreamWindow;
+    this.streams.set(s.id, s);
+    this.sendHeaders(s, fields, endStream);
+    // what was written while it waited
+    if (!endStream) this.flushStream(s);
+  }
+
+  private openWaiting(): void {
+    while (this.waiting.length > 0 && this.streams.size < this.peerMaxStreams && this.accepting) {
+      const s = this.waiting.shift()!;
+      const o = s.opening!;
+      s.opening = undefined;
+      this.open(s, o.fields, o.endStream);
+    }
   }
 
   /**
@@ -341,7 +371,7 @@ export class H2Connection {
     this.closeReason = reason;
     this.out = [];
     this.outBytes = 0;
-    for (const s of [...this.streams.values()]) this.finish(s, H2_ERROR.CANCEL, reason);
+    for (const s of [...this.streams.values(), ...this.waiting]) this.finish(s, H2_ERROR.CANCEL, reason);
     this.socket.destroy();
     for (const fn of this.closeHandlers.splice(0)) fn();
   }
@@ -400,7 +430,7 @@ export class H2Connection {
 
   /** @internal Sends what the windows allow of a stream's queue, then its end. */
   flushStream(s: H2Stream): void {
-    if (s.closed || this.destroyed) return;
+    if (s.closed || this.destroyed || s.id === 0) return;
     while (s.queue.length > 0) {
       const room = Math.min(s.sendWindow, this.sendWindow, this.peerMaxFrame);
       if (room <= 0) {
@@ -443,7 +473,8 @@ export class H2Connection {
   /** @internal */
   resetStream(s: H2Stream, code: number): void {
     if (s.closed) return;
-    if (!this.destroyed) this.emit(smallFrame(FRAME.RST_STREAM, 0, s.id, u32(code)));
+    // a stream still waiting to be opened was never seen by the peer
+    if (!this.destroyed && s.id !== 0) this.emit(smallFrame(FRAME.RST_STREAM, 0, s.id, u32(code)));
     this.finish(s, code, 'stream reset');
   }
 
@@ -476,11 +507,13 @@ export class H2Connection {
   private finish(s: H2Stream, code: number, reason: string): void {
     if (s.closed) return;
     s.closed = true;
-    this.streams.delete(s.id);
+    if (s.id !== 0) this.streams.delete(s.id);
+    else if (this.waiting.includes(s)) this.waiting.splice(this.waiting.indexOf(s), 1);
     this.blocked.delete(s);
     s.queue = [];
     s.queued = 0;
     s.onClose?.(code, reason);
+    this.openWaiting();
     if (this.goawaySent && this.streams.size === 0 && !this.destroyed) this.endSocket();
     else if (this.goaway && this.streams.size === 0) this.destroy('the peer went away');
   }
@@ -501,7 +534,7 @@ export class H2Connection {
     this.flush();
     this.destroyed = true;
     this.closeReason = `HTTP/2 error: ${message}`;
-    for (const s of [...this.streams.values()]) this.finish(s, h2Code, this.closeReason);
+    for (const s of [...this.streams.values(), ...this.waiting]) this.finish(s, h2Code, this.closeReason);
     this.socket.end();
     // a peer that does not close its side in time is cut off
     setTimeout(() => this.socket.destroy(), 2000).unref();
@@ -604,7 +637,7 @@ export class H2Connection {
         const code = payload.readUInt32BE(4);
         this.goaway = true;
         // streams the peer never saw may be tried again elsewhere
-        for (const s of [...this.streams.values()]) if (s.id > last && this.role === 'client') this.finish(s, H2_ERROR.REFUSED_STREAM, `the peer went away (code ${code})`);
+        for (const s of [...this.streams.values(), ...this.waiting]) if ((s.id === 0 || s.id > last) && this.role === 'client') this.finish(s, H2_ERROR.REFUSED_STREAM, `the peer went away (code ${code})`);
         if (this.streams.size === 0) this.destroy('the peer went away');
         return;
       }
@@ -642,6 +675,10 @@ export class H2Connection {
         if (delta > 0) for (const s of [...this.blocked]) this.flushStream(s);
         return;
       }
+      case SETTING.MAX_CONCURRENT_STREAMS:
+        this.peerMaxStreams = value;
+        this.openWaiting();
+        return;
       case SETTING.HEADER_TABLE_SIZE:
         // the encoder keeps no table, but a decoder that shrank its table expects the change acknowledged
         this.tableSizeUpdate = Math.min(value, 4096);
