@@ -315,3 +315,36 @@ describe("H2Connection, client side, within the peer's limit of concurrent strea
     }
   });
 });
+
+describe('H2Connection closing', () => {
+  it('cuts off a peer that does not close its side after this side ended the connection', { timeout: 10_000 }, async () => {
+    let conn: H2Connection | undefined;
+    let peer: Socket | undefined;
+    const accepted = new Promise<void>((resolve) => {
+      const server = createServer((socket) => {
+        conn = new H2Connection(socket, { role: 'server' });
+        server.close();
+        resolve();
+      });
+      server.listen(0, '127.0.0.1', () => {
+        // a peer that sends its preface and then ignores everything, its FIN included
+        const p = netConnect({ port: (server.address() as { port: number }).port, host: '127.0.0.1', allowHalfOpen: true });
+        peer = p;
+        p.write(Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0', 'latin1'));
+        p.on('error', () => {});
+        p.resume();
+      });
+    });
+    try {
+      await accepted;
+      const gone = new Promise<void>((resolve) => conn!.onClose(resolve));
+      const t0 = Date.now();
+      conn!.close();
+      await gone;
+      assert.ok(Date.now() - t0 < 5000);
+      assert.equal(conn!.destroyed, true);
+    } finally {
+      peer?.destroy();
+    }
+  });
+});

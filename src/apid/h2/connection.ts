@@ -36,6 +36,8 @@ export const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1')
 const DEFAULT_WINDOW = 65_535;
 const DEFAULT_FRAME_SIZE = 16_384;
 const MAX_WINDOW = 2 ** 31 - 1;
+/** how long a connection this side ended waits for the peer to close its side */
+const LINGER_MS = 1000;
 /** bytes a stream may have queued for sending before `write` asks its caller to wait for `onDrain` */
 const HIGH_WATER_MARK = 64 * 1024;
 
@@ -522,6 +524,8 @@ export class H2Connection {
     if (this.destroyed) return;
     this.flush();
     this.socket.end();
+    // a peer that does not close its side soon after is cut off: a server stopping waits for its connections
+    setTimeout(() => this.destroy('the connection was closed'), LINGER_MS).unref();
   }
 
   private fail(h2Code: number, message: string): void {
@@ -537,7 +541,7 @@ export class H2Connection {
     for (const s of [...this.streams.values(), ...this.waiting]) this.finish(s, h2Code, this.closeReason);
     this.socket.end();
     // a peer that does not close its side in time is cut off
-    setTimeout(() => this.socket.destroy(), 2000).unref();
+    setTimeout(() => this.socket.destroy(), LINGER_MS).unref();
     for (const fn of this.closeHandlers.splice(0)) fn();
   }
 
