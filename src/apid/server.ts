@@ -111,7 +111,7 @@ export class Apid {
     server.on('secureConnection', (socket: TLSSocket) => {
       // only HTTP/2 is spoken here
       if (socket.alpnProtocol !== 'h2') return socket.destroy();
-      const session = new H2Connection(socket, { role: 'server', ...H2_SETTINGS, onStream: (stream, headers) => this.onStream(stream, headers) });
+      const session = new H2Connection(socket, { role: 'server', ...H2_SETTINGS, onStream: (stream, headers) => this.guardedStream(stream, headers) });
       this.sessions.add(session);
       session.onClose(() => this.sessions.delete(session));
     });
@@ -171,6 +171,16 @@ export class Apid {
     }
     if (r instanceof AuthError) throw r;
     return callRoles(r, headers[ROLE_METADATA_KEY]);
+  }
+
+  /** A call that apid fails to take on ends with INTERNAL; the connection and every other call go on. */
+  private guardedStream(stream: H2Stream, headers: Headers): void {
+    try {
+      this.onStream(stream, headers);
+    } catch (e) {
+      this.log.error({ method: headers[':path'], err: (e as Error).message }, 'call failed in apid');
+      finish(stream, { code: status.INTERNAL, details: `apid: ${(e as Error).message}` });
+    }
   }
 
   private onStream(stream: H2Stream, headers: Headers): void {

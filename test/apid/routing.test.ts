@@ -222,6 +222,31 @@ describe('apid routing on three loopback nodes', () => {
     }
   });
 
+  it('ends a call it fails to take on with INTERNAL, and the connection serves the next call', async () => {
+    const sock = join(dir, 'machined-3.sock');
+    backends.push(await startBackend('node-3', sock));
+    const odd = new Apid({
+      listen: '127.0.0.1:0',
+      tls: { cert: pki.serverCrt, key: pki.serverKey, acceptedCAs: pki.caCrt },
+      machinedSocket: sock,
+      // a worker: it asks whether a target is itself, and that question fails here
+      isLocal: (t) => {
+        if (t === 'boom') throw new Error('cannot tell');
+        return false;
+      },
+      logger,
+    });
+    const oddPort = await odd.start();
+    apids.push(odd);
+    const c = new Client({ endpoints: [`127.0.0.1:${oddPort}`], tls: { ca: pki.caCrt, crt: pki.clientCrt, key: pki.clientKey } });
+    try {
+      await assert.rejects(c.machine.version({}, { node: 'boom' }), (e: unknown) => e instanceof RpcError && e.grpcCode === status.INTERNAL && /cannot tell/.test(e.message));
+      assert.equal((await c.machine.version()).messages[0]!.version!.tag, 'node-3');
+    } finally {
+      c.close();
+    }
+  });
+
   it('refuses fan-out of COSI calls and multi-valued node', async () => {
     const c = admin();
     try {
