@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { type Client, loadClientFromTalosconfig, quietIPServerNameWarning } from '../src/client/index.js';
+import { Client, clientOptionsFromContext, loadTalosconfig, quietIPServerNameWarning, resolveContext } from '../src/client/index.js';
 import { delay } from './cluster.js';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -54,7 +54,13 @@ export async function bootVM(arch: Arch): Promise<VM> {
       }),
     ]);
     const info = JSON.parse(first) as { api: string; talosconfig: string };
-    const client = await loadClientFromTalosconfig({ talosconfig: info.talosconfig, endpoints: [info.api] });
+    // the node is polled every 100 ms while it boots: the channel must not back off further between the attempts
+    // (its default backoff grows to 5 s, which would measure the poller rather than the node)
+    const ctx = resolveContext(await loadTalosconfig(info.talosconfig));
+    const client = new Client({
+      ...clientOptionsFromContext(ctx, { endpoints: [info.api] }),
+      channelOptions: { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 100 },
+    });
     return {
       client,
       started,
