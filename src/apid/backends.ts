@@ -51,13 +51,12 @@ export class Backends {
 
   /** A call to the local machined; throws when no stream can be opened. */
   local(headers: OutgoingHeaders): H2Stream {
-    // the local pool is never let go of (only destroyed): its streams need no counting
     return this.localPool.get(LOCAL, this.localDial).request(headers);
   }
 
   /** A call to a peer's apid; throws when this apid does not forward, the target is malformed or no stream opens. */
   remote(target: string, headers: OutgoingHeaders): H2Stream {
-    return this.pool.request(this.peerSession(target), headers);
+    return this.peerSession(target).request(headers);
   }
 
   private peerSession(target: string): H2Connection {

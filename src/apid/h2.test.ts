@@ -61,7 +61,7 @@ describe('SessionPool', () => {
       const pool = new SessionPool();
       const session = pool.get('peer', dial);
       assert.equal(session.socket.connecting, true);
-      const req = pool.request(session, { ':method': 'POST', ':path': '/x' });
+      const req = session.request({ ':method': 'POST', ':path': '/x' });
       // new identity material arrives before the connection is up
       pool.close();
       const status = await new Promise<string>((resolve, reject) => {

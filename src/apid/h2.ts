@@ -178,11 +178,6 @@ export class SessionPool {
     return fresh;
   }
 
-  /** Opens a stream on a connection of this pool; throws as `H2Connection.request` does. */
-  request(session: H2Connection, headers: OutgoingHeaders): H2Stream {
-    return session.request(headers);
-  }
-
   /** Lets go of every connection: new calls get new ones; each old one closes when its streams have ended. */
   close(): void {
     for (const s of this.sessions.values()) s.close();

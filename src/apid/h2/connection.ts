@@ -10,7 +10,7 @@ import { encodeHeaders, type HeaderField, HpackDecoder, HpackError, tableSizeUpd
  * what is sent waits for the peer's windows.
  */
 
-export const FRAME = { DATA: 0, HEADERS: 1, PRIORITY: 2, RST_STREAM: 3, SETTINGS: 4, PUSH_PROMISE: 5, PING: 6, GOAWAY: 7, WINDOW_UPDATE: 8, CONTINUATION: 9 } as const;
+const FRAME = { DATA: 0, HEADERS: 1, PRIORITY: 2, RST_STREAM: 3, SETTINGS: 4, PUSH_PROMISE: 5, PING: 6, GOAWAY: 7, WINDOW_UPDATE: 8, CONTINUATION: 9 } as const;
 const FLAG_END_STREAM = 0x1;
 const FLAG_ACK = 0x1;
 const FLAG_END_HEADERS = 0x4;
@@ -32,7 +32,7 @@ export const H2_ERROR = {
 
 const SETTING = { HEADER_TABLE_SIZE: 1, ENABLE_PUSH: 2, MAX_CONCURRENT_STREAMS: 3, INITIAL_WINDOW_SIZE: 4, MAX_FRAME_SIZE: 5, MAX_HEADER_LIST_SIZE: 6 } as const;
 
-export const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 const DEFAULT_WINDOW = 65_535;
 const DEFAULT_FRAME_SIZE = 16_384;
 const MAX_WINDOW = 2 ** 31 - 1;
@@ -301,11 +301,6 @@ export class H2Connection {
     return !this.destroyed && !this.goaway && !this.goawaySent;
   }
 
-  /** Streams open now. */
-  get openStreams(): number {
-    return this.streams.size;
-  }
-
   /** Called once when the connection is gone (socket closed or destroyed). */
   onClose(fn: () => void): void {
     if (this.destroyed) fn();
@@ -358,10 +353,7 @@ export class H2Connection {
     if (this.destroyed) return;
     if (!this.goawaySent) {
       this.goawaySent = true;
-      const p = Buffer.allocUnsafe(8);
-      p.writeUInt32BE(this.lastPeerStream, 0);
-      p.writeUInt32BE(H2_ERROR.NO_ERROR, 4);
-      this.emit(smallFrame(FRAME.GOAWAY, 0, 0, p));
+      this.emit(this.goawayFrame(H2_ERROR.NO_ERROR));
     }
     if (this.streams.size === 0) this.endSocket();
   }
@@ -369,13 +361,27 @@ export class H2Connection {
   /** Ends every stream and the socket at once. */
   destroy(reason = 'the connection was destroyed'): void {
     if (this.destroyed) return;
+    this.teardown(H2_ERROR.CANCEL, reason);
+    this.socket.destroy();
+  }
+
+  /** Marks the connection gone: nothing more is sent, every stream ends with `code`, the close handlers run. */
+  private teardown(code: number, reason: string): void {
     this.destroyed = true;
     this.closeReason = reason;
     this.out = [];
     this.outBytes = 0;
-    for (const s of [...this.streams.values(), ...this.waiting]) this.finish(s, H2_ERROR.CANCEL, reason);
-    this.socket.destroy();
+    for (const s of [...this.streams.values(), ...this.waiting]) this.finish(s, code, reason);
     for (const fn of this.closeHandlers.splice(0)) fn();
+  }
+
+  /** GOAWAY naming the last stream the peer opened, with an error code and optional debug text. */
+  private goawayFrame(code: number, debug = ''): Buffer {
+    const p = Buffer.allocUnsafe(8 + Buffer.byteLength(debug));
+    p.writeUInt32BE(this.lastPeerStream, 0);
+    p.writeUInt32BE(code, 4);
+    p.write(debug, 8);
+    return smallFrame(FRAME.GOAWAY, 0, 0, p);
   }
 
   // --- sending -------------------------------------------------------------------------------------------------
@@ -530,19 +536,12 @@ export class H2Connection {
 
   private fail(h2Code: number, message: string): void {
     if (this.destroyed) return;
-    const p = Buffer.allocUnsafe(8 + Buffer.byteLength(message));
-    p.writeUInt32BE(this.lastPeerStream, 0);
-    p.writeUInt32BE(h2Code, 4);
-    p.write(message, 8);
-    this.emit(smallFrame(FRAME.GOAWAY, 0, 0, p));
+    this.emit(this.goawayFrame(h2Code, message));
     this.flush();
-    this.destroyed = true;
-    this.closeReason = `HTTP/2 error: ${message}`;
-    for (const s of [...this.streams.values(), ...this.waiting]) this.finish(s, h2Code, this.closeReason);
     this.socket.end();
     // a peer that does not close its side in time is cut off
     setTimeout(() => this.socket.destroy(), LINGER_MS).unref();
-    for (const fn of this.closeHandlers.splice(0)) fn();
+    this.teardown(h2Code, `HTTP/2 error: ${message}`);
   }
 
   // --- receiving -----------------------------------------------------------------------------------------------

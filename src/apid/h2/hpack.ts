@@ -84,8 +84,8 @@ const symbolsByCode: number[] = [];
   }
 }
 
-/** The canonical code of every symbol (for tests and the encoder of the test peer). */
-export function huffmanCode(symbol: number): { code: number; length: number } {
+/** The canonical code of a symbol. */
+function huffmanCode(symbol: number): { code: number; length: number } {
   const length = HUFFMAN_LENGTHS[symbol]!;
   const rank = symbolsByCode.indexOf(symbol, symbolStart[length]) - symbolStart[length]!;
   return { code: firstCode[length]! + rank, length };
