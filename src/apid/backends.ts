@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { connect as tlsConnect, createSecureContext, type SecureContext } from 'node:tls';
 import { normalizeKeyPEM } from '../client/tls.js';
 import { H2_SETTINGS, SessionPool, unixDialer } from './h2.js';
-import { H2Connection, type H2Stream, type OutgoingHeaders } from './h2/connection.js';
+import { H2Connection, type H2Stream, type OutgoingHeaders } from '../api/h2/connection.js';
 
 /** The gRPC message size limit of the Talos API. */
 export const MAX_MESSAGE_SIZE = 32 * 1024 * 1024;

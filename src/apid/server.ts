@@ -10,19 +10,9 @@ import { AuthError, authorize, callRoles, certificateRoles } from './authz.js';
 import { Backends, MAX_MESSAGE_SIZE, type PeerTLS } from './backends.js';
 import type { ServerTLS } from './credentials.js';
 import { route } from './director.js';
-import {
-  cancel,
-  FrameReader,
-  finish,
-  frame,
-  type GrpcStatus,
-  grpcTimeout,
-  H2_SETTINGS,
-  parseGrpcTimeout,
-  RESPONSE_HEADERS,
-  statusOf,
-} from './h2.js';
-import { H2Connection, type H2Stream, type Headers, type OutgoingHeaders } from './h2/connection.js';
+import { cancel, H2_SETTINGS } from './h2.js';
+import { H2Connection, type H2Stream, type Headers, type OutgoingHeaders } from '../api/h2/connection.js';
+import { FrameReader, finish, frame, type GrpcStatus, grpcTimeout, parseGrpcTimeout, RESPONSE_HEADERS, statusOf } from '../api/h2/grpc-wire.js';
 import { labelStreamMessage, labelUnaryResponse, type NodeStatus, streamErrorMessage, unaryErrorResponse } from './wire.js';
 
 export interface ApidOptions {
