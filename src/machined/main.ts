@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { readFile as readFileAsync } from 'node:fs/promises';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Server, ServerCredentials } from '@grpc/grpc-js';
 import pino, { type DestinationStream, multistream } from 'pino';
 import { InspectServiceService } from '../api/gen/inspect/inspect.js';
+import { GrpcServer } from '../api/h2/grpc-server.js';
 import { MachineServiceService } from '../api/gen/machine/machine.js';
 import { parsedConfigText } from '../controllers/config/machine-config-cache.js';
 import { inspectService } from '../cosi/api/inspect.js';
@@ -496,7 +496,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   const apiUp = new Promise<void>((resolve) => (apiServing = resolve));
   /** machined's own service: its API on the unix socket, served while the service runs */
   const serveAPI = async (signal: AbortSignal) => {
-    const api = new Server({ 'grpc.max_receive_message_length': 32 * 1024 * 1024 });
+    const api = new GrpcServer({ maxReceiveMessageLength: 32 * 1024 * 1024, logger: logger.child({ component: 'machined-api' }) });
     api.addService(MachineServiceService, machineAPI);
     api.addService(StateService, stateAPI);
     api.addService(InspectServiceService, inspectAPI);
@@ -513,7 +513,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
       }),
     );
     rmSync(sockets.machine, { force: true });
-    await new Promise<void>((resolve, reject) => api.bindAsync(`unix:${sockets.machine}`, ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
+    await api.listen(sockets.machine);
     giveSocket(sockets.machine, apidUser);
     logger.info({ socket: sockets.machine }, 'machined API serving');
     apiServing();
@@ -524,7 +524,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
         api.forceShutdown();
         resolve();
       }, 2000);
-      api.tryShutdown(() => {
+      void api.shutdown().then(() => {
         clearTimeout(t);
         resolve();
       });
