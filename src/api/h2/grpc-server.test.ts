@@ -155,6 +155,18 @@ describe('GrpcServer, called by grpc-js', () => {
     assert.equal((await unary(Echo.unary, 'again')).value, 'again from nobody via /test.Echo/Unary');
   });
 
+  it('reads requests the caller compressed with gzip', { timeout: 10_000 }, async () => {
+    const gz = new Client(`unix:${socket}`, credentials.createInsecure(), { 'grpc.default_compression_algorithm': 2 });
+    try {
+      const value = await new Promise<string>((resolve, reject) =>
+        gz.makeUnaryRequest(Echo.unary.path, ser, de, 'z'.repeat(500), (err, v) => (err ? reject(err) : resolve(v!))),
+      );
+      assert.equal(value, `${'z'.repeat(500)} from nobody via /test.Echo/Unary`);
+    } finally {
+      gz.close();
+    }
+  });
+
   it('ends a call whose deadline passes with DeadlineExceeded', { timeout: 10_000 }, async () => {
     const r = await unary(Echo.unary, 'slow', new Metadata(), 200);
     assert.equal(r.err?.code, status.DEADLINE_EXCEEDED);
