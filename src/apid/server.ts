@@ -12,7 +12,7 @@ import type { ServerTLS } from './credentials.js';
 import { route } from './director.js';
 import { cancel, H2_SETTINGS } from './h2.js';
 import { H2Connection, type H2Stream, type Headers, type OutgoingHeaders } from '../api/h2/connection.js';
-import { FrameReader, finish, frame, type GrpcStatus, grpcTimeout, parseGrpcTimeout, RESPONSE_HEADERS, statusOf } from '../api/h2/grpc-wire.js';
+import { FrameReader, finish, frame, type GrpcStatus, grpcTimeout, parseGrpcTimeout, RESPONSE_HEADERS, refuseLargeHeaders, statusOf } from '../api/h2/grpc-wire.js';
 import { labelStreamMessage, labelUnaryResponse, type NodeStatus, streamErrorMessage, unaryErrorResponse } from './wire.js';
 
 export interface ApidOptions {
@@ -101,7 +101,12 @@ export class Apid {
     server.on('secureConnection', (socket: TLSSocket) => {
       // only HTTP/2 is spoken here
       if (socket.alpnProtocol !== 'h2') return socket.destroy();
-      const session = new H2Connection(socket, { role: 'server', ...H2_SETTINGS, onStream: (stream, headers) => this.guardedStream(stream, headers) });
+      const session = new H2Connection(socket, {
+        role: 'server',
+        ...H2_SETTINGS,
+        onStream: (stream, headers) => this.guardedStream(stream, headers),
+        onHeadersTooLarge: refuseLargeHeaders,
+      });
       this.sessions.add(session);
       session.onClose(() => this.sessions.delete(session));
     });

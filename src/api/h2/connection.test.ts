@@ -348,3 +348,49 @@ describe('H2Connection closing', () => {
     }
   });
 });
+
+describe('H2Connection, header lists over the limit', () => {
+  it('fails only the stream whose headers are too large, both ways, and keeps the connection', { timeout: 10_000 }, async () => {
+    let serverConn: H2Connection | undefined;
+    const server = createServer((socket) => {
+      serverConn = new H2Connection(socket, {
+        role: 'server',
+        maxHeaderListSize: 4096,
+        onStream: (s, headers) => {
+          // a big answer for /big-answer, else the request's path back
+          if (headers[':path'] === '/big-answer') s.respond({ ':status': 200, 'x-big': 'b'.repeat(8000) }, true);
+          else s.respond({ ':status': 200, 'x-path': String(headers[':path']) }, true);
+        },
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const c = new H2Connection(netConnect((server.address() as { port: number }).port, '127.0.0.1'), { role: 'client', maxHeaderListSize: 4096 });
+    const answer = (s: H2Stream) =>
+      new Promise<{ headers?: Headers; code: number; reason: string }>((resolve) => {
+        let headers: Headers | undefined;
+        s.onResponse = (h) => (headers = h);
+        s.onClose = (code, reason) => resolve({ headers, code, reason });
+      });
+    try {
+      // the settings arrive with the first answer
+      assert.equal((await answer(c.request({ ':method': 'POST', ':path': '/first' }, true))).headers?.['x-path'], '/first');
+      // request headers over the server's limit: HTTP 431 for that call
+      const big = await answer(c.request({ ':method': 'POST', ':path': '/big', 'x-big': 'a'.repeat(6000) }, true));
+      assert.equal(big.headers?.[':status'], '431');
+      // response headers over the client's limit: that stream is reset
+      const bigAnswer = await answer(c.request({ ':method': 'POST', ':path': '/big-answer' }, true));
+      assert.equal(bigAnswer.code, H2_ERROR.ENHANCE_YOUR_CALM);
+      assert.match(bigAnswer.reason, /header list of \d+ bytes, larger than 4096/);
+      // the connection goes on, its header tables in step
+      const next = await answer(c.request({ ':method': 'POST', ':path': '/next' }, true));
+      assert.equal(next.headers?.['x-path'], '/next');
+      assert.equal(c.destroyed, false);
+      assert.equal(serverConn?.destroyed, false);
+    } finally {
+      c.destroy();
+      serverConn?.destroy();
+      server.close();
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { encodeHeaders, type HeaderField, HpackDecoder, HpackError, tableSizeUpdate } from './hpack.js';
+import { encodeHeaders, HeaderListTooLarge, type HeaderField, HpackDecoder, HpackError, tableSizeUpdate } from './hpack.js';
 
 /**
  * HTTP/2 (RFC 9113) framing for apid, one side of one connection: enough of the protocol for a gRPC gateway, without
@@ -28,6 +28,7 @@ export const H2_ERROR = {
   REFUSED_STREAM: 7,
   CANCEL: 8,
   COMPRESSION_ERROR: 9,
+  ENHANCE_YOUR_CALM: 11,
 } as const;
 
 const SETTING = { HEADER_TABLE_SIZE: 1, ENABLE_PUSH: 2, MAX_CONCURRENT_STREAMS: 3, INITIAL_WINDOW_SIZE: 4, MAX_FRAME_SIZE: 5, MAX_HEADER_LIST_SIZE: 6 } as const;
@@ -73,6 +74,11 @@ export interface H2ConnectionOptions {
   authority?: string;
   /** server: a new stream with its request headers; the handler sets the stream's callbacks before it returns */
   onStream?: (stream: H2Stream, headers: Headers) => void;
+  /**
+   * server: a new stream whose request headers are over `maxHeaderListSize` (`size` bytes as counted there): the
+   * handler answers it (by default HTTP 431). The rest of the connection is not affected.
+   */
+  onHeadersTooLarge?: (stream: H2Stream, size: number, limit: number) => void;
 }
 
 function putHeader(b: Buffer, length: number, type: number, flags: number, streamId: number): void {
@@ -237,6 +243,7 @@ export class H2Connection {
   private readonly maxStreams: number;
   private readonly maxHeaderList: number;
   private readonly onStream: ((stream: H2Stream, headers: Headers) => void) | undefined;
+  private readonly onHeadersTooLarge: (stream: H2Stream, size: number, limit: number) => void;
   private readonly requestPseudo: HeaderField[];
 
   private pending: Buffer | undefined;
@@ -271,6 +278,7 @@ export class H2Connection {
     this.maxHeaderList = o.maxHeaderListSize ?? 1 << 20;
     this.decoder = new HpackDecoder();
     this.onStream = o.onStream;
+    this.onHeadersTooLarge = o.onHeadersTooLarge ?? ((stream) => stream.respond({ ':status': 431 }, true));
     this.requestPseudo = [
       [':scheme', o.scheme ?? 'http'],
       [':authority', o.authority ?? 'localhost'],
@@ -607,7 +615,8 @@ export class H2Connection {
         if (!c || c.id !== id) throw new H2Error('ERR_H2_PROTOCOL', 'unexpected CONTINUATION', H2_ERROR.PROTOCOL_ERROR);
         c.parts.push(payload);
         c.size += payload.length;
-        if (c.size > this.maxHeaderList) throw new H2Error('ERR_H2_PROTOCOL', 'header block too large', H2_ERROR.PROTOCOL_ERROR);
+        // a list over the limit is still decoded (it fails its stream only); a block this much larger is not
+        if (c.size > 4 * this.maxHeaderList) throw new H2Error('ERR_H2_PROTOCOL', 'header block too large', H2_ERROR.PROTOCOL_ERROR);
         if (flags & FLAG_END_HEADERS) {
           this.continuation = undefined;
           this.onHeaderBlock(id, c.flags, Buffer.concat(c.parts, c.size));
@@ -727,9 +736,22 @@ export class H2Connection {
 
   private onHeaderBlock(id: number, flags: number, block: Buffer): void {
     // the block is decoded whatever becomes of it: the peer's encoder table changed with it
-    const headers = toHeaders(this.decoder.decode(block, this.maxHeaderList));
+    let headers: Headers;
+    let tooLarge: HeaderListTooLarge | undefined;
+    try {
+      headers = toHeaders(this.decoder.decode(block, this.maxHeaderList));
+    } catch (e) {
+      if (!(e instanceof HeaderListTooLarge)) throw e;
+      headers = Object.create(null) as Headers;
+      tooLarge = e;
+    }
     const endStream = (flags & FLAG_END_STREAM) !== 0;
     const s = this.streams.get(id);
+    if (tooLarge && s) {
+      // response headers or trailers this side will not take: that stream alone ends
+      if (!this.destroyed) this.emit(smallFrame(FRAME.RST_STREAM, 0, s.id, u32(H2_ERROR.ENHANCE_YOUR_CALM)));
+      return this.finish(s, H2_ERROR.ENHANCE_YOUR_CALM, tooLarge.message);
+    }
     if (this.role === 'server' && !s) {
       if (id % 2 === 0) throw new H2Error('ERR_H2_PROTOCOL', `HEADERS on server stream ${id}`, H2_ERROR.PROTOCOL_ERROR);
       // a stream this side already ended or refused: what was still on its way is dropped
@@ -741,7 +763,8 @@ export class H2Connection {
       }
       const ns = new H2Stream(id, this, this.peerStreamWindow);
       this.streams.set(id, ns);
-      this.onStream?.(ns, headers);
+      if (tooLarge) this.onHeadersTooLarge(ns, tooLarge.size, tooLarge.limit);
+      else this.onStream?.(ns, headers);
       if (endStream && !ns.closed) {
         ns.remoteEnded = true;
         ns.onEnd?.();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,7 +16,9 @@ import {
   type sendUnaryData,
   status,
 } from '@grpc/grpc-js';
+import { H2Connection, type Headers } from './connection.js';
 import { GrpcServer } from './grpc-server.js';
+import { frame } from './grpc-wire.js';
 
 // messages are UTF-8 strings on the wire, so the test reads without generated code
 const ser = (v: string): Buffer => Buffer.from(v);
@@ -164,6 +167,29 @@ describe('GrpcServer, called by grpc-js', () => {
       assert.equal(value, `${'z'.repeat(500)} from nobody via /test.Echo/Unary`);
     } finally {
       gz.close();
+    }
+  });
+
+  it('answers a call with metadata over 1 MiB with ResourceExhausted and serves the next one', { timeout: 10_000 }, async () => {
+    const c = new H2Connection(netConnect(socket), { role: 'client' });
+    const call = (extra: Record<string, string>) =>
+      new Promise<Headers>((resolve, reject) => {
+        const s = c.request({ ':method': 'POST', ':path': Echo.unary.path, 'content-type': 'application/grpc', te: 'trailers', ...extra });
+        let got: Headers = {};
+        s.onResponse = (h) => (got = { ...got, ...h });
+        s.onTrailers = (h) => (got = { ...got, ...h });
+        s.onClose = (code, reason) => (code === 0 ? resolve(got) : reject(new Error(reason)));
+        s.write(frame(Buffer.from('hi')));
+        s.end();
+      });
+    try {
+      const big = await call({ 'x-big': 'm'.repeat(1 << 20) });
+      assert.equal(big['grpc-status'], String(status.RESOURCE_EXHAUSTED));
+      assert.match(decodeURIComponent(String(big['grpc-message'])), /^request metadata of \d+ bytes is larger than the limit of 1048576 bytes$/);
+      const next = await call({});
+      assert.equal(next['grpc-status'], '0');
+    } finally {
+      c.destroy();
     }
   });
 

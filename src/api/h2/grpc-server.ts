@@ -5,7 +5,7 @@ import { gunzipSync, inflateSync } from 'node:zlib';
 import { Metadata, status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { H2_ERROR, H2Connection, type H2Stream, type Headers, type OutgoingHeaders } from './connection.js';
-import { FrameReader, frame, type GrpcStatus, encodeGrpcMessage, parseGrpcTimeout } from './grpc-wire.js';
+import { encodeGrpcMessage, FrameReader, frame, type GrpcStatus, parseGrpcTimeout, refuseLargeHeaders } from './grpc-wire.js';
 
 /**
  * A gRPC server on this package's own HTTP/2 connections, for the services generated for grpc-js (`…Service`
@@ -346,6 +346,7 @@ export class GrpcServer {
       streamWindow: 4 << 20,
       connectionWindow: 16 << 20,
       onStream: (stream, headers) => this.call(stream, headers, peer),
+      onHeadersTooLarge: refuseLargeHeaders,
     });
     this.connections.add(conn);
     conn.onClose(() => this.connections.delete(conn));

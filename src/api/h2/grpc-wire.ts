@@ -146,3 +146,8 @@ export function finish(stream: H2Stream, st: GrpcStatus, trailers?: OutgoingHead
   else stream.end(t);
 }
 
+
+/** Answers a call whose request headers are over the connection's limit: RESOURCE_EXHAUSTED, trailers-only. */
+export function refuseLargeHeaders(stream: H2Stream, size: number, limit: number): void {
+  finish(stream, { code: status.RESOURCE_EXHAUSTED, details: `request metadata of ${size} bytes is larger than the limit of ${limit} bytes` });
+}

@@ -1,7 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { encodeHeaders, type HeaderField, HpackDecoder, HpackError, huffmanDecode, huffmanEncode, STATIC_TABLE, tableSizeUpdate } from './hpack.js';
+import { encodeHeaders, type HeaderField, HeaderListTooLarge, HpackDecoder, HpackError, huffmanDecode, huffmanEncode, STATIC_TABLE, tableSizeUpdate } from './hpack.js';
+
+/** The continuation bytes of an HPACK integer past its prefix (RFC 7541 §5.1). */
+function intTail(rest: number): Buffer {
+  const out: number[] = [];
+  while (rest >= 128) {
+    out.push((rest & 0x7f) | 0x80);
+    rest >>>= 7;
+  }
+  out.push(rest);
+  return Buffer.from(out);
+}
 
 const latin1 = fc.string({ unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)), maxLength: 64 });
 
@@ -56,7 +67,13 @@ describe('hpack', () => {
 
   it('refuses a header list over the limit and malformed blocks', () => {
     const big = encodeHeaders([['x', 'y'.repeat(2000)]]);
-    assert.throws(() => new HpackDecoder().decode(big, 1000), /larger than 1000/);
+    assert.throws(() => new HpackDecoder().decode(big, 1000), HeaderListTooLarge);
+    // a block over the limit still adds its indexed field to the table: the next block may refer to it
+    const d = new HpackDecoder();
+    const value = 'v'.repeat(2000);
+    const literal = Buffer.concat([Buffer.from([0x40, 0x01, 0x6e, 0x7f]), intTail(value.length - 127), Buffer.from(value)]);
+    assert.throws(() => d.decode(literal, 1000), (e: unknown) => e instanceof HeaderListTooLarge && e.size === 1 + 2000 + 32 && e.limit === 1000);
+    assert.deepEqual(d.decode(Buffer.from([0xbe]), 4096), [['n', value]]);
     assert.throws(() => new HpackDecoder().decode(Buffer.from([0x80])), /index 0/);
     assert.throws(() => new HpackDecoder().decode(Buffer.from([0x00, 0x05, 0x61])), /truncated/);
   });

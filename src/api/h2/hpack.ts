@@ -13,6 +13,18 @@ export class HpackError extends Error {
   }
 }
 
+/** A well-formed header block whose list is larger than this side accepts (the decoder's table is up to date). */
+export class HeaderListTooLarge extends Error {
+  readonly code = 'BRONZE_HPACK_TOO_LARGE';
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(`header list of ${size} bytes, larger than ${limit}`);
+    this.name = 'HeaderListTooLarge';
+  }
+}
+
 /** A header field as it travels: lower-case name, value. */
 export type HeaderField = [name: string, value: string];
 
@@ -151,6 +163,11 @@ export class HpackDecoder {
     this.maxSize = settingsMax;
   }
 
+  /**
+   * Decodes one header block. A list over `maxListBytes` is decoded to its end all the same, since the dynamic table
+   * must follow every block, but its fields are dropped and `HeaderListTooLarge` is thrown after: the connection stays
+   * usable and only the stream the block belongs to fails.
+   */
   decode(block: Uint8Array, maxListBytes = 1 << 20): HeaderField[] {
     const out: HeaderField[] = [];
     let listBytes = 0;
@@ -201,9 +218,9 @@ export class HpackDecoder {
       }
       fieldsSeen = true;
       listBytes += field[0].length + field[1].length + ENTRY_OVERHEAD;
-      if (listBytes > maxListBytes) throw new HpackError(`header list larger than ${maxListBytes} bytes`);
-      out.push(field);
+      if (listBytes <= maxListBytes) out.push(field);
     }
+    if (listBytes > maxListBytes) throw new HeaderListTooLarge(listBytes, maxListBytes);
     return out;
   }
 
