@@ -32,7 +32,6 @@ export interface VM {
 export async function bootVM(arch: Arch): Promise<VM> {
   quietIPServerNameWarning();
   const work = mkdtempSync(join(tmpdir(), `bronze-bench-qemu-${arch}-`));
-  const started = Date.now();
   const child: ChildProcess = spawn(join(root, 'scripts/qemu-run'), ['--arch', arch, '--boot', 'kernel', '--work', work, '--memory', '2048'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
@@ -53,7 +52,8 @@ export async function bootVM(arch: Arch): Promise<VM> {
         throw new Error(`scripts/qemu-run ended: ${stderr}`);
       }),
     ]);
-    const info = JSON.parse(first) as { api: string; talosconfig: string };
+    // the boot counts from QEMU's start, not from the config qemu-run generates before it
+    const info = JSON.parse(first) as { api: string; talosconfig: string; started: number };
     // the node is polled every 100 ms while it boots: the channel must not back off further between the attempts
     // (its default backoff grows to 5 s, which would measure the poller rather than the node)
     const ctx = resolveContext(await loadTalosconfig(info.talosconfig));
@@ -63,7 +63,7 @@ export async function bootVM(arch: Arch): Promise<VM> {
     });
     return {
       client,
-      started,
+      started: info.started,
       stop: async () => {
         client.close();
         await stop();
@@ -102,10 +102,14 @@ export async function floorBoots(arch: Arch, boots: number, timeoutMs: number): 
   const xs: number[] = [];
   for (let i = 0; i < boots; i++) {
     const work = mkdtempSync(join(tmpdir(), `bronze-bench-floor-${arch}-`));
-    const started = Date.now();
-    const child = spawn(join(root, 'scripts/qemu-run'), ['--arch', arch, '--boot', 'kernel', '--no-config', '--out', out, '--work', work, '--memory', '2048'], { stdio: 'ignore', detached: true });
+    const child = spawn(join(root, 'scripts/qemu-run'), ['--arch', arch, '--boot', 'kernel', '--no-config', '--out', out, '--work', work, '--memory', '2048'], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     try {
+      // counted from QEMU's start, as the boot is
+      const first = await Promise.race([new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve)), exited.then(() => '')]);
+      if (!first) throw new Error('scripts/qemu-run ended before starting QEMU');
+      const { started } = JSON.parse(first) as { started: number };
+      child.stdout!.resume();
       for (;;) {
         let text = '';
         try {

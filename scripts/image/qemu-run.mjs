@@ -145,9 +145,11 @@ if (args.boot === 'kernel') {
   else qargs.push('-drive', `if=none,id=cd,format=raw,readonly=on,media=cdrom,file=${q(artifacts[0])}`, '-device', 'virtio-scsi-pci', '-device', 'scsi-cd,drive=cd');
 }
 
+// when QEMU started (ms since the epoch): boot times count from here, not from this script's own work before it
+const started = Date.now();
 const child = spawn(qemu, qargs, { stdio: ['ignore', 'inherit', 'inherit'] });
 process.stdout.write(
-  `${JSON.stringify({ api: `127.0.0.1:${apiPort}`, talosconfig: config && !args.config ? talosconfig : undefined, serial, configURL: config ? configURL : undefined, node: GUEST_IP, pid: child.pid, disks })}\n`,
+  `${JSON.stringify({ api: `127.0.0.1:${apiPort}`, talosconfig: config && !args.config ? talosconfig : undefined, serial, configURL: config ? configURL : undefined, node: GUEST_IP, pid: child.pid, disks, started })}\n`,
 );
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill('SIGTERM'));
 child.on('error', (e) => fail(`starting ${qemu}: ${e.message}`));
