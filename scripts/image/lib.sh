@@ -226,10 +226,11 @@ make_initramfs() {
   find "$dir" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
   # two archives, one after the other, which the kernel unpacks in turn: the squashfs alone, not compressed again (it
   # is compressed already, and the kernel's xz took seconds under emulation to get nothing from it), then PID 1, the
-  # modules and the rest, xz-compressed with fixed blocks so the bytes do not depend on the thread count
+  # modules and the rest (25 MB), zstd-compressed in one thread so the bytes do not depend on the machine: the kernel
+  # unpacks zstd several times faster than xz, for half a megabyte more than xz's 4.5 MB
   (cd "$dir" && echo rootfs.sqsh | cpio --quiet -o -H newc --reproducible -R 0:0) >"$WORK/initramfs.cpio"
   (cd "$dir" && find . -mindepth 1 ! -path ./rootfs.sqsh | sort | cpio --quiet -o -H newc --reproducible -R 0:0) |
-    xz -T2 --block-size=16MiB -6 --check=crc32 -c >>"$WORK/initramfs.cpio"
+    zstd -19 -T1 -q -c >>"$WORK/initramfs.cpio"
   mv "$WORK/initramfs.cpio" "$outfile"
 }
 
