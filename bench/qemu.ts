@@ -109,7 +109,6 @@ export async function floorBoots(arch: Arch, boots: number, timeoutMs: number): 
       const first = await Promise.race([new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve)), exited.then(() => '')]);
       if (!first) throw new Error('scripts/qemu-run ended before starting QEMU');
       const { started } = JSON.parse(first) as { started: number };
-      child.stdout!.resume();
       for (;;) {
         let text = '';
         try {

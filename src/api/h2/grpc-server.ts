@@ -5,7 +5,7 @@ import { gunzipSync, inflateSync } from 'node:zlib';
 import { Metadata, status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { H2_ERROR, H2Connection, type H2Stream, type Headers, type OutgoingHeaders } from './connection.js';
-import { encodeGrpcMessage, FrameReader, frame, type GrpcStatus, parseGrpcTimeout, refuseLargeHeaders } from './grpc-wire.js';
+import { FrameReader, finish, frame, type GrpcStatus, parseGrpcTimeout, refuseLargeHeaders } from './grpc-wire.js';
 
 /**
  * A gRPC server on this package's own HTTP/2 connections, for the services generated for grpc-js (`…Service`
@@ -88,15 +88,14 @@ class CallCore {
     this.responseMetadata.merge(md);
   }
 
-  private respond(): void {
-    if (this.stream.headersSent) return;
-    this.stream.respond(this.responseMetadata ? { ...RESPONSE, ...this.responseMetadata.toHttp2Headers() } : RESPONSE);
+  private responseHeaders(): OutgoingHeaders {
+    return this.responseMetadata ? { ...RESPONSE, ...this.responseMetadata.toHttp2Headers() } : RESPONSE;
   }
 
   /** Writes one serialized message; false when the caller should wait for the stream's drain. */
   send(message: Buffer): boolean {
     if (this.done || this.stream.closed) return true;
-    this.respond();
+    if (!this.stream.headersSent) this.stream.respond(this.responseHeaders());
     return this.stream.write(frame(message));
   }
 
@@ -105,11 +104,7 @@ class CallCore {
     if (this.done) return;
     this.done = true;
     if (this.timer) clearTimeout(this.timer);
-    if (this.stream.closed) return;
-    const trailers: OutgoingHeaders = { ...st.metadata?.toHttp2Headers(), 'grpc-status': String(st.code) };
-    if (st.details) trailers['grpc-message'] = encodeGrpcMessage(st.details);
-    if (this.stream.headersSent) this.stream.end(trailers);
-    else this.stream.respond({ ...RESPONSE, ...this.responseMetadata?.toHttp2Headers(), ...trailers }, true);
+    finish(this.stream, st, st.metadata?.toHttp2Headers(), this.responseHeaders());
   }
 
   cancel(): void {
@@ -343,8 +338,6 @@ export class GrpcServer {
     const peer = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : 'unix:';
     const conn = new H2Connection(socket, {
       role: 'server',
-      streamWindow: 4 << 20,
-      connectionWindow: 16 << 20,
       onStream: (stream, headers) => this.call(stream, headers, peer),
       onHeadersTooLarge: refuseLargeHeaders,
     });
@@ -376,9 +369,12 @@ export class GrpcServer {
       return;
     }
     const core = new CallCore(stream, headers, path, peer);
+    // the caller went away (a reset, the connection lost) before the call ended
+    stream.onClose = (code) => {
+      if (code !== H2_ERROR.NO_ERROR || !core.done) core.cancel();
+    };
     const route = this.routes.get(path);
     if (!route) {
-      stream.onClose = () => core.cancel();
       core.end({ code: status.UNIMPLEMENTED, details: `The server does not implement the method ${path}` });
       return;
     }
@@ -387,6 +383,15 @@ export class GrpcServer {
     const requests: unknown[] = [];
     // a streamed request is read by the handler as its messages come
     const reading = def.requestStream ? (def.responseStream ? new DuplexCall(core, def.responseSerialize) : new ClientStreamCall(core)) : undefined;
+    /** the call the handler was given, once it was */
+    let surface: UnaryCall | ServerStreamCall | ClientStreamCall | DuplexCall | undefined = reading;
+    core.onCancel = () => {
+      if (!surface) return;
+      // a write waiting for the window goes on (into nothing)
+      if ('sink' in surface) surface.sink.release();
+      (surface as EventEmitter).emit('cancelled');
+      if (!(surface instanceof UnaryCall) && !surface.destroyed) surface.destroy();
+    };
     let failed = false;
     const reader = new FrameReader(this.maxReceive, (bytes, compressed) => {
       if (failed) return;
@@ -441,7 +446,6 @@ export class GrpcServer {
 
     if (!def.requestStream) {
       // one request message, complete once the caller ends its side
-      let surface: UnaryCall | ServerStreamCall | undefined;
       stream.onEnd = () => {
         if (failed || core.done) return;
         if (requests.length !== 1 || !reader.atBoundary) {
@@ -460,15 +464,6 @@ export class GrpcServer {
           run(call, unaryCallback);
         }
       };
-      core.onCancel = () => {
-        if (!surface) return;
-        if (surface instanceof ServerStreamCall) surface.sink.release();
-        surface.emit('cancelled');
-        if (surface instanceof ServerStreamCall && !surface.destroyed) surface.destroy();
-      };
-      stream.onClose = (code) => {
-        if (code !== H2_ERROR.NO_ERROR || !core.done) core.cancel();
-      };
       return;
     }
 
@@ -476,14 +471,6 @@ export class GrpcServer {
     const call = reading!;
     stream.onEnd = () => {
       if (!failed) call.push(null);
-    };
-    core.onCancel = () => {
-      if (call instanceof DuplexCall) call.sink.release();
-      call.emit('cancelled');
-      if (!call.destroyed) call.destroy();
-    };
-    stream.onClose = (code) => {
-      if (code !== H2_ERROR.NO_ERROR || !core.done) core.cancel();
     };
     run(call, def.responseStream ? undefined : unaryCallback);
   }

@@ -133,7 +133,7 @@ export const RESPONSE_HEADERS: OutgoingHeaders = { ':status': 200, 'content-type
  * Ends a server stream with a status: as a trailers-only response when nothing was sent yet, else as trailers after
  * the messages.
  */
-export function finish(stream: H2Stream, st: GrpcStatus, trailers?: OutgoingHeaders): void {
+export function finish(stream: H2Stream, st: GrpcStatus, trailers?: OutgoingHeaders, response: OutgoingHeaders = RESPONSE_HEADERS): void {
   if (stream.closed || stream.localEnded) return;
   // a backend's own trailers (no pseudo-headers in trailers) already say the status; otherwise it is written here
   let t: OutgoingHeaders;
@@ -142,7 +142,7 @@ export function finish(stream: H2Stream, st: GrpcStatus, trailers?: OutgoingHead
     t = { ...trailers, 'grpc-status': String(st.code) };
     if (st.details) t['grpc-message'] = encodeGrpcMessage(st.details);
   }
-  if (!stream.headersSent) stream.respond({ ...RESPONSE_HEADERS, ...t }, true);
+  if (!stream.headersSent) stream.respond({ ...response, ...t }, true);
   else stream.end(t);
 }
 
