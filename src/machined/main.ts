@@ -49,6 +49,7 @@ import { KernelCmdline } from '../platform/cmdline.js';
 import { logStateVolume, mountStateVolume, type StateVolumeResult } from '../platform/state-volume.js';
 import { waitForFile } from '../platform/wait-file.js';
 import { readKmsg } from '../sys/kmsg.js';
+import { msBeforeTimeOrigin } from '../sys/procfs/stat-line.js';
 import { NetworkStatusController } from '../controllers/network/status.js';
 import { AddressStatusController } from '../controllers/network/address-status.js';
 import { LinkStatusController } from '../controllers/network/link-status.js';
@@ -227,6 +228,7 @@ export const socketsOf = (stateDir: string) => ({
 export async function startMachined(o: MachinedOptions): Promise<RunningMachined> {
   // before anything is written to the state directory (machined's own log is the first)
   const started = performance.now();
+  const preOriginMs = msBeforeTimeOrigin();
   let stateVolume: StateVolumeResult | Error | undefined;
   const modulesLoaded = o.modulesLoaded === undefined ? true : await waitForFile(o.modulesLoaded, MODULES_WAIT_MS);
   const modulesMs = performance.now() - started;
@@ -238,10 +240,11 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   const logs = new LogManager({ directory: join(o.stateDir, 'logs') });
   // no `hostname` in every record: the kernel's name changes during the boot, and a line about the hostname says it
   const logger = pino({ level: 'info', base: { pid: process.pid } }, multistream([{ stream: createLogDestination(logs.serviceLog('machined')) }, ...(o.logStream ? [{ stream: o.logStream }] : [])]));
-  // where the start went: Node's own bootstrap, loading machined's code, waiting for PID 1's modules, looking for the
-  // STATE volume (ms since the process began, then each step's own)
+  // where the start went: the process before Node's time origin (exec, the binary's pages), Node's own bootstrap,
+  // loading machined's code (ms since the time origin), waiting for PID 1's modules, looking for the STATE volume
   logger.info(
     {
+      preOriginMs,
       nodeBootstrapMs: Math.round(performance.nodeTiming.bootstrapComplete),
       codeLoadedMs: Math.round(started),
       ...(o.modulesLoaded === undefined ? {} : { modulesMs: Math.round(modulesMs) }),

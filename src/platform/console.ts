@@ -5,7 +5,7 @@ import type { Writable } from 'node:stream';
 /** pino's numeric levels. */
 const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 /** fields of a log line shown after the message (the rest stay in the service log) */
-const SHOWN = ['component', 'controller', 'service', 'source', 'path', 'hostname', 'err', 'error', 'state', 'services', 'attempt', 'url', 'address', 'bytes', 'ms', 'nodeBootstrapMs', 'codeLoadedMs', 'modulesMs', 'volumeMs'];
+const SHOWN = ['component', 'controller', 'service', 'source', 'path', 'hostname', 'err', 'error', 'state', 'services', 'attempt', 'url', 'address', 'bytes', 'ms', 'preOriginMs', 'nodeBootstrapMs', 'codeLoadedMs', 'modulesMs', 'volumeMs'];
 
 /** What machined logs when it enters maintenance mode (src/machined/main.ts, loadConfig). */
 export const MAINTENANCE_MESSAGE = 'no machine config stored';

@@ -1,8 +1,8 @@
 import { readFile, readdir, readlink } from 'node:fs/promises';
 import { ProcessInfo } from '../../api/gen/machine/machine.js';
-import { SysError, errnoCode } from '../errors.js';
-import { USER_HZ } from './stat.js';
-import { PROC } from './util.js';
+import { errnoCode } from '../errors.js';
+import { parseStatLine } from './stat-line.js';
+import { PROC, USER_HZ } from './util.js';
 
 /** Memory page size; /proc/<pid>/stat reports the resident set in pages. 4 KiB on amd64 and on arm64 kernels we ship. */
 export const PAGE_SIZE = 4096;
@@ -17,39 +17,6 @@ async function optional<T>(p: Promise<T>): Promise<T | undefined> {
     if (VANISHED.has(errnoCode(e) ?? '')) return undefined;
     throw e;
   }
-}
-
-export interface StatLine {
-  pid: number;
-  comm: string;
-  state: string;
-  ppid: number;
-  utime: number;
-  stime: number;
-  threads: number;
-  vsize: string;
-  rss: string;
-}
-
-/** Parses /proc/<pid>/stat; the command name sits between the first `(` and the last `)` and may hold spaces. */
-export function parseStatLine(text: string): StatLine {
-  const open = text.indexOf('(');
-  const close = text.lastIndexOf(')');
-  if (open < 0 || close < open) throw new SysError('BRONZE_SYS_PARSE', `stat: unexpected format ${JSON.stringify(text.slice(0, 80))}`);
-  const f = text.slice(close + 2).trim().split(/\s+/);
-  // f[0] is field 3 (state) of proc(5)
-  if (f.length < 22) throw new SysError('BRONZE_SYS_PARSE', `stat: too few fields (${f.length + 2})`);
-  return {
-    pid: Number(text.slice(0, open).trim()),
-    comm: text.slice(open + 1, close),
-    state: f[0],
-    ppid: Number(f[1]),
-    utime: Number(f[11]),
-    stime: Number(f[12]),
-    threads: Number(f[17]),
-    vsize: f[20],
-    rss: f[21],
-  };
 }
 
 /**

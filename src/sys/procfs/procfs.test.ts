@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, realpathSync, statfsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ConnectRecord_State, NetstatRequest_Filter } from '../../api/gen/machine/machine.js';
 import {
   formatIPv6,
+  msBeforeTimeOrigin,
   parseCPUInfo,
   parseDiskStats,
   parseLoadAvg,
@@ -184,6 +187,23 @@ describe('processes', () => {
     assert.equal(st.comm, 'my (odd) cmd');
     assert.equal(st.state, 'S');
     assert.equal(st.threads, 3);
+    assert.equal(st.starttime, 100);
+  });
+
+  test('time before the time origin: uptime minus the start, minus performance.now()', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bronze-proc-'));
+    try {
+      mkdirSync(join(dir, 'self'));
+      writeFileSync(join(dir, 'uptime'), '12.50 3.00\n');
+      writeFileSync(join(dir, 'self', 'stat'), fixture('4242/stat').replace(' 0 100 123456789 ', ' 0 1000 123456789 '));
+      // started at 10.00 s, read at 12.50 s, 400 ms after the time origin
+      assert.equal(msBeforeTimeOrigin(dir, 400), 2100);
+      assert.equal(msBeforeTimeOrigin(join(dir, 'missing'), 400), undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const real = msBeforeTimeOrigin();
+    assert.ok(real !== undefined && real >= 0 && real < 5000, `ms before the time origin: ${real}`);
   });
 
   test('fixture tree: vanished pids are skipped, fields decoded', async () => {

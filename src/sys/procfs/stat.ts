@@ -1,9 +1,8 @@
 import { CPUStat, SoftIRQStat, SystemStat } from '../../api/gen/machine/machine.js';
 import { SysError } from '../errors.js';
-import { PROC, readText, u64 } from './util.js';
+import { PROC, USER_HZ, readText, u64 } from './util.js';
 
-/** Clock ticks per second of the times in /proc/stat (USER_HZ, 100 on every Linux architecture). */
-export const USER_HZ = 100;
+export { USER_HZ };
 
 const CPU_FIELDS = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softIrq', 'steal', 'guest', 'guestNice'] as const;
 const SOFTIRQ_FIELDS = ['hi', 'timer', 'netTx', 'netRx', 'block', 'blockIoPoll', 'tasklet', 'sched', 'hrtimer', 'rcu'] as const;

@@ -5,6 +5,8 @@ import { SysError } from '../errors.js';
 export const PROC = '/proc';
 /** Where /sys is mounted. */
 export const SYS = '/sys';
+/** Clock ticks per second of the times in /proc/stat and /proc/<pid>/stat (USER_HZ, 100 on every Linux architecture). */
+export const USER_HZ = 100;
 
 export async function readText(path: string): Promise<string> {
   return readFile(path, 'utf8');
