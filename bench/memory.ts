@@ -125,15 +125,18 @@ export async function run(): Promise<Figure[]> {
     await firstVersion(vm, 120_000);
     // idle: the boot's work is over once the services have settled
     await delay(10_000);
+    let each = '';
     const read = async () => {
       const ps = (await vm.client.machine.processes({}, { timeout: 10_000 })).messages[0]?.processes ?? [];
       const ours = ps.filter((p) => ROLES.has(p.command) || p.args.split(' ').some((a) => ROLES.has(a)));
-      return ours.reduce((s, p) => s + Number(p.residentMemory) / 1024 / 1024, 0);
+      const mib = (p: (typeof ours)[number]) => Number(p.residentMemory) / 1024 / 1024;
+      each = ours.map((p) => `${[...ROLES].find((r) => p.command === r || p.args.split(' ').includes(r))} ${mib(p).toFixed(1)}`).join(', ');
+      return ours.reduce((s, p) => s + mib(p), 0);
     };
     const { first, ms } = await steady(read);
     log(`QEMU control plane: RSS ${first.toFixed(1)} MiB 10 s after the first Version, steady ${(ms / 1000).toFixed(0)} s later`);
     const qemu = await readings(read);
-    log(`QEMU control plane, machined + apid + trustd: ${fmt(qemu, 1)} MiB`);
+    log(`QEMU control plane, machined + apid + trustd: ${fmt(qemu, 1)} MiB (last: ${each})`);
     out.push(figure('memory.qemu_controlplane_rss_mib', median(qemu), 'MiB', '<= 130'));
   } finally {
     await vm.stop();

@@ -183,14 +183,17 @@ rootfs_node() {
   return $rc
 }
 
-# V8's code cache of the bundle, made after every role's code is loaded, so machined, apid and trustd start without
-# compiling it. A fixed --random-seed makes the bytes reproducible (V8 does not count that flag against the cache);
-# the check run, with the node's own flags, fails the build if V8 would reject the cache.
+# V8's code cache of the bundle, one per role the node runs, each made after that role's code is loaded, so machined,
+# apid and trustd start without compiling it and none holds another's compiled code. A fixed --random-seed makes the
+# bytes reproducible (V8 does not count that flag against the cache); the check run, with the node's own flags, fails
+# the build if V8 would reject a cache.
 code_cache() {
-  local bundle=$1 entry=/usr/lib/bronze/dist/bronze.js
-  rootfs_node BRONZE_CODE_CACHE=write --random-seed=1 "$entry" || die "writing the code cache of $bundle failed"
-  rootfs_node BRONZE_CODE_CACHE=check "$entry" || die "V8 rejects the code cache of $bundle"
-  chmod 0644 "$bundle.cache"
+  local bundle=$1 entry=/usr/lib/bronze/dist/bronze.js role
+  for role in machined apid trustd; do
+    rootfs_node BRONZE_CODE_CACHE=write --random-seed=1 "$entry" "$role" || die "writing the $role code cache of $bundle failed"
+    rootfs_node BRONZE_CODE_CACHE=check "$entry" "$role" || die "V8 rejects the $role code cache of $bundle"
+    chmod 0644 "$bundle.$role.cache"
+  done
 }
 
 write_os_release() {

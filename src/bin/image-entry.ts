@@ -1,10 +1,12 @@
 /**
  * The image's entry, /usr/lib/bronze/dist/bronze.js: runs the bundle beside it (bronze.cjs, esbuild's CommonJS output
- * of roles.ts) with the V8 code cache the image build made for it (bronze.cjs.cache). Under emulation, parsing and
- * compiling the whole bundle took most of machined's start, and apid and trustd paid it again.
+ * of roles.ts) with the V8 code cache the image build made for the role it runs (bronze.cjs.<role>.cache, the role
+ * being the first argument). Under emulation, parsing and compiling the whole bundle took most of machined's start,
+ * and apid and trustd paid it again. One cache per role: a cache of every role's code made apid and trustd hold
+ * machined's compiled code too (2.3 MiB of RSS each).
  *
- * The image build runs it with BRONZE_CODE_CACHE=write: every role's code is loaded (not run) and the code V8 compiled
- * for it is written to the cache; BRONZE_CODE_CACHE=check then fails unless V8 accepts that cache.
+ * The image build runs `bronze.js <role>` with BRONZE_CODE_CACHE=write: that role's code is loaded (not run) and the
+ * code V8 compiled for it is written to the role's cache; BRONZE_CODE_CACHE=check then fails unless V8 accepts it.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -15,32 +17,42 @@ import { Script } from 'node:vm';
 type Roles = typeof import('./roles.js');
 
 const bundle = fileURLToPath(new URL('./bronze.cjs', import.meta.url));
-const cacheFile = `${bundle}.cache`;
+const role = process.argv[2] ?? '';
+const cacheFile = /^[a-z]+$/.test(role) ? `${bundle}.${role}.cache` : undefined;
 const mode = process.env.BRONZE_CODE_CACHE;
 delete process.env.BRONZE_CODE_CACHE;
-
-let cachedData: Buffer | undefined;
-if (mode !== 'write') {
-  try {
-    cachedData = readFileSync(cacheFile);
-  } catch {
-    // no cache: V8 compiles the bundle
-  }
+if (mode !== undefined && cacheFile === undefined) {
+  process.stderr.write(`BRONZE_CODE_CACHE=${mode}: name the role whose cache it is as the first argument\n`);
+  process.exit(2);
 }
-// the bundle as CommonJS runs it: one function of the module's variables
-const script = new Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(bundle, 'utf8')}\n})`, { filename: bundle, cachedData });
-const mod: { exports: Partial<Roles> } = { exports: {} };
-(script.runInThisContext() as (...args: unknown[]) => void)(mod.exports, createRequire(bundle), mod, bundle, dirname(bundle));
-const roles = mod.exports as Roles;
+
+/** Compiles and runs the bundle; says whether there was a cache and whether V8 took it (the cache is not kept). */
+function loadBundle(): { roles: Roles; script: Script; cached: boolean; rejected: boolean } {
+  let cachedData: Buffer | undefined;
+  if (mode !== 'write' && cacheFile !== undefined) {
+    try {
+      cachedData = readFileSync(cacheFile);
+    } catch {
+      // no cache: V8 compiles the bundle
+    }
+  }
+  // the bundle as CommonJS runs it: one function of the module's variables
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(bundle, 'utf8')}\n})`, { filename: bundle, cachedData });
+  const mod: { exports: Partial<Roles> } = { exports: {} };
+  (script.runInThisContext() as (...args: unknown[]) => void)(mod.exports, createRequire(bundle), mod, bundle, dirname(bundle));
+  return { roles: mod.exports as Roles, script, cached: cachedData !== undefined, rejected: script.cachedDataRejected === true };
+}
+
+const { roles, script, cached, rejected } = loadBundle();
 // a cache V8 does not take only costs time: say so on the console
-if (cachedData !== undefined && script.cachedDataRejected === true && mode === undefined) process.stderr.write(`${cacheFile}: rejected by V8, the bundle was compiled\n`);
+if (cached && rejected && mode === undefined) process.stderr.write(`${cacheFile}: rejected by V8, the bundle was compiled\n`);
 
 if (mode === 'write') {
-  await roles.loadAllRoles();
-  writeFileSync(cacheFile, script.createCachedData());
+  await roles.loadRole(role);
+  writeFileSync(cacheFile!, script.createCachedData());
 } else if (mode === 'check') {
-  if (cachedData === undefined || script.cachedDataRejected !== false) {
-    process.stderr.write(`${cacheFile}: ${cachedData === undefined ? 'missing' : 'rejected by V8'}\n`);
+  if (!cached || rejected) {
+    process.stderr.write(`${cacheFile!}: ${cached ? 'rejected by V8' : 'missing'}\n`);
     process.exitCode = 1;
   }
 } else {

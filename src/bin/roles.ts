@@ -18,9 +18,16 @@ const roles: Record<string, () => Promise<{ run: RoleMain }>> = {
   discovery: () => import('./role-discovery.js'),
 };
 
-/** Loads (evaluates) every role's code without running any: the image build warms its code cache with this. */
-export async function loadAllRoles(): Promise<void> {
-  await Promise.all(Object.values(roles).map((load) => load()));
+/** The roles there are. */
+export const ROLES: readonly string[] = Object.keys(roles);
+
+/**
+ * Loads (evaluates) one role's code without running it: the image build warms that role's code cache with this.
+ * Rejects for a name that is not a role.
+ */
+export async function loadRole(name: string): Promise<void> {
+  if (!Object.hasOwn(roles, name)) throw new Error(`unknown role ${JSON.stringify(name)}`);
+  await roles[name]!();
 }
 
 /** Runs the role the command line names; resolves with the process's exit status. */
