@@ -2,9 +2,10 @@
  * `boot.<arch>_s`: seconds from starting QEMU (TCG, 2 GiB, kernel + initramfs, the config by URL) to the first
  * Version answered over mTLS, median of three boots per architecture; beside it `boot.floor_<arch>_s`, the same from
  * QEMU's start to the first line of a Node that is alone in the initramfs of the same kernel (scripts/image/floor).
- * Skipped, with the reason, where the image or QEMU is missing.
+ * Each boot's timeline (the kernel's start, machined's start and its parts, the config, apid's certificates, apid
+ * serving) is logged from the node's logs. Skipped, with the reason, where the image or QEMU is missing.
  */
-import { bootVM, cannotBoot, firstVersion, floorBoots } from './qemu.js';
+import { bootTimeline, bootVM, cannotBoot, firstVersion, floorBoots, formatTimeline } from './qemu.js';
 import { fmt, spread } from './cluster.js';
 import { type Figure, figure, median, skipped } from './results.js';
 
@@ -25,7 +26,14 @@ export async function run(): Promise<Figure[]> {
     for (let i = 0; i < BOOTS; i++) {
       const vm = await bootVM(arch);
       try {
-        xs.push(await firstVersion(vm, DEADLINE_MS[arch]!));
+        const v = await firstVersion(vm, DEADLINE_MS[arch]!);
+        xs.push(v);
+        // where the time went (seconds since QEMU started); a node that cannot tell does not fail the figure
+        try {
+          log(`${arch} boot ${i + 1}: ${formatTimeline(await bootTimeline(vm, v))}`);
+        } catch (e) {
+          log(`${arch} boot ${i + 1}: no timeline: ${(e as Error).message}`);
+        }
       } finally {
         await vm.stop();
       }

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { ContainerDriver } from '../src/api/gen/common/common.js';
 import { Client, clientOptionsFromContext, loadTalosconfig, quietIPServerNameWarning, resolveContext } from '../src/client/index.js';
 import { delay } from './cluster.js';
 
@@ -134,4 +135,88 @@ export async function floorBoots(arch: Arch, boots: number, timeoutMs: number): 
     }
   }
   return xs;
+}
+
+/** The steps of a boot, in seconds since QEMU started, as the node's own logs and /proc/uptime tell them. */
+export interface BootTimeline {
+  /** the kernel's start (its uptime 0): QEMU, the firmware, loading and decompressing the kernel */
+  kernel: number;
+  /** machined's exec by PID 1, then the parts of its start: before Node's main(), Node's bootstrap, our code */
+  machinedExec?: number;
+  machinedStart?: { preOriginMs: number; nodeBootstrapMs: number; codeLoadedMs: number };
+  /** machined's first log line */
+  machinedStarting?: number;
+  configAcquired?: number;
+  apidCertificates?: number;
+  apidServing?: number;
+  /** when the first Version was answered (the caller's figure) */
+  version: number;
+}
+
+const SERVICE_LOG_STEPS: [service: string, msg: string, step: keyof BootTimeline][] = [
+  ['machined', 'machined starting', 'machinedStarting'],
+  ['machined', 'machine config acquired', 'configAcquired'],
+  ['machined', 'issued apid certificates', 'apidCertificates'],
+  ['apid', 'apid serving', 'apidServing'],
+];
+
+/**
+ * A service log line as a record: apid's are pino's JSON; machined's are Talos's text, `2006/01/02 15:04:05.000000
+ * [talos] <message> {fields}` in UTC.
+ */
+function logRecord(line: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    // machined's format
+  }
+  const m = /^(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{3})\d* \[talos\] (.*?)(?: (\{.*\}))?$/.exec(line);
+  if (!m) return undefined;
+  let fields: Record<string, unknown> = {};
+  try {
+    fields = m[9] ? (JSON.parse(m[9]) as Record<string, unknown>) : {};
+  } catch {
+    // a message that ends in braces of its own
+  }
+  const [y, mo, d, h, mi, sec, ms] = m.slice(1, 8).map(Number) as [number, number, number, number, number, number, number];
+  return { ...fields, msg: m[8], time: Date.UTC(y, mo - 1, d, h, mi, sec, ms) };
+}
+
+/**
+ * Where the boot of a VM went, read once it answered Version (`versionS` seconds after QEMU started): the guest's
+ * boot time from /proc/uptime, then the first time each step shows in machined's and apid's logs.
+ */
+export async function bootTimeline(vm: VM, versionS: number): Promise<BootTimeline> {
+  const call = { timeout: 10_000 };
+  let uptime = '';
+  for await (const d of vm.client.machine.read({ path: '/proc/uptime' }, call)) uptime += Buffer.from(d.bytes).toString();
+  const bootEpoch = Date.now() - Number(uptime.split(' ')[0]) * 1000;
+  const since = (epochMs: number) => (epochMs - vm.started) / 1000;
+  const t: BootTimeline = { kernel: since(bootEpoch), version: versionS };
+  for (const service of new Set(SERVICE_LOG_STEPS.map(([s]) => s))) {
+    let text = '';
+    for await (const d of vm.client.machine.logs({ namespace: 'system', driver: ContainerDriver.CONTAINERD, id: service, follow: false, tailLines: -1 }, call)) text += Buffer.from(d.bytes).toString();
+    for (const line of text.split('\n')) {
+      const r = logRecord(line);
+      if (r === undefined) continue;
+      const step = SERVICE_LOG_STEPS.find(([s, msg]) => s === service && msg === r.msg)?.[2];
+      if (step === undefined || t[step] !== undefined || typeof r.time !== 'number') continue;
+      (t as unknown as Record<string, number>)[step] = since(r.time);
+      if (step === 'machinedStarting' && typeof r.codeLoadedMs === 'number') {
+        const m = { preOriginMs: Number(r.preOriginMs ?? 0), nodeBootstrapMs: Number(r.nodeBootstrapMs ?? 0), codeLoadedMs: r.codeLoadedMs };
+        t.machinedStart = m;
+        // the line is written right after the code is loaded (the modules and the volume take milliseconds)
+        t.machinedExec = since(r.time) - (m.preOriginMs + m.codeLoadedMs) / 1000;
+      }
+    }
+  }
+  return t;
+}
+
+/** One line for a boot's timeline: each step's second since QEMU started. */
+export function formatTimeline(t: BootTimeline): string {
+  const s = (x: number | undefined) => (x === undefined ? '?' : x.toFixed(1));
+  const m = t.machinedStart;
+  const parts = m ? ` (before main() ${(m.preOriginMs / 1000).toFixed(1)}, Node bootstrap ${(m.nodeBootstrapMs / 1000).toFixed(1)}, code ${((m.codeLoadedMs - m.nodeBootstrapMs) / 1000).toFixed(1)})` : '';
+  return `kernel ${s(t.kernel)}, machined exec ${s(t.machinedExec)}, machined up ${s(t.machinedStarting)}${parts}, config ${s(t.configAcquired)}, apid certificates ${s(t.apidCertificates)}, apid serving ${s(t.apidServing)}, Version ${s(t.version)}`;
 }
