@@ -137,7 +137,8 @@ disks.forEach((d, i) => qargs.push('-drive', `if=none,id=disk${i},format=raw,fil
 if (arch === 'amd64') qargs.unshift('-machine', 'q35', '-cpu', 'max');
 else qargs.unshift('-machine', 'virt', '-cpu', 'max');
 if (args.boot === 'kernel') {
-  const cmdline = ['talos.platform=metal', `console=${tty}`, 'panic=0', ...(config ? [`talos.config=${configURL}`] : []), args.append].filter(Boolean).join(' ');
+  // cryptomgr.notests as the ISO's boot entry has it (scripts/image/lib.sh): no crypto self-tests, as Talos's kernels
+  const cmdline = ['talos.platform=metal', 'cryptomgr.notests', `console=${tty}`, 'panic=0', ...(config ? [`talos.config=${configURL}`] : []), args.append].filter(Boolean).join(' ');
   qargs.push('-kernel', artifacts[0], '-initrd', artifacts[1], '-append', cmdline);
 } else {
   if (args.boot === 'iso-uefi') qargs.push('-bios', firmware());

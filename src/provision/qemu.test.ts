@@ -163,6 +163,8 @@ describe('qemu VM arguments', () => {
     assert.equal(c.configURL, 'http://10.0.2.100/config.yaml');
     assert.equal(c.get('console'), 'ttyS0');
     assert.equal(c.get('talos.debug'), '1');
+    // no crypto self-tests at boot, as Talos's kernels
+    assert.ok(c.has('cryptomgr.notests'));
     const [user, cluster] = c.all('ip');
     assert.ok(user && cluster);
     assert.match(user, new RegExp(`^10\\.0\\.2\\.15::10\\.0\\.2\\.2:255\\.255\\.255\\.0:c-worker-1:${USER_LINK}:off$`));

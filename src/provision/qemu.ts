@@ -134,6 +134,8 @@ export function nodeCmdline(n: NodeCmdline): string {
   const tty = n.arch === 'amd64' ? 'ttyS0' : 'ttyAMA0';
   return [
     'talos.platform=metal',
+    // the ISO's boot entry has it too (scripts/image/lib.sh): Talos's kernels run no crypto self-tests, Debian's do
+    'cryptomgr.notests',
     `console=${tty}`,
     `talos.config=http://${USER_NET.configServer}/config.yaml`,
     `ip=${USER_NET.guest}::${USER_NET.router}:${USER_NET.netmask}:${n.hostname}:${USER_LINK}:off`,
