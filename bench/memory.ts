@@ -128,10 +128,12 @@ export async function run(): Promise<Figure[]> {
     let each = '';
     const read = async () => {
       const ps = (await vm.client.machine.processes({}, { timeout: 10_000 })).messages[0]?.processes ?? [];
-      const ours = ps.filter((p) => ROLES.has(p.command) || p.args.split(' ').some((a) => ROLES.has(a)));
-      const mib = (p: (typeof ours)[number]) => Number(p.residentMemory) / 1024 / 1024;
-      each = ours.map((p) => `${[...ROLES].find((r) => p.command === r || p.args.split(' ').includes(r))} ${mib(p).toFixed(1)}`).join(', ');
-      return ours.reduce((s, p) => s + mib(p), 0);
+      const ours = ps.flatMap((p) => {
+        const role = ROLES.has(p.command) ? p.command : p.args.split(' ').find((a) => ROLES.has(a));
+        return role === undefined ? [] : [{ role, mib: Number(p.residentMemory) / 1024 / 1024 }];
+      });
+      each = ours.map((p) => `${p.role} ${p.mib.toFixed(1)}`).join(', ');
+      return ours.reduce((s, p) => s + p.mib, 0);
     };
     const { first, ms } = await steady(read);
     log(`QEMU control plane: RSS ${first.toFixed(1)} MiB 10 s after the first Version, steady ${(ms / 1000).toFixed(0)} s later`);

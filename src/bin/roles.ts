@@ -18,9 +18,6 @@ const roles: Record<string, () => Promise<{ run: RoleMain }>> = {
   discovery: () => import('./role-discovery.js'),
 };
 
-/** The roles there are. */
-export const ROLES: readonly string[] = Object.keys(roles);
-
 /**
  * Loads (evaluates) one role's code without running it: the image build warms that role's code cache with this.
  * Rejects for a name that is not a role.

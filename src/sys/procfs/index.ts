@@ -1,7 +1,7 @@
 export { readMemInfo, parseMemInfo } from './meminfo.js';
 export { readCPUInfo, parseCPUInfo } from './cpuinfo.js';
 export { readCPUFreqStats } from './cpufreq.js';
-export { readSystemStat, parseSystemStat, USER_HZ } from './stat.js';
+export { readSystemStat, parseSystemStat } from './stat.js';
 export { readLoadAvg, parseLoadAvg, type LoadAverage } from './loadavg.js';
 export { readProcesses, readProcess, listPids, PAGE_SIZE } from './processes.js';
 export { parseStatLine, msBeforeTimeOrigin, type StatLine } from './stat-line.js';
@@ -10,4 +10,4 @@ export { readDiskStats, parseDiskStats, type DiskStatsResult } from './diskstats
 export { readNetDev, parseNetDev, type NetDevResult } from './netdev.js';
 export { readNetstat, parseSocketTable, parseSocketAddress, formatIPv6, acceptsRecord, socketOwners, SOCKET_TABLES, type NetstatOptions, type SocketTable } from './netstat.js';
 export { readBootID } from './boot-id.js';
-export { PROC, SYS } from './util.js';
+export { PROC, SYS, USER_HZ } from './util.js';

@@ -2,8 +2,6 @@ import { CPUStat, SoftIRQStat, SystemStat } from '../../api/gen/machine/machine.
 import { SysError } from '../errors.js';
 import { PROC, USER_HZ, readText, u64 } from './util.js';
 
-export { USER_HZ };
-
 const CPU_FIELDS = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softIrq', 'steal', 'guest', 'guestNice'] as const;
 const SOFTIRQ_FIELDS = ['hi', 'timer', 'netTx', 'netRx', 'block', 'blockIoPoll', 'tasklet', 'sched', 'hrtimer', 'rcu'] as const;
 
