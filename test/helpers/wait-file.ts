@@ -12,7 +12,8 @@ function nearestDir(path: string): string {
  * Resolves with a file's text once `pred` holds for it, re-reading the file whenever its directory changes; rejects
  * after `timeoutMs` with the file's tail. The watch is not recursive (Node's recursive watch on Linux throws an
  * uncaught exception when a watched subdirectory is removed): it sits on the file's directory, or on the nearest
- * existing ancestor until that directory is created, and moves when directories appear or vanish. `dir` is the tree
+ * existing ancestor until that directory is created, and moves when directories appear or vanish; every new watch is
+ * followed by a fresh read, since a write that landed before the watch existed raises no event. `dir` is the tree
  * the file lives in; it is kept for the callers' sake and bounds nothing.
  */
 export async function waitForFile(_dir: string, path: string, pred: (text: string) => boolean, timeoutMs: number): Promise<string> {
@@ -40,6 +41,8 @@ export async function waitForFile(_dir: string, path: string, pred: (text: strin
           watched = '';
           if (!finished) setImmediate(() => void check());
         });
+        // the file may have been written between the last read and this watch: its events are gone, so read again
+        setImmediate(() => void check());
       } catch {
         watcher = undefined;
         watched = '';
