@@ -14,7 +14,7 @@ import { loadTalosconfig } from '../../src/client/talosconfig.js';
 import { loadConfig } from '../../src/config/loader.js';
 import { createCA, issueKeyPair, loadCA } from '../../src/pki/index.js';
 import { type ClusterInfo, readCluster } from '../../src/provision/process.js';
-import { bronzectl } from '../helpers/bronzectl.js';
+import { bronzectl, destroyProcessCluster } from '../helpers/bronzectl.js';
 
 const CIDR = '127.77.20.0/24';
 const [CP, W1, W2] = ['127.77.20.2', '127.77.20.3', '127.77.20.4'];
@@ -58,14 +58,7 @@ describe('apid on a three-node process cluster', () => {
 
   after(async () => {
     for (const c of clients) c.close();
-    await bronzectl(['cluster', 'destroy', '--name', 'c3', '--state', join(dir, 'clusters')], env);
-    for (const n of info?.nodes ?? []) {
-      try {
-        process.kill(-n.pid, 'SIGKILL');
-      } catch {
-        // stopped by destroy
-      }
-    }
+    await destroyProcessCluster('c3', join(dir, 'clusters'), env, info);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -8,7 +8,7 @@ import { credentials, Metadata } from '@grpc/grpc-js';
 import { AlarmRequest_AlarmAction, AlarmType, MaintenanceClient } from '../../src/api/gen/etcd/rpc.js';
 import { which } from '../../src/machined/services/context.js';
 import { type ClusterInfo, readCluster } from '../../src/provision/process.js';
-import { bronzectl as run } from '../helpers/bronzectl.js';
+import { bronzectl as run, destroyProcessCluster } from '../helpers/bronzectl.js';
 import { killProcessesMentioning } from '../helpers/procs.js';
 
 const CIDR = '127.77.90.0/24';
@@ -84,16 +84,9 @@ describe('etcd on a process cluster of three control planes', { skip, timeout: 2
   });
 
   after(async () => {
-    if (info) await ctl('cluster', 'destroy', '--name', 'etcd', '--state', join(dir, 'clusters'));
+    if (info) await destroyProcessCluster('etcd', join(dir, 'clusters'), env, info);
     // every etcd this test started runs with a data directory under its directory
     killProcessesMentioning(`--data-dir=${dir}`);
-    for (const n of info?.nodes ?? []) {
-      try {
-        process.kill(-n.pid, 'SIGKILL');
-      } catch {
-        // stopped by destroy
-      }
-    }
     rmSync(dir, { recursive: true, force: true });
   });
 

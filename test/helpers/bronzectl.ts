@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { run } from '../../src/cli/main.js';
+import type { ClusterInfo } from '../../src/provision/process.js';
 
 export interface CLIResult {
   code: number;
@@ -17,4 +18,19 @@ export async function bronzectl(args: string[], env: NodeJS.ProcessEnv = { HOME:
   err.on('data', (d) => (stderr += d));
   const code = await run(args, { stdout: out, stderr: err, stdin: new PassThrough(), env, signal: new AbortController().signal });
   return { code, stdout, stderr };
+}
+
+/**
+ * Destroys a process cluster a test made (`state` is its --state directory), then kills the process group of any
+ * node that destroy left behind.
+ */
+export async function destroyProcessCluster(name: string, state: string, env: NodeJS.ProcessEnv, info?: ClusterInfo): Promise<void> {
+  await bronzectl(['cluster', 'destroy', '--name', name, '--state', state], env);
+  for (const n of info?.nodes ?? []) {
+    try {
+      process.kill(-n.pid, 'SIGKILL');
+    } catch {
+      // stopped by destroy
+    }
+  }
 }
