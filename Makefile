@@ -4,8 +4,9 @@ SHELL := /bin/bash
 
 NODE_MODULES_STAMP := node_modules/.bronze-deps
 PROTO_APT_PACKAGES := protobuf-compiler libprotobuf-dev
-# the tests' tools; gRPC's C core for Python (with protoc's Python output) is a client that shares no code with ours
-APT_PACKAGES := openssl ca-certificates iproute2 dnsmasq-base etcd-server etcd-client containerd runc busybox-static python3-grpcio python3-protobuf $(PROTO_APT_PACKAGES)
+# the tests' tools; grpc-go (built offline against Debian's Go packages) and gRPC's C core for Python are clients that
+# share no code with ours
+APT_PACKAGES := openssl ca-certificates iproute2 dnsmasq-base etcd-server etcd-client containerd runc busybox-static python3-grpcio python3-protobuf golang-go golang-google-grpc-dev golang-google-protobuf-dev $(PROTO_APT_PACKAGES)
 # the image build's tools (the arm64 GRUB modules come from the arm64 package, fetched by the build)
 IMAGE_APT_PACKAGES := squashfs-tools cpio xz-utils zstd kmod binutils gcc libc6-dev gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross xorriso mtools grub-common grub-pc-bin grub-efi-amd64-bin qemu-system-x86 qemu-system-arm ovmf qemu-efi-aarch64 seabios xfsprogs qemu-user-static icu-devtools
 ARCH ?= amd64
