@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadTalosconfig } from '../../src/client/talosconfig.js';
+import { generateBundle } from '../../src/config/generate/config.js';
 import { loadConfig } from '../../src/config/loader.js';
 import { issueKeyPair, loadCA } from '../../src/pki/index.js';
 import { type ClusterInfo, readCluster } from '../../src/provision/process.js';
 import { bronzectl, destroyProcessCluster } from '../helpers/bronzectl.js';
+import { freePort } from '../helpers/ports.js';
+import { waitForFile } from '../helpers/wait-file.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const CIDR = '127.77.30.0/24';
@@ -26,7 +29,7 @@ interface Step {
   metadata?: [string, string][];
   timeout?: number;
   stream?: boolean;
-  fill?: { field: string; bytes: number };
+  fill?: { field: string; bytes?: number; file?: string };
   until_hostnames?: string[];
 }
 interface Result {
@@ -46,6 +49,7 @@ interface Msg {
   features?: { rbac: boolean };
   hostname?: string;
   bytes?: string;
+  mode?: string;
   resource?: { metadata: { namespace: string; type: string; id: string }; spec: { yaml_spec: string } };
 }
 
@@ -59,6 +63,31 @@ const run = (cmd: string, args: string[], input?: string, env?: NodeJS.ProcessEn
 
 /** Talos writes Ed25519 keys under its own PEM label; the content is PKCS #8, which other TLS stacks read as such. */
 const pkcs8 = (pem: string) => pem.replace(/(BEGIN|END) ED25519 PRIVATE KEY/g, '$1 PRIVATE KEY');
+
+/**
+ * Makes what the clients need in `dir`: the Python modules and the descriptor set protoc makes from proto/, and the
+ * Go client, built offline; checks that Debian's python3 has its gRPC modules (make deps installs them).
+ */
+async function prepareClients(dir: string): Promise<{ gen: string; descriptors: string; goClient: string }> {
+  const gen = join(dir, 'gen');
+  mkdirSync(gen);
+  const protos = ['common/common.proto', 'google/rpc/status.proto', 'machine/machine.proto', 'cosi/meta.proto', 'cosi/resource.proto', 'cosi/state.proto'];
+  const include = ['-I', join(root, 'proto'), '-I', '/usr/include'];
+  const descriptors = join(dir, 'api.binpb');
+  await run('protoc', [...include, `--python_out=${gen}`, ...protos]);
+  await run('protoc', [...include, '--include_imports', `--descriptor_set_out=${descriptors}`, ...protos]);
+  await run(PYTHON, ['-c', 'import grpc, google.protobuf']);
+  const goClient = join(dir, 'go-client');
+  await run('go', ['build', '-o', goClient, '.'], undefined, { ...GO_ENV, GOCACHE: join(dir, 'gocache') }, join(root, 'test/interop/go-client'));
+  return { gen, descriptors, goClient };
+}
+
+/** The results a client printed, one JSON line per step */
+const results = (out: string) =>
+  out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Result);
 
 /** Whose certificate a call goes with */
 type Who = 'admin' | 'reader' | 'anonymous';
@@ -98,17 +127,7 @@ describe('foreign gRPC clients against a process cluster', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bronze-foreign-'));
-    gen = join(dir, 'gen');
-    mkdirSync(gen);
-    const protos = ['common/common.proto', 'google/rpc/status.proto', 'machine/machine.proto', 'cosi/meta.proto', 'cosi/resource.proto', 'cosi/state.proto'];
-    const include = ['-I', join(root, 'proto'), '-I', '/usr/include'];
-    descriptors = join(dir, 'api.binpb');
-    await run('protoc', [...include, `--python_out=${gen}`, ...protos]);
-    await run('protoc', [...include, '--include_imports', `--descriptor_set_out=${descriptors}`, ...protos]);
-    // the interpreter and its modules are there (make deps installs them), and the Go client builds offline
-    await run(PYTHON, ['-c', 'import grpc, google.protobuf']);
-    goClient = join(dir, 'go-client');
-    await run('go', ['build', '-o', goClient, '.'], undefined, { ...GO_ENV, GOCACHE: join(dir, 'gocache') }, join(root, 'test/interop/go-client'));
+    ({ gen, descriptors, goClient } = await prepareClients(dir));
 
     env = { HOME: dir, TALOSCONFIG: join(dir, 'talosconfig') };
     const r = await bronzectl(['cluster', 'create', '--name', 'foreign', '--state', join(dir, 'clusters'), '--cidr', CIDR, '--controlplanes', '1', '--workers', '2', '--wait-timeout', '3m'], env);
@@ -143,11 +162,7 @@ describe('foreign gRPC clients against a process cluster', () => {
 
   for (const [name, client] of Object.entries(clients)) {
     /** Runs the steps through this client, with the admin's certificate unless told otherwise. */
-    const calls = async (steps: Step[], who: Who = 'admin'): Promise<Result[]> =>
-      (await client(steps, who))
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as Result);
+    const calls = async (steps: Step[], who: Who = 'admin'): Promise<Result[]> => results(await client(steps, who));
     const one = async (step: Step, who?: Who) => (await calls([step], who))[0]!;
 
     describe(name, () => {
@@ -235,4 +250,81 @@ describe('foreign gRPC clients against a process cluster', () => {
       });
     });
   }
+});
+
+/**
+ * talosctl's `apply-config --insecure` from Go: a process node started without a config serves the maintenance API,
+ * whose certificate the client does not verify and to which it presents none; a reader call is answered, Reboot is
+ * refused, ApplyConfiguration takes the config; then apid asks for a client certificate, and the talosconfig of the
+ * generated bundle gets in.
+ */
+describe('grpc-go against a node in maintenance', () => {
+  const ADDRESS = '127.77.31.2';
+  let top: string;
+  /** the node's state directory */
+  let state: string;
+  let node: ChildProcess | undefined;
+  let apiPort: number;
+  let tools: Awaited<ReturnType<typeof prepareClients>>;
+  const go = async (steps: Step[], tls: Record<string, unknown>) => results(await run(tools.goClient, [], JSON.stringify({ endpoint: `${ADDRESS}:${apiPort}`, descriptors: tools.descriptors, tls, steps })));
+  const serving = (maintenance: boolean) =>
+    waitForFile(state, join(state, 'logs', 'apid.log'), (t) => t.split('\n').some((l) => l.includes('"apid serving"') && l.includes(`"maintenance":${maintenance}`)), 60_000);
+
+  before(async () => {
+    top = mkdtempSync(join(tmpdir(), 'bronze-foreign-maint-'));
+    tools = await prepareClients(top);
+    apiPort = await freePort(ADDRESS);
+    const trustdPort = await freePort(ADDRESS);
+    state = join(top, 'node');
+    mkdirSync(state);
+    node = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'src/bin/bronze.ts'), 'machined', '--state', state, '--address', ADDRESS, '--api-port', String(apiPort), '--trustd-port', String(trustdPort)],
+      { cwd: root, detached: true, stdio: 'ignore' },
+    );
+    await serving(true);
+  });
+
+  after(() => {
+    try {
+      process.kill(-node!.pid!, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+    rmSync(top, { recursive: true, force: true });
+  });
+
+  it('reads, is refused Reboot, applies the config without certificates; then needs the talosconfig', { timeout: 120_000 }, async () => {
+    const bundle = await generateBundle({ clusterName: 'maint', endpoint: `https://${ADDRESS}:6443`, discovery: false });
+    const config = join(top, 'controlplane.yaml');
+    writeFileSync(config, bundle.controlplane.toString());
+    const [version, reboot, apply] = await go(
+      [
+        { name: 'version', path: '/machine.MachineService/Version' },
+        { name: 'reboot', path: '/machine.MachineService/Reboot' },
+        { name: 'apply', path: '/machine.MachineService/ApplyConfiguration', request: { mode: 'AUTO' }, fill: { field: 'data', file: config } },
+      ],
+      { insecure: true },
+    );
+    assert.equal(version!.ok, true, JSON.stringify(version));
+    assert.match(version!.messages[0]!.messages![0]!.version!.tag, /^v\d/);
+    assert.equal(version!.messages[0]!.messages![0]!.features, undefined);
+    assert.deepEqual([reboot!.code, reboot!.details], ['PERMISSION_DENIED', 'not authorized']);
+    assert.equal(apply!.ok, true, JSON.stringify(apply));
+    assert.equal(apply!.messages[0]!.messages!.length, 1);
+    assert.equal(loadConfig(readFileSync(join(state, 'config.yaml'), 'utf8')).documents.length, loadConfig(bundle.controlplane.toString()).documents.length);
+
+    await serving(false);
+    const ctx = bundle.talosconfig.contexts.maint!;
+    const pem = (name: string, b64: string) => {
+      writeFileSync(join(top, name), Buffer.from(b64, 'base64'));
+      return join(top, name);
+    };
+    const talosconfig = { ca: pem('ca.pem', ctx.ca!), crt: pem('admin.crt', ctx.crt!), key: pem('admin.key', ctx.key!) };
+    const [secure] = await go([{ name: 'version', path: '/machine.MachineService/Version' }], talosconfig);
+    assert.equal(secure!.ok, true, JSON.stringify(secure));
+    assert.equal(secure!.messages[0]!.messages![0]!.features!.rbac, true);
+    const [refused] = await go([{ name: 'version', path: '/machine.MachineService/Version' }], { insecure: true });
+    assert.equal(refused!.code, 'UNAVAILABLE', JSON.stringify(refused));
+  });
 });

@@ -42,6 +42,7 @@ type step struct {
 	Fill     *struct {
 		Field string `json:"field"`
 		Bytes int    `json:"bytes"`
+		File  string `json:"file"`
 	} `json:"fill"`
 	UntilHostnames []string `json:"until_hostnames"`
 	MaxMessages    int      `json:"max_messages"`
@@ -51,9 +52,10 @@ type plan struct {
 	Endpoint    string `json:"endpoint"`
 	Descriptors string `json:"descriptors"`
 	TLS         struct {
-		CA  string `json:"ca"`
-		Crt string `json:"crt"`
-		Key string `json:"key"`
+		CA       string `json:"ca"`
+		Crt      string `json:"crt"`
+		Key      string `json:"key"`
+		Insecure bool   `json:"insecure"`
 	} `json:"tls"`
 	Steps []step `json:"steps"`
 }
@@ -146,8 +148,13 @@ func run(conn *grpc.ClientConn, files *protoregistry.Files, s step) result {
 		}
 	}
 	if s.Fill != nil {
-		f := m.Input().Fields().ByName(protoreflect.Name(s.Fill.Field))
-		req.Set(f, protoreflect.ValueOfBytes([]byte(strings.Repeat("#", s.Fill.Bytes))))
+		data := []byte(strings.Repeat("#", s.Fill.Bytes))
+		if s.Fill.File != "" {
+			if data, err = os.ReadFile(s.Fill.File); err != nil {
+				return fail(err)
+			}
+		}
+		req.Set(m.Input().Fields().ByName(protoreflect.Name(s.Fill.Field)), protoreflect.ValueOfBytes(data))
 	}
 	md := metadata.MD{}
 	for _, p := range s.Metadata {
@@ -219,14 +226,17 @@ func main() {
 		fmt.Fprintln(os.Stderr, "descriptors:", err)
 		os.Exit(2)
 	}
-	ca, err := os.ReadFile(p.TLS.CA)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "ca:", err)
-		os.Exit(2)
+	// insecure: as talosctl's --insecure, the server's certificate is not verified and none is presented
+	cfg := &tls.Config{InsecureSkipVerify: p.TLS.Insecure}
+	if !p.TLS.Insecure {
+		ca, err := os.ReadFile(p.TLS.CA)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "ca:", err)
+			os.Exit(2)
+		}
+		cfg.RootCAs = x509.NewCertPool()
+		cfg.RootCAs.AppendCertsFromPEM(ca)
 	}
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(ca)
-	cfg := &tls.Config{RootCAs: roots}
 	if p.TLS.Crt != "" {
 		pair, err := tls.LoadX509KeyPair(p.TLS.Crt, p.TLS.Key)
 		if err != nil {
