@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +51,7 @@ interface Msg {
   hostname?: string;
   bytes?: string;
   mode?: string;
+  crt?: string;
   resource?: { metadata: { namespace: string; type: string; id: string }; spec: { yaml_spec: string } };
 }
 
@@ -71,7 +73,7 @@ const pkcs8 = (pem: string) => pem.replace(/(BEGIN|END) ED25519 PRIVATE KEY/g, '
 async function prepareClients(dir: string): Promise<{ gen: string; descriptors: string; goClient: string }> {
   const gen = join(dir, 'gen');
   mkdirSync(gen);
-  const protos = ['common/common.proto', 'google/rpc/status.proto', 'machine/machine.proto', 'cosi/meta.proto', 'cosi/resource.proto', 'cosi/state.proto'];
+  const protos = ['common/common.proto', 'google/rpc/status.proto', 'machine/machine.proto', 'cosi/meta.proto', 'cosi/resource.proto', 'cosi/state.proto', 'security/security.proto'];
   const include = ['-I', join(root, 'proto'), '-I', '/usr/include'];
   const descriptors = join(dir, 'api.binpb');
   await run('protoc', [...include, `--python_out=${gen}`, ...protos]);
@@ -109,16 +111,18 @@ describe('foreign gRPC clients against a process cluster', () => {
   /** PEM files per caller: Go reads Talos's key label as talosctl does, the C core is given PKCS #8 */
   const creds = new Map<string, { crt?: string; key?: string }>();
   let caFile: string;
+  /** the cluster's join token (machine.token) */
+  let token: string;
 
   const clients = {
     /** gRPC's C core (Python) */
-    'grpc-core': async (steps: Step[], who: Who) => {
-      const plan = { endpoint: `${CP}:50000`, tls: { ca: caFile, ...creds.get(`${who}.pkcs8`) }, steps };
+    'grpc-core': async (steps: Step[], who: Who, endpoint: string) => {
+      const plan = { endpoint, tls: { ca: caFile, ...creds.get(`${who}.pkcs8`) }, steps };
       return await run(PYTHON, [join(root, 'test/interop/grpc-core-client.py'), gen], JSON.stringify(plan));
     },
     /** grpc-go and crypto/tls */
-    'grpc-go': async (steps: Step[], who: Who) => {
-      const plan = { endpoint: `${CP}:50000`, descriptors, tls: { ca: caFile, ...creds.get(who) }, steps };
+    'grpc-go': async (steps: Step[], who: Who, endpoint: string) => {
+      const plan = { endpoint, descriptors, tls: { ca: caFile, ...creds.get(who) }, steps };
       return await run(goClient, [], JSON.stringify(plan));
     },
   };
@@ -149,6 +153,7 @@ describe('foreign gRPC clients against a process cluster', () => {
     keep('admin', b64(ctx.crt!), b64(ctx.key!));
     const cfg = loadConfig(readFileSync(join(dir, 'clusters', 'foreign', info.nodes[0]!.name, 'config.yaml'), 'utf8')).v1alpha1!;
     const ca = loadCA(b64(cfg.machine!.ca!.crt!), b64(cfg.machine!.ca!.key!));
+    token = cfg.machine!.token!;
     const kp = await issueKeyPair(ca, { subject: { commonName: 'reader', organization: ['os:reader'] }, keyUsage: ['digitalSignature'], extKeyUsage: ['clientAuth'] });
     keep('reader', kp.certPEM, kp.keyPEM);
     creds.set('anonymous', {});
@@ -162,7 +167,7 @@ describe('foreign gRPC clients against a process cluster', () => {
 
   for (const [name, client] of Object.entries(clients)) {
     /** Runs the steps through this client, with the admin's certificate unless told otherwise. */
-    const calls = async (steps: Step[], who: Who = 'admin'): Promise<Result[]> => results(await client(steps, who));
+    const calls = async (steps: Step[], who: Who = 'admin', endpoint = `${CP}:50000`): Promise<Result[]> => results(await client(steps, who, endpoint));
     const one = async (step: Step, who?: Who) => (await calls([step], who))[0]!;
 
     describe(name, () => {
@@ -238,6 +243,31 @@ describe('foreign gRPC clients against a process cluster', () => {
         assert.deepEqual([reboot!.ok, reboot!.code, reboot!.details], [false, 'PERMISSION_DENIED', 'not authorized']);
         const anonymous = await one({ name: 'anonymous', path: '/machine.MachineService/Version', timeout: 10 }, 'anonymous');
         assert.deepEqual([anonymous.ok, anonymous.code], [false, 'UNAVAILABLE']);
+      });
+
+      it('has trustd sign a server CSR for the token holder, and refuse client auth and a wrong token', { timeout: 60_000 }, async () => {
+        const csr = (cn: string, ext: string) => {
+          const key = join(dir, `${cn}-${name}.key`);
+          execFileSync('openssl', ['genpkey', '-algorithm', 'ed25519', '-out', key]);
+          execFileSync('openssl', ['req', '-new', '-key', key, '-subj', `/CN=${cn}`, '-addext', ext, '-out', `${key}.csr`]);
+          return `${key}.csr`;
+        };
+        const sign = (step: string, file: string, secret: string): Step => ({ name: step, path: '/securityapi.SecurityService/Certificate', fill: { field: 'csr', file }, metadata: [['token', secret]] });
+        const [ok, evil, stranger] = await calls(
+          [
+            sign('server', csr('joining', 'extendedKeyUsage=serverAuth'), token),
+            sign('client', csr('evil', 'extendedKeyUsage=clientAuth'), token),
+            sign('token', csr('stranger', 'extendedKeyUsage=serverAuth'), 'abcdef.0123456789abcdef'),
+          ],
+          'anonymous',
+          `${CP}:50001`,
+        );
+        assert.equal(ok!.ok, true, JSON.stringify(ok));
+        const crt = new X509Certificate(Buffer.from(ok!.messages[0]!.crt!, 'base64'));
+        assert.equal(crt.subject, 'CN=joining');
+        assert.ok(crt.verify(new X509Certificate(readFileSync(caFile)).publicKey));
+        assert.equal(evil!.code, 'PERMISSION_DENIED', JSON.stringify(evil));
+        assert.deepEqual([stranger!.code, stranger!.details], ['UNAUTHENTICATED', 'invalid token']);
       });
 
       it('takes a 30 MiB message on to a worker and refuses 33 MiB with ResourceExhausted', { timeout: 120_000 }, async () => {

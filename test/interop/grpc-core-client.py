@@ -7,7 +7,7 @@ proto3 JSON, metadata pairs (a key given twice is sent as two header fields, as 
 in seconds, and for a server stream when to stop reading:
 
   {"name": "...", "path": "/machine.MachineService/Version", "request": {}, "metadata": [["nodes", "10.5.0.2"]],
-   "timeout": 10, "stream": false, "fill": {"field": "data", "bytes": 1024}, "until_hostnames": ["a", "b"],
+   "timeout": 10, "stream": false, "fill": {"field": "data", "bytes": 1024} (or "file": a path), "until_hostnames": ["a", "b"],
    "max_messages": 100}
 
 A result is {"name", "ok": true, "messages": [...]} with each message as proto3 JSON (field names as in the .proto
@@ -27,6 +27,7 @@ import common.common_pb2  # noqa: E402,F401
 import cosi.resource_pb2  # noqa: E402,F401
 import cosi.state_pb2  # noqa: E402,F401
 import machine.machine_pb2  # noqa: E402,F401
+import security.security_pb2  # noqa: E402,F401
 
 POOL = descriptor_pool.Default()
 
@@ -57,7 +58,8 @@ def run_step(channel, step):
     req = json_format.ParseDict(step.get("request", {}), req_cls())
     fill = step.get("fill")
     if fill:
-        setattr(req, fill["field"], b"#" * fill["bytes"])
+        data = open(fill["file"], "rb").read() if fill.get("file") else b"#" * fill["bytes"]
+        setattr(req, fill["field"], data)
     metadata = [tuple(p) for p in step.get("metadata", [])]
     timeout = step.get("timeout", 10)
     out = {"name": step["name"], "messages": []}
