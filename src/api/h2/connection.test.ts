@@ -6,6 +6,19 @@ import { connect as netConnect, createServer, type Server, type Socket } from 'n
 import { after, describe, it } from 'node:test';
 import { H2_ERROR, H2Connection, type H2Stream, type Headers } from './connection.js';
 
+/** One HTTP/2 frame, as a raw peer writes it. */
+function frame(type: number, flags: number, id: number, payload: Buffer): Buffer {
+  const h = Buffer.alloc(9);
+  h.writeUIntBE(payload.length, 0, 3);
+  h[3] = type;
+  h[4] = flags;
+  h.writeUInt32BE(id, 5);
+  return Buffer.concat([h, payload]);
+}
+
+/** The client connection preface */
+const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+
 /** Collects a stream's data until it closes. */
 function collect(s: H2Stream): Promise<{ data: Buffer; code: number; reason: string; trailers?: Headers }> {
   const parts: Buffer[] = [];
@@ -223,14 +236,6 @@ describe('H2Connection, server side, frames as other clients send them', () => {
     await once(server, 'listening');
     const socket = netConnect((server.address() as { port: number }).port, '127.0.0.1');
     try {
-      const frame = (type: number, flags: number, id: number, payload: Buffer) => {
-        const h = Buffer.alloc(9);
-        h.writeUIntBE(payload.length, 0, 3);
-        h[3] = type;
-        h[4] = flags;
-        h.writeUInt32BE(id, 5);
-        return Buffer.concat([h, payload]);
-      };
       const { encodeHeaders, huffmanEncode } = await import('./hpack.js');
       const value = huffmanEncode('a Huffman-coded value');
       // literal with incremental indexing, new name, Huffman value; then :method POST, :path from the static table
@@ -239,7 +244,7 @@ describe('H2Connection, server side, frames as other clients send them', () => {
       const data = Buffer.concat([Buffer.from([3]), Buffer.from('body'), Buffer.alloc(3)]);
       socket.write(
         Buffer.concat([
-          Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'),
+          PREFACE,
           frame(4, 0, 0, Buffer.alloc(0)),
           frame(1, 0x8 | 0x20, 1, first),
           frame(9, 0x4, 1, block.subarray(4)),
@@ -390,6 +395,59 @@ describe('H2Connection, header lists over the limit', () => {
     } finally {
       c.destroy();
       serverConn?.destroy();
+      server.close();
+    }
+  });
+});
+
+describe('H2Connection, settings that open a window', () => {
+  it('acknowledges the settings before it sends the data the larger window lets through', { timeout: 10_000 }, async () => {
+    const server = createServer((socket) => {
+      new H2Connection(socket, {
+        role: 'server',
+        onStream: (s) => {
+          s.respond({ ':status': 200 });
+          s.write(Buffer.alloc(100, 0x61));
+          s.end();
+        },
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const socket = netConnect((server.address() as { port: number }).port, '127.0.0.1');
+    try {
+      const initialWindow = (n: number) => {
+        const p = Buffer.alloc(6);
+        p.writeUInt16BE(4, 0);
+        p.writeUInt32BE(n, 2);
+        return frame(4, 0, 0, p);
+      };
+      const { encodeHeaders } = await import('./hpack.js');
+      // every stream starts with no window: the answer's data waits
+      socket.write(Buffer.concat([PREFACE, initialWindow(0), frame(1, 0x4 | 0x1, 1, encodeHeaders([[':method', 'POST'], [':path', '/p']]))]));
+      const frames: { type: number; flags: number; id: number }[] = [];
+      let buf = Buffer.alloc(0);
+      let waiter: { pred: () => boolean; resolve: () => void } | undefined;
+      socket.on('data', (c: Buffer) => {
+        buf = Buffer.concat([buf, c]);
+        while (buf.length >= 9 && buf.length >= 9 + buf.readUIntBE(0, 3)) {
+          frames.push({ type: buf[3]!, flags: buf[4]!, id: buf.readUInt32BE(5) });
+          buf = buf.subarray(9 + buf.readUIntBE(0, 3));
+        }
+        if (waiter?.pred()) waiter.resolve();
+      });
+      const until = (pred: () => boolean) => new Promise<void>((resolve) => (pred() ? resolve() : (waiter = { pred, resolve })));
+      const dataFrames = () => frames.filter((f) => f.type === 0 && f.id === 1);
+      await until(() => frames.some((f) => f.type === 1 && f.id === 1));
+      assert.equal(dataFrames().length, 0, 'no data while the window is closed');
+      const acksBefore = frames.filter((f) => f.type === 4 && f.flags === 1).length;
+      socket.write(initialWindow(1000));
+      await until(() => dataFrames().some((f) => f.flags & 0x1));
+      const firstData = frames.findIndex((f) => f.type === 0 && f.id === 1);
+      const ack = frames.findIndex((f, i) => f.type === 4 && f.flags === 1 && frames.slice(0, i + 1).filter((g) => g.type === 4 && g.flags === 1).length === acksBefore + 1);
+      assert.ok(ack >= 0 && ack < firstData, `the settings acknowledgement is frame ${ack}, the first data frame ${firstData}`);
+    } finally {
+      socket.destroy();
       server.close();
     }
   });

@@ -637,7 +637,11 @@ export class H2Connection {
         if (flags & FLAG_ACK) return;
         if (payload.length % 6 !== 0) throw new H2Error('ERR_H2_PROTOCOL', 'malformed SETTINGS', H2_ERROR.FRAME_SIZE_ERROR);
         for (let i = 0; i < payload.length; i += 6) this.setting(payload.readUInt16BE(i), payload.readUInt32BE(i + 2));
+        // the acknowledgement goes out before anything the new values allow: a peer may count on a larger window or
+        // more streams only from the moment its settings are acknowledged (gRPC's C core does, and resets otherwise)
         this.emit(smallFrame(FRAME.SETTINGS, FLAG_ACK, 0));
+        for (const s of [...this.blocked]) this.flushStream(s);
+        this.openWaiting();
         return;
       case FRAME.PING:
         if (id !== 0 || payload.length !== 8) throw new H2Error('ERR_H2_PROTOCOL', 'malformed PING', H2_ERROR.PROTOCOL_ERROR);
@@ -684,12 +688,10 @@ export class H2Connection {
         const delta = value - this.peerStreamWindow;
         this.peerStreamWindow = value;
         for (const s of this.streams.values()) s.sendWindow += delta;
-        if (delta > 0) for (const s of [...this.blocked]) this.flushStream(s);
         return;
       }
       case SETTING.MAX_CONCURRENT_STREAMS:
         this.peerMaxStreams = value;
-        this.openWaiting();
         return;
       case SETTING.HEADER_TABLE_SIZE:
         // the encoder keeps no table, but a decoder that shrank its table expects the change acknowledged
