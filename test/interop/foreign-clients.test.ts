@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +32,7 @@ interface Step {
   stream?: boolean;
   fill?: { field: string; bytes?: number; file?: string };
   until_hostnames?: string[];
+  count?: boolean;
 }
 interface Result {
   name: string;
@@ -40,6 +41,9 @@ interface Result {
   details?: string;
   cancelled?: boolean;
   messages: Msg[];
+  /** with `count`: the length of the streamed `bytes` fields, and their SHA-256 per node */
+  bytes?: number;
+  sha256?: Record<string, string>;
 }
 /** The fields of the answers (proto3 JSON) that the tests read */
 interface Msg {
@@ -268,6 +272,19 @@ describe('foreign gRPC clients against a process cluster', () => {
         assert.ok(crt.verify(new X509Certificate(readFileSync(caFile)).publicKey));
         assert.equal(evil!.code, 'PERMISSION_DENIED', JSON.stringify(evil));
         assert.deepEqual([stranger!.code, stranger!.details], ['UNAUTHENTICATED', 'invalid token']);
+      });
+
+      it('reads a 24 MiB file from a worker and from two nodes at once, every byte in order', { timeout: 120_000 }, async () => {
+        const file = join(dir, `big-${name}.bin`);
+        const data = randomBytes(24 * MiB);
+        writeFileSync(file, data);
+        const digest = createHash('sha256').update(data).digest('hex');
+        const read = (step: string, metadata: [string, string][]): Step => ({ name: step, path: '/machine.MachineService/Read', request: { path: file }, stream: true, count: true, metadata, timeout: 90 });
+        const [one, two] = await calls([read('one', [['node', W1]]), read('two', [['nodes', CP], ['nodes', W2]])]);
+        assert.equal(one!.ok, true, JSON.stringify(one));
+        assert.deepEqual([one!.bytes, one!.sha256], [data.length, { '': digest }]);
+        assert.equal(two!.ok, true, JSON.stringify(two));
+        assert.deepEqual([two!.bytes, two!.sha256], [2 * data.length, { [CP]: digest, [W2]: digest }]);
       });
 
       it('takes a 30 MiB message on to a worker and refuses 33 MiB with ResourceExhausted', { timeout: 120_000 }, async () => {

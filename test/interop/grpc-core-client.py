@@ -8,12 +8,16 @@ in seconds, and for a server stream when to stop reading:
 
   {"name": "...", "path": "/machine.MachineService/Version", "request": {}, "metadata": [["nodes", "10.5.0.2"]],
    "timeout": 10, "stream": false, "fill": {"field": "data", "bytes": 1024} (or "file": a path), "until_hostnames": ["a", "b"],
-   "max_messages": 100}
+   "max_messages": 100, "count": false}
+
+With "count", a stream's messages are not kept but counted, with the length of their `bytes` fields, and those
+fields are hashed (SHA-256) per node: "sha256": {"<hostname or empty>": "<hex>"}.
 
 A result is {"name", "ok": true, "messages": [...]} with each message as proto3 JSON (field names as in the .proto
 files), or {"name", "ok": false, "code": "PERMISSION_DENIED", "details": "...", "messages": [...]}.
 """
 
+import hashlib
 import json
 import sys
 
@@ -71,14 +75,23 @@ def run_step(channel, step):
             call = channel.unary_stream(step["path"], request_serializer=req_cls.SerializeToString, response_deserializer=resp_cls.FromString)
             responses = call(req, metadata=metadata, timeout=timeout)
             wanted = set(step.get("until_hostnames", []))
+            digests = {}
             seen = set()
             for msg in responses:
-                out["messages"].append(to_json(msg))
+                if step.get("count"):
+                    data = getattr(msg, "bytes", b"")
+                    out["count"] = out.get("count", 0) + 1
+                    out["bytes"] = out.get("bytes", 0) + len(data)
+                    digests.setdefault(hostname_of(msg), hashlib.sha256()).update(data)
+                else:
+                    out["messages"].append(to_json(msg))
                 seen.add(hostname_of(msg))
                 if (wanted and wanted <= seen) or len(out["messages"]) >= step.get("max_messages", 1 << 30):
                     responses.cancel()
                     out["cancelled"] = True
                     break
+            if digests:
+                out["sha256"] = {h: d.hexdigest() for h, d in digests.items()}
         out["ok"] = True
     except grpc.RpcError as e:
         if out.get("cancelled"):

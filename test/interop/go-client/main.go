@@ -9,11 +9,14 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"strings"
@@ -46,6 +49,8 @@ type step struct {
 	} `json:"fill"`
 	UntilHostnames []string `json:"until_hostnames"`
 	MaxMessages    int      `json:"max_messages"`
+	// Count: keep no messages of the stream; count them, their `bytes` fields' length, and hash those per node
+	Count bool `json:"count"`
 }
 
 type plan struct {
@@ -67,6 +72,9 @@ type result struct {
 	Details   string            `json:"details,omitempty"`
 	Cancelled bool              `json:"cancelled,omitempty"`
 	Messages  []json.RawMessage `json:"messages"`
+	Count     int               `json:"count,omitempty"`
+	Bytes     int               `json:"bytes,omitempty"`
+	SHA256    map[string]string `json:"sha256,omitempty"`
 }
 
 // codec marshals the dynamic messages with the APIv2 runtime.
@@ -191,6 +199,7 @@ func run(conn *grpc.ClientConn, files *protoregistry.Files, s step) result {
 		return fail(err)
 	}
 	seen := map[string]bool{}
+	digests := map[string]hash.Hash{}
 	for {
 		resp := dynamicpb.NewMessage(m.Output())
 		if err := stream.RecvMsg(resp); err != nil {
@@ -199,7 +208,20 @@ func run(conn *grpc.ClientConn, files *protoregistry.Files, s step) result {
 			}
 			return fail(err)
 		}
-		keep(resp)
+		if s.Count {
+			out.Count++
+			if f := resp.Descriptor().Fields().ByName("bytes"); f != nil {
+				b := resp.Get(f).Bytes()
+				out.Bytes += len(b)
+				h := hostnameOf(resp)
+				if digests[h] == nil {
+					digests[h] = sha256.New()
+				}
+				digests[h].Write(b)
+			}
+		} else {
+			keep(resp)
+		}
 		seen[hostnameOf(resp)] = true
 		all := len(s.UntilHostnames) > 0
 		for _, h := range s.UntilHostnames {
@@ -210,6 +232,12 @@ func run(conn *grpc.ClientConn, files *protoregistry.Files, s step) result {
 			out.Cancelled = true
 			break
 		}
+	}
+	for h, d := range digests {
+		if out.SHA256 == nil {
+			out.SHA256 = map[string]string{}
+		}
+		out.SHA256[h] = hex.EncodeToString(d.Sum(nil))
 	}
 	out.OK = true
 	return out
