@@ -147,11 +147,14 @@ export function sameContent(a: DeepReadonly<Resource>, b: DeepReadonly<Resource>
   );
 }
 
-/** What a watcher of a missing resource, or a bootstrapped marker, carries: the pointer and nothing else. */
+/**
+ * What a watcher of a missing resource, or a bootstrapped marker, carries: the pointer and nothing else, stamped with
+ * the moment it was made (as COSI's tombstones are).
+ */
 export function tombstone(ptr: Pointer): Resource<undefined> {
-  const zero = new Date(0);
+  const now = new Date();
   return {
-    metadata: { namespace: ptr.namespace, type: ptr.type, id: ptr.id, version: 0, owner: '', phase: 'running', created: zero, updated: zero, finalizers: [], labels: {}, annotations: {} },
+    metadata: { namespace: ptr.namespace, type: ptr.type, id: ptr.id, version: 0, owner: '', phase: 'running', created: now, updated: now, finalizers: [], labels: {}, annotations: {} },
     spec: undefined,
   };
 }

@@ -5,7 +5,7 @@ import type { FilledDefinition } from '../definition.js';
 import { CosiError } from '../errors.js';
 import type { IDQuery, LabelOp, LabelQuery } from '../labels.js';
 import type { DefinitionLookup } from '../registry.js';
-import type { DeepReadonly, Metadata, Phase, Pointer, Resource } from '../resource.js';
+import { type DeepReadonly, type Metadata, type Phase, type Pointer, type Resource, tombstone } from '../resource.js';
 import type { StateEvent } from '../state.js';
 
 /** The version of tombstones (destroyed and bootstrapped markers) on the wire. */
@@ -124,7 +124,7 @@ const typeFromProto = new Map<number, StateEvent['type']>(Object.entries(typeToP
 export function eventToProto(ev: StateEvent, watched: Pointer, def: FilledDefinition | undefined): PBEvent {
   let resource: PBResource | undefined;
   if (ev.resource) resource = snapshotToProto(ev.resource, def);
-  else if (ev.type !== 'errored') resource = resourceToProto(tombstoneOf(watched), def);
+  else if (ev.type !== 'errored') resource = resourceToProto(tombstone(watched), def);
   return {
     resource,
     old: ev.old ? snapshotToProto(ev.old, def) : undefined,
@@ -134,10 +134,7 @@ export function eventToProto(ev: StateEvent, watched: Pointer, def: FilledDefini
   };
 }
 
-function tombstoneOf(p: Pointer): Resource {
-  const zero = new Date(0);
-  return { metadata: { ...p, version: 0, owner: '', phase: 'running', created: zero, updated: zero, finalizers: [], labels: {}, annotations: {} }, spec: undefined };
-}
+
 
 export function eventFromProto(ev: PBEvent, defs?: DefinitionLookup): StateEvent {
   const type = typeFromProto.get(ev.eventType);
