@@ -32,6 +32,7 @@ interface Step {
   stream?: boolean;
   fill?: { field: string; bytes?: number; file?: string };
   until_hostnames?: string[];
+  max_messages?: number;
   count?: boolean;
 }
 interface Result {
@@ -56,7 +57,12 @@ interface Msg {
   bytes?: string;
   mode?: string;
   crt?: string;
-  resource?: { metadata: { namespace: string; type: string; id: string }; spec: { yaml_spec: string } };
+  resource?: PBResource;
+  event?: { event_type?: string; resource?: PBResource; bookmark?: string }[];
+}
+interface PBResource {
+  metadata: { namespace: string; type: string; id: string; version: string; created?: string };
+  spec: { yaml_spec: string };
 }
 
 const run = (cmd: string, args: string[], input?: string, env?: NodeJS.ProcessEnv, cwd?: string) =>
@@ -221,17 +227,29 @@ describe('foreign gRPC clients against a process cluster', () => {
         assert.deepEqual(hostnamesOf(afterwards!).sort(), [W1, W2]);
       });
 
-      it('reads a resource through the COSI State API on a worker', { timeout: 30_000 }, async () => {
-        const r = await one({
-          name: 'get',
-          path: '/cosi.resource.State/Get',
-          request: { namespace: 'network', type: 'HostnameStatuses.net.talos.dev', id: 'hostname' },
-          metadata: [['node', W1]],
-        });
-        assert.equal(r.ok, true, JSON.stringify(r));
-        const res = r.messages[0]!.resource!;
+      it('gets and watches a resource through the COSI State API on a worker', { timeout: 30_000 }, async () => {
+        const hostname = { namespace: 'network', type: 'HostnameStatuses.net.talos.dev' };
+        const started = Date.now();
+        const [get, watch] = await calls([
+          { name: 'get', path: '/cosi.resource.State/Get', request: { ...hostname, id: 'hostname' }, metadata: [['node', W1]] },
+          // as talosctl get -w: the existing resources, then the bootstrapped marker
+          { name: 'watch', path: '/cosi.resource.State/Watch', stream: true, max_messages: 3, request: { ...hostname, api_version: 1, options: { bootstrap_contents: true } }, metadata: [['node', W1]] },
+        ]);
+        assert.equal(get!.ok, true, JSON.stringify(get));
+        const res = get!.messages[0]!.resource!;
         assert.deepEqual([res.metadata.namespace, res.metadata.type, res.metadata.id], ['network', 'HostnameStatuses.net.talos.dev', 'hostname']);
         assert.match(res.spec.yaml_spec, /^hostname: \S+/m);
+        assert.equal(watch!.ok, true, JSON.stringify(watch));
+        // an empty answer says the watch is in place
+        assert.deepEqual(watch!.messages[0], {});
+        const [created] = watch!.messages[1]!.event!;
+        assert.equal(created!.event_type ?? 'CREATED', 'CREATED');
+        assert.deepEqual(created!.resource, res);
+        const [marker] = watch!.messages[2]!.event!;
+        assert.equal(marker!.event_type, 'BOOTSTRAPPED');
+        assert.ok(marker!.bookmark);
+        assert.deepEqual([marker!.resource!.metadata.type, marker!.resource!.metadata.id ?? '', marker!.resource!.metadata.version], [hostname.type, '', 'undefined']);
+        assert.ok(Date.parse(marker!.resource!.metadata.created!) >= started - 1000, marker!.resource!.metadata.created);
       });
 
       it('lets a reader read and refuses it Reboot; refuses a caller without a certificate', { timeout: 60_000 }, async () => {
