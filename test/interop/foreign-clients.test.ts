@@ -34,6 +34,7 @@ interface Step {
   until_hostnames?: string[];
   max_messages?: number;
   count?: boolean;
+  parallel?: number;
 }
 interface Result {
   name: string;
@@ -42,7 +43,8 @@ interface Result {
   details?: string;
   cancelled?: boolean;
   messages: Msg[];
-  /** with `count`: the length of the streamed `bytes` fields, and their SHA-256 per node */
+  /** with `count`: how many messages came, the length of their `bytes` fields, and their SHA-256 per node; with `parallel`: how many calls were answered */
+  count?: number;
   bytes?: number;
   sha256?: Record<string, string>;
 }
@@ -205,6 +207,13 @@ describe('foreign gRPC clients against a process cluster', () => {
         assert.equal(answers(single!).length, 1);
         assert.equal(answers(single!)[0]!.metadata, undefined);
         assert.equal(answers(single!)[0]!.hostname, byNode.get(W2));
+      });
+
+      it('makes 200 fanned-out calls at once on its one connection', { timeout: 90_000 }, async () => {
+        const r = await one({ name: 'parallel', path: '/machine.MachineService/Hostname', parallel: 200, metadata: [['nodes', CP], ['nodes', W1], ['nodes', W2]], timeout: 60 });
+        assert.equal(r.ok, true, JSON.stringify(r).slice(0, 2000));
+        assert.equal(r.count, 200);
+        assert.deepEqual(hostnamesOf(r).sort(), [CP, W1, W2]);
       });
 
       it('follows the logs of two nodes in one merged stream, labelled, and cancels it', { timeout: 60_000 }, async () => {

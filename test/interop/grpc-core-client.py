@@ -11,7 +11,9 @@ in seconds, and for a server stream when to stop reading:
    "max_messages": 100, "count": false}
 
 With "count", a stream's messages are not kept but counted, with the length of their `bytes` fields, and those
-fields are hashed (SHA-256) per node: "sha256": {"<hostname or empty>": "<hex>"}.
+fields are hashed (SHA-256) per node: "sha256": {"<hostname or empty>": "<hex>"}. With "parallel": N, a unary call
+is made N times at once on the one channel; the answers are counted ("count"), the first kept, the first failure
+reported.
 
 A result is {"name", "ok": true, "messages": [...]} with each message as proto3 JSON (field names as in the .proto
 files), or {"name", "ok": false, "code": "PERMISSION_DENIED", "details": "...", "messages": [...]}.
@@ -68,7 +70,21 @@ def run_step(channel, step):
     timeout = step.get("timeout", 10)
     out = {"name": step["name"], "messages": []}
     try:
-        if not step.get("stream"):
+        if not step.get("stream") and step.get("parallel"):
+            call = channel.unary_unary(step["path"], request_serializer=req_cls.SerializeToString, response_deserializer=resp_cls.FromString)
+            futures = [call.future(req, metadata=metadata, timeout=timeout) for _ in range(step["parallel"])]
+            answers, failure = [], None
+            for f in futures:
+                try:
+                    answers.append(f.result())
+                except grpc.RpcError as e:
+                    failure = failure or e
+            out["count"] = len(answers)
+            if answers:
+                out["messages"].append(to_json(answers[0]))
+            if failure:
+                raise failure
+        elif not step.get("stream"):
             call = channel.unary_unary(step["path"], request_serializer=req_cls.SerializeToString, response_deserializer=resp_cls.FromString)
             out["messages"].append(to_json(call(req, metadata=metadata, timeout=timeout)))
         else:

@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -51,6 +52,9 @@ type step struct {
 	MaxMessages    int      `json:"max_messages"`
 	// Count: keep no messages of the stream; count them, their `bytes` fields' length, and hash those per node
 	Count bool `json:"count"`
+	// Parallel: make a unary call this many times at once on the one connection; the answers are counted, the first
+	// kept, and the first failure reported
+	Parallel int `json:"parallel"`
 }
 
 type plan struct {
@@ -178,6 +182,42 @@ func run(conn *grpc.ClientConn, files *protoregistry.Files, s step) result {
 	keep := func(msg proto.Message) {
 		b, _ := marshal.Marshal(msg)
 		out.Messages = append(out.Messages, b)
+	}
+	if !s.Stream && s.Parallel > 0 {
+		var (
+			wg    sync.WaitGroup
+			mu    sync.Mutex
+			first error
+			kept  proto.Message
+		)
+		for i := 0; i < s.Parallel; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				resp := dynamicpb.NewMessage(m.Output())
+				err := conn.Invoke(ctx, s.Path, req, resp)
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err != nil && first == nil:
+					first = err
+				case err == nil:
+					out.Count++
+					if kept == nil {
+						kept = resp
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if kept != nil {
+			keep(kept)
+		}
+		if first != nil {
+			return fail(first)
+		}
+		out.OK = true
+		return out
 	}
 	if !s.Stream {
 		resp := dynamicpb.NewMessage(m.Output())
