@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { allRoles, isAuthorized, parseRoles, Role, rolesFor } from './roles.js';
+import { upstreamAvailable, upstreamFile } from '../config/testing.js';
 import { methods } from './services.js';
 
 // The same rules written the other way round: for each role, the methods it opens (outside maintenance mode).
@@ -57,5 +58,24 @@ describe('role table', () => {
 
   it('parses roles from Organization values', () => {
     assert.deepEqual(parseRoles([' os:reader ', '', 'os:admin', 'os:reader', 'custom']), ['custom', 'os:admin', 'os:reader']);
+  });
+});
+
+describe('the role table against Talos’s rules', { skip: !upstreamAvailable() && 'Talos source not on this machine' }, () => {
+  it('opens every method to the same roles as machined’s rules at the compatibility tag', () => {
+    const source = upstreamFile('internal/app/machined/pkg/system/services/machined.go')!;
+    const start = source.indexOf('var rules = map[string]role.Set{');
+    assert.ok(start >= 0, 'the rules map is where it was');
+    const block = source.slice(start, source.indexOf('\n}\n', start));
+    const byConstant = new Map(Object.entries(Role));
+    const theirs = new Map<string, string[]>();
+    for (const [, path, roles] of block.matchAll(/"([^"]+)":\s*role\.MakeSet\(([^)]*)\)/g)) {
+      theirs.set(path!, [...roles!.matchAll(/role\.(\w+)/g)].map(([, c]) => byConstant.get(c!) ?? `unknown role constant ${c}`).sort());
+    }
+    assert.ok(theirs.size > 60, `${theirs.size} rules read`);
+    const differences: string[] = [];
+    for (const [path, roles] of theirs) if ([...rolesFor(path)].sort().join() !== roles.join()) differences.push(`${path}: Talos ${roles.join()}, ours ${rolesFor(path).join()}`);
+    for (const path of methods().keys()) if (!theirs.has(path) && rolesFor(path).join() !== Role.Admin) differences.push(`${path}: Talos admin only, ours ${rolesFor(path).join()}`);
+    assert.deepEqual(differences, []);
   });
 });

@@ -42,7 +42,6 @@ export const methodRoles: ReadonlyMap<string, readonly RoleName[]> = new Map<str
   ['/machine.DebugService/ContainerRun', [A]],
   ['/machine.LifecycleService/Install', [A]],
   ['/machine.LifecycleService/Upgrade', [A]],
-  ['/machine.StorageService/Statfs', [A, O, R]],
   ...machine(['ApplyConfiguration'], [A, R]),
   ...machine(['Bootstrap'], [A]),
   ...machine(
