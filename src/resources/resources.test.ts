@@ -5,6 +5,7 @@ import { AddressStatusSpec as PBAddress, NodeAddressSpec as PBNodeAddress } from
 import { MachineStatusSpec as PBMachineStatus } from '../api/gen/resource/definitions/runtime/runtime.js';
 import { APICertsSpec as PBAPICerts, CertSANSpec as PBCertSAN } from '../api/gen/resource/definitions/secrets/secrets.js';
 import { specToProto } from '../cosi/api/convert.js';
+import { upstreamAvailable, upstreamFile, upstreamFiles } from '../config/testing.js';
 import { InMemoryState } from '../cosi/inmem.js';
 import { Registry } from '../cosi/registry.js';
 import { State } from '../cosi/state.js';
@@ -87,5 +88,19 @@ describe('Talos resource definitions', () => {
     const mt = specToProto({ type: 'controlplane' }, { ...machineTypeDefinition, displayType: '', aliases: [], allAliases: [], printColumns: [] });
     assert.equal(mt.yamlSpec, 'controlplane\n');
     assert.equal(PBMachineType.decode(mt.protoSpec).machineType, 2);
+  });
+});
+
+describe('resource type names against Talos’s', { skip: !upstreamAvailable() && 'Talos source not on this machine' }, () => {
+  it('names every resource type as Talos does at the compatibility tag', () => {
+    const talos = new Set<string>();
+    for (const file of upstreamFiles('pkg/machinery/resources').filter((f) => f.endsWith('.go') && !f.endsWith('_test.go'))) {
+      for (const [, type] of upstreamFile(file)!.matchAll(/Type = resource\.Type\("([^"]+)"\)/g)) talos.add(type!);
+    }
+    assert.ok(talos.size > 100, `${talos.size} types read`);
+    assert.deepEqual(
+      definitions.map((d) => d.type).filter((t) => !talos.has(t)),
+      [],
+    );
   });
 });
