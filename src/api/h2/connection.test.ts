@@ -5,6 +5,7 @@ import { type ClientHttp2Session, connect as h2connect, createServer as createH2
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { H2_ERROR, H2Connection, type H2Stream, type Headers } from './connection.js';
+import { encodeHeaders } from './hpack.js';
 
 /** One HTTP/2 frame, as a raw peer writes it. */
 function frame(type: number, flags: number, id: number, payload: Buffer): Buffer {
@@ -236,10 +237,10 @@ describe('H2Connection, server side, frames as other clients send them', () => {
     await once(server, 'listening');
     const socket = netConnect((server.address() as { port: number }).port, '127.0.0.1');
     try {
-      const { encodeHeaders, huffmanEncode } = await import('./hpack.js');
+      const { huffmanEncode } = await import('./hpack.js');
       const value = huffmanEncode('a Huffman-coded value');
-      // literal with incremental indexing, new name, Huffman value; then :method POST, :path from the static table
-      const block = Buffer.concat([Buffer.from([0x40, 5]), Buffer.from('x-huf'), Buffer.from([0x80 | value.length]), value, encodeHeaders([[':method', 'POST'], [':path', '/p']])]);
+      // :method POST, :scheme, :path from the static table; then a literal with incremental indexing, new name, Huffman value
+      const block = Buffer.concat([encodeHeaders([[':method', 'POST'], [':scheme', 'http'], [':path', '/p']]), Buffer.from([0x40, 5]), Buffer.from('x-huf'), Buffer.from([0x80 | value.length]), value]);
       const first = Buffer.concat([Buffer.from([2]), Buffer.alloc(5), block.subarray(0, 4), Buffer.alloc(2)]); // pad 2, priority 5 bytes
       const data = Buffer.concat([Buffer.from([3]), Buffer.from('body'), Buffer.alloc(3)]);
       socket.write(
@@ -422,9 +423,8 @@ describe('H2Connection, settings that open a window', () => {
         p.writeUInt32BE(n, 2);
         return frame(4, 0, 0, p);
       };
-      const { encodeHeaders } = await import('./hpack.js');
       // every stream starts with no window: the answer's data waits
-      socket.write(Buffer.concat([PREFACE, initialWindow(0), frame(1, 0x4 | 0x1, 1, encodeHeaders([[':method', 'POST'], [':path', '/p']]))]));
+      socket.write(Buffer.concat([PREFACE, initialWindow(0), frame(1, 0x4 | 0x1, 1, encodeHeaders([[':method', 'POST'], [':scheme', 'http'], [':path', '/p']]))]));
       const frames: { type: number; flags: number; id: number }[] = [];
       let buf = Buffer.alloc(0);
       let waiter: { pred: () => boolean; resolve: () => void } | undefined;
@@ -450,5 +450,130 @@ describe('H2Connection, settings that open a window', () => {
       socket.destroy();
       server.close();
     }
+  });
+});
+
+describe('H2Connection, server side, peers that break the protocol (RFC 9113)', () => {
+  interface Got {
+    type: number;
+    flags: number;
+    id: number;
+    code?: number;
+  }
+  const GOAWAY = 7;
+  const RST = 3;
+  const settings = (id: number, value: number) => {
+    const p = Buffer.alloc(6);
+    p.writeUInt16BE(id, 0);
+    p.writeUInt32BE(value, 2);
+    return frame(4, 0, 0, p);
+  };
+  const u32 = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(n);
+    return b;
+  };
+  const request = (id: number, fields: [string, string][], end = true) => frame(1, 0x4 | (end ? 0x1 : 0), id, encodeHeaders(fields));
+  const GET: [string, string][] = [
+    [':method', 'POST'],
+    [':scheme', 'http'],
+    [':path', '/p'],
+  ];
+
+  /** Sends the frames after the preface, then a PING; what the server sent until it answered the PING or went away. */
+  async function exchange(frames: Buffer[]): Promise<Got[]> {
+    const server = createServer((socket) => {
+      socket.on('error', () => {});
+      new H2Connection(socket, {
+        role: 'server',
+        onStream: (s, headers) => {
+          const answer = () => {
+            s.respond({ ':status': 200 });
+            s.end();
+          };
+          // '/early' answers before the request is over: the server resets the rest of it
+          if (headers[':path'] === '/early') answer();
+          else s.onEnd = answer;
+        },
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const socket = netConnect((server.address() as { port: number }).port, '127.0.0.1');
+    const got: Got[] = [];
+    try {
+      socket.write(Buffer.concat([PREFACE, frame(4, 0, 0, Buffer.alloc(0)), ...frames, frame(6, 0, 0, Buffer.from('finished'))]));
+      let buf = Buffer.alloc(0);
+      await new Promise<void>((resolve) => {
+        socket.on('close', () => resolve());
+        socket.on('error', () => resolve());
+        socket.on('data', (c: Buffer) => {
+          buf = Buffer.concat([buf, c]);
+          while (buf.length >= 9 && buf.length >= 9 + buf.readUIntBE(0, 3)) {
+            const payload = buf.subarray(9, 9 + buf.readUIntBE(0, 3));
+            const f: Got = { type: buf[3]!, flags: buf[4]!, id: buf.readUInt32BE(5) };
+            if (f.type === RST) f.code = payload.readUInt32BE(0);
+            if (f.type === GOAWAY) f.code = payload.readUInt32BE(4);
+            got.push(f);
+            buf = buf.subarray(9 + buf.readUIntBE(0, 3));
+            if (f.type === GOAWAY || (f.type === 6 && f.flags === 1)) resolve();
+          }
+        });
+      });
+      return got;
+    } finally {
+      socket.destroy();
+      server.close();
+    }
+  }
+  const goaway = (got: Got[]) => got.find((f) => f.type === GOAWAY)?.code;
+  const resets = (got: Got[]) => got.filter((f) => f.type === RST).map((f) => [f.id, f.code]);
+
+  it('ends the connection for frames that break it', { timeout: 20_000 }, async () => {
+    assert.equal(goaway(await exchange([frame(3, 0, 1, u32(8))])), H2_ERROR.PROTOCOL_ERROR, 'RST_STREAM on an idle stream');
+    assert.equal(goaway(await exchange([frame(8, 0, 1, u32(100))])), H2_ERROR.PROTOCOL_ERROR, 'WINDOW_UPDATE on an idle stream');
+    assert.equal(goaway(await exchange([frame(8, 0, 0, u32(0))])), H2_ERROR.PROTOCOL_ERROR, 'a connection WINDOW_UPDATE of 0');
+    assert.equal(goaway(await exchange([frame(4, 1, 0, Buffer.alloc(6))])), H2_ERROR.FRAME_SIZE_ERROR, 'a SETTINGS acknowledgement with a payload');
+    assert.equal(goaway(await exchange([settings(2, 2)])), H2_ERROR.PROTOCOL_ERROR, 'SETTINGS_ENABLE_PUSH 2');
+    assert.equal(goaway(await exchange([frame(2, 0, 0, Buffer.alloc(5))])), H2_ERROR.PROTOCOL_ERROR, 'PRIORITY on stream 0');
+    assert.equal(goaway(await exchange([request(5, GET), request(3, GET)])), H2_ERROR.PROTOCOL_ERROR, 'a stream identifier below the last one');
+    assert.equal(goaway(await exchange([request(1, GET), request(1, GET)])), H2_ERROR.PROTOCOL_ERROR, 'HEADERS on a closed stream');
+  });
+
+  it('resets the stream of a malformed request, and keeps the connection', { timeout: 20_000 }, async () => {
+    const malformed: [string, [string, string][]][] = [
+      ['an uppercase name', [...GET, ['X-Upper', 'a']]],
+      ['no :scheme', [GET[0]!, GET[2]!]],
+      ['no :method', [GET[1]!, GET[2]!]],
+      ['an empty :path', [GET[0]!, GET[1]!, [':path', '']]],
+      ['a :path twice', [...GET, [':path', '/q']]],
+      ['a response pseudo-header', [...GET, [':status', '200']]],
+      ['an unknown pseudo-header', [...GET, [':foo', 'bar']]],
+      ['a pseudo-header after a regular field', [GET[0]!, GET[1]!, ['x-a', 'b'], GET[2]!]],
+      ['a connection-specific field', [...GET, ['connection', 'keep-alive']]],
+      ['te other than trailers', [...GET, ['te', 'gzip']]],
+    ];
+    for (const [why, fields] of malformed) {
+      const got = await exchange([request(1, fields)]);
+      assert.deepEqual(resets(got), [[1, H2_ERROR.PROTOCOL_ERROR]], why);
+      assert.equal(goaway(got), undefined, why);
+    }
+  });
+
+  it('resets a stream for frames its state does not allow', { timeout: 20_000 }, async () => {
+    const data = (id: number, text: string, end = true) => frame(0, end ? 1 : 0, id, Buffer.from(text));
+    // DATA after the request ended and was answered
+    assert.deepEqual(resets(await exchange([request(1, GET), data(1, 'late')])), [[1, H2_ERROR.STREAM_CLOSED]]);
+    // a PRIORITY that is not 5 bytes long, and one that names its own stream
+    assert.deepEqual(resets(await exchange([request(1, GET, false), frame(2, 0, 1, Buffer.alloc(4))])), [[1, H2_ERROR.FRAME_SIZE_ERROR]]);
+    assert.deepEqual(resets(await exchange([request(1, GET, false), frame(2, 0, 1, Buffer.from([0, 0, 0, 1, 16]))])), [[1, H2_ERROR.PROTOCOL_ERROR]]);
+    // a stream WINDOW_UPDATE of 0
+    assert.deepEqual(resets(await exchange([request(1, GET, false), frame(8, 0, 1, u32(0))])), [[1, H2_ERROR.PROTOCOL_ERROR]]);
+    // a content-length the DATA does not add up to
+    assert.deepEqual(resets(await exchange([request(1, [...GET, ['content-length', '10']], false), data(1, 'abc')])), [[1, H2_ERROR.PROTOCOL_ERROR]]);
+    // what comes on a stream the server reset itself is dropped without a word
+    const early = await exchange([request(1, [GET[0]!, GET[1]!, [':path', '/early']], false), data(1, 'in flight', false), data(1, 'more')]);
+    assert.deepEqual(resets(early), [[1, H2_ERROR.NO_ERROR]]);
+    assert.equal(goaway(early), undefined);
   });
 });

@@ -16,6 +16,8 @@ const FLAG_ACK = 0x1;
 const FLAG_END_HEADERS = 0x4;
 const FLAG_PADDED = 0x8;
 const FLAG_PRIORITY = 0x20;
+/** not a wire flag: marks a HEADERS frame whose priority names its own stream (a stream error) */
+const FLAG_SELF_DEPENDENT = 0x100;
 
 /** HTTP/2 error codes (RFC 9113 §7). */
 export const H2_ERROR = {
@@ -137,6 +139,35 @@ function toHeaders(fields: HeaderField[]): Headers {
   return h;
 }
 
+const REQUEST_PSEUDO = new Set([':method', ':scheme', ':path', ':authority']);
+const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+
+/**
+ * Why a request's header list is malformed (RFC 9113 §8.2-8.3), or undefined when it is not: lowercase names only,
+ * the request pseudo-headers once each and before the other fields, none of HTTP/1's connection fields, `te` only as
+ * `trailers`.
+ */
+function malformedRequest(fields: HeaderField[]): string | undefined {
+  const seen = new Set<string>();
+  let regular = false;
+  for (const [name, value] of fields) {
+    if (name !== name.toLowerCase()) return `header name ${name} is not lowercase`;
+    if (name.charCodeAt(0) === 58 /* : */) {
+      if (regular) return `${name} after a regular field`;
+      if (!REQUEST_PSEUDO.has(name)) return `pseudo-header ${name} in a request`;
+      if (seen.has(name)) return `${name} twice`;
+      seen.add(name);
+      if (name === ':path' && value === '') return 'an empty :path';
+    } else {
+      regular = true;
+      if (CONNECTION_SPECIFIC.has(name)) return `connection-specific field ${name}`;
+      if (name === 'te' && value !== 'trailers') return `te: ${value}`;
+    }
+  }
+  for (const name of [':method', ':scheme', ':path']) if (!seen.has(name)) return `no ${name}`;
+  return undefined;
+}
+
 /** One stream of a connection. Its callbacks are set by whoever owns the call. */
 export class H2Stream {
   /** client: the response headers (`endStream`: a trailers-only answer) */
@@ -169,6 +200,10 @@ export class H2Stream {
   /** @internal */ needDrain = false;
   /** @internal */ unacked = 0;
   /** @internal */ paused = false;
+  /** @internal a request's content-length, which its DATA must add up to */
+  contentLength: number | undefined;
+  /** @internal DATA bytes received, counted when there is a content-length */
+  received = 0;
 
   /** @internal a client stream waiting for the peer to allow one more: its request headers */
   opening: { fields: HeaderField[]; endStream: boolean } | undefined;
@@ -260,6 +295,8 @@ export class H2Connection {
   private tableSizeUpdate: number | undefined;
   private nextStreamId = 1;
   private lastPeerStream = 0;
+  /** streams this side reset lately: what the peer still sends on them is dropped, not an error (RFC 9113 §5.1) */
+  private readonly resetByUs = new Set<number>();
   private goawaySent = false;
   /** the peer sent GOAWAY: no new streams on this connection */
   goaway = false;
@@ -490,8 +527,30 @@ export class H2Connection {
   resetStream(s: H2Stream, code: number): void {
     if (s.closed) return;
     // a stream still waiting to be opened was never seen by the peer
-    if (!this.destroyed && s.id !== 0) this.emit(smallFrame(FRAME.RST_STREAM, 0, s.id, u32(code)));
+    if (s.id !== 0) this.sendReset(s.id, code);
     this.finish(s, code, 'stream reset');
+  }
+
+  /** Sends RST_STREAM and remembers that this side reset the stream. */
+  private sendReset(id: number, code: number): void {
+    if (this.destroyed) return;
+    this.emit(smallFrame(FRAME.RST_STREAM, 0, id, u32(code)));
+    this.resetByUs.add(id);
+    if (this.resetByUs.size > 1024) this.resetByUs.delete(this.resetByUs.values().next().value!);
+  }
+
+  /** Whether a stream identifier the peer names was never opened (and so cannot have frames other than HEADERS). */
+  private idle(id: number): boolean {
+    const peerInitiated = (id % 2 === 1) === (this.role === 'server');
+    return peerInitiated ? id > this.lastPeerStream : id >= this.nextStreamId;
+  }
+
+  /**
+   * A DATA or HEADERS frame for a stream that is over: dropped when this side reset it (frames were on their way),
+   * else a stream error STREAM_CLOSED.
+   */
+  private onClosedStream(id: number): void {
+    if (!this.resetByUs.has(id)) this.sendReset(id, H2_ERROR.STREAM_CLOSED);
   }
 
   /** @internal Acknowledges what a stream consumed: at half its window, or all of it (`now`). */
@@ -507,7 +566,7 @@ export class H2Connection {
     if (s.localEnded && s.remoteEnded) return this.finish(s, H2_ERROR.NO_ERROR, '');
     if (this.role === 'server' && s.localEnded) {
       // the answer is complete before the request: the client is asked to stop sending, without error
-      this.emit(smallFrame(FRAME.RST_STREAM, 0, s.id, u32(H2_ERROR.NO_ERROR)));
+      this.sendReset(s.id, H2_ERROR.NO_ERROR);
       return this.finish(s, H2_ERROR.NO_ERROR, '');
     }
     if (this.role === 'client' && s.remoteEnded) {
@@ -603,7 +662,10 @@ export class H2Connection {
           start = 1;
           end -= payload[0]!;
         }
-        if (flags & FLAG_PRIORITY) start += 5;
+        if (flags & FLAG_PRIORITY) {
+          if (payload.length >= start + 4 && (payload.readUInt32BE(start) & 0x7fffffff) === id) flags |= FLAG_SELF_DEPENDENT;
+          start += 5;
+        }
         if (start > end) throw new H2Error('ERR_H2_PROTOCOL', 'HEADERS padding too long', H2_ERROR.PROTOCOL_ERROR);
         const block = payload.subarray(start, end);
         if (flags & FLAG_END_HEADERS) return this.onHeaderBlock(id, flags, block);
@@ -625,6 +687,7 @@ export class H2Connection {
       }
       case FRAME.RST_STREAM: {
         if (id === 0 || payload.length !== 4) throw new H2Error('ERR_H2_PROTOCOL', 'malformed RST_STREAM', H2_ERROR.PROTOCOL_ERROR);
+        if (this.idle(id)) throw new H2Error('ERR_H2_PROTOCOL', `RST_STREAM on idle stream ${id}`, H2_ERROR.PROTOCOL_ERROR);
         const s = this.streams.get(id);
         if (s) {
           const code = payload.readUInt32BE(0);
@@ -634,7 +697,10 @@ export class H2Connection {
       }
       case FRAME.SETTINGS:
         if (id !== 0) throw new H2Error('ERR_H2_PROTOCOL', 'SETTINGS on a stream', H2_ERROR.PROTOCOL_ERROR);
-        if (flags & FLAG_ACK) return;
+        if (flags & FLAG_ACK) {
+          if (payload.length !== 0) throw new H2Error('ERR_H2_PROTOCOL', 'SETTINGS acknowledgement with a payload', H2_ERROR.FRAME_SIZE_ERROR);
+          return;
+        }
         if (payload.length % 6 !== 0) throw new H2Error('ERR_H2_PROTOCOL', 'malformed SETTINGS', H2_ERROR.FRAME_SIZE_ERROR);
         for (let i = 0; i < payload.length; i += 6) this.setting(payload.readUInt16BE(i), payload.readUInt32BE(i + 2));
         // the acknowledgement goes out before anything the new values allow: a peer may count on a larger window or
@@ -660,14 +726,17 @@ export class H2Connection {
       case FRAME.WINDOW_UPDATE: {
         if (payload.length !== 4) throw new H2Error('ERR_H2_PROTOCOL', 'malformed WINDOW_UPDATE', H2_ERROR.FRAME_SIZE_ERROR);
         const inc = payload.readUInt32BE(0) & 0x7fffffff;
+        if (inc === 0 && id === 0) throw new H2Error('ERR_H2_PROTOCOL', 'WINDOW_UPDATE of 0', H2_ERROR.PROTOCOL_ERROR);
         if (id === 0) {
           this.sendWindow += inc;
           if (this.sendWindow > MAX_WINDOW) throw new H2Error('ERR_H2_FLOW', 'connection window overflow', H2_ERROR.FLOW_CONTROL_ERROR);
           for (const s of [...this.blocked]) this.flushStream(s);
           return;
         }
+        if (this.idle(id)) throw new H2Error('ERR_H2_PROTOCOL', `WINDOW_UPDATE on idle stream ${id}`, H2_ERROR.PROTOCOL_ERROR);
         const s = this.streams.get(id);
         if (!s) return;
+        if (inc === 0) return this.resetStream(s, H2_ERROR.PROTOCOL_ERROR);
         s.sendWindow += inc;
         if (s.sendWindow > MAX_WINDOW) return this.resetStream(s, H2_ERROR.FLOW_CONTROL_ERROR);
         this.flushStream(s);
@@ -675,8 +744,16 @@ export class H2Connection {
       }
       case FRAME.PUSH_PROMISE:
         throw new H2Error('ERR_H2_PROTOCOL', 'server push is not accepted', H2_ERROR.PROTOCOL_ERROR);
+      case FRAME.PRIORITY: {
+        // priorities carry nothing for us, but a malformed one is still an error
+        if (id === 0) throw new H2Error('ERR_H2_PROTOCOL', 'PRIORITY on stream 0', H2_ERROR.PROTOCOL_ERROR);
+        const s = this.streams.get(id);
+        if (payload.length !== 5) return s ? this.resetStream(s, H2_ERROR.FRAME_SIZE_ERROR) : this.sendReset(id, H2_ERROR.FRAME_SIZE_ERROR);
+        if ((payload.readUInt32BE(0) & 0x7fffffff) === id) return s ? this.resetStream(s, H2_ERROR.PROTOCOL_ERROR) : this.sendReset(id, H2_ERROR.PROTOCOL_ERROR);
+        return;
+      }
       default:
-        // PRIORITY and unknown frame types carry nothing for us
+        // unknown frame types carry nothing for us
         return;
     }
   }
@@ -697,6 +774,9 @@ export class H2Connection {
         // the encoder keeps no table, but a decoder that shrank its table expects the change acknowledged
         this.tableSizeUpdate = Math.min(value, 4096);
         return;
+      case SETTING.ENABLE_PUSH:
+        if (value > 1) throw new H2Error('ERR_H2_PROTOCOL', 'SETTINGS_ENABLE_PUSH neither 0 nor 1', H2_ERROR.PROTOCOL_ERROR);
+        return;
       case SETTING.MAX_FRAME_SIZE:
         if (value < DEFAULT_FRAME_SIZE || value > 16_777_215) throw new H2Error('ERR_H2_PROTOCOL', 'invalid frame size', H2_ERROR.PROTOCOL_ERROR);
         this.peerMaxFrame = value;
@@ -716,11 +796,12 @@ export class H2Connection {
       this.connUnacked = 0;
     }
     const s = this.streams.get(id);
-    if (!s || s.remoteEnded) {
-      // a stream this side reset or ended: frames still on their way are dropped (RFC 9113 §5.1)
-      if (s || id <= this.lastPeerStream || (this.role === 'client' && id < this.nextStreamId)) return;
-      throw new H2Error('ERR_H2_PROTOCOL', `DATA on idle stream ${id}`, H2_ERROR.PROTOCOL_ERROR);
+    if (!s) {
+      if (this.idle(id)) throw new H2Error('ERR_H2_PROTOCOL', `DATA on idle stream ${id}`, H2_ERROR.PROTOCOL_ERROR);
+      return this.onClosedStream(id);
     }
+    // the peer ended its side already
+    if (s.remoteEnded) return this.resetStream(s, H2_ERROR.STREAM_CLOSED);
     let data = payload;
     if (flags & FLAG_PADDED) {
       const pad = payload[0] ?? 0;
@@ -728,6 +809,10 @@ export class H2Connection {
       data = payload.subarray(1, payload.length - pad);
     }
     s.unacked += payload.length;
+    if (s.contentLength !== undefined) {
+      s.received += data.length;
+      if (s.received > s.contentLength || (flags & FLAG_END_STREAM && s.received !== s.contentLength)) return this.resetStream(s, H2_ERROR.PROTOCOL_ERROR);
+    }
     if (data.length > 0) s.onData?.(data);
     if (flags & FLAG_END_STREAM) {
       s.remoteEnded = true;
@@ -738,32 +823,46 @@ export class H2Connection {
 
   private onHeaderBlock(id: number, flags: number, block: Buffer): void {
     // the block is decoded whatever becomes of it: the peer's encoder table changed with it
-    let headers: Headers;
+    let fields: HeaderField[] = [];
     let tooLarge: HeaderListTooLarge | undefined;
     try {
-      headers = toHeaders(this.decoder.decode(block, this.maxHeaderList));
+      fields = this.decoder.decode(block, this.maxHeaderList);
     } catch (e) {
       if (!(e instanceof HeaderListTooLarge)) throw e;
-      headers = Object.create(null) as Headers;
       tooLarge = e;
     }
+    const headers = toHeaders(fields);
     const endStream = (flags & FLAG_END_STREAM) !== 0;
     const s = this.streams.get(id);
+    if (s?.remoteEnded) return this.resetStream(s, H2_ERROR.STREAM_CLOSED);
+    // a second header block on a stream is its trailers, which carry no pseudo-headers
+    const trailers = s !== undefined && (this.role === 'server' || s.responded);
+    if (s && (flags & FLAG_SELF_DEPENDENT || (trailers && fields.some(([n]) => n.charCodeAt(0) === 58)))) return this.resetStream(s, H2_ERROR.PROTOCOL_ERROR);
     if (tooLarge && s) {
       // response headers or trailers this side will not take: that stream alone ends
-      if (!this.destroyed) this.emit(smallFrame(FRAME.RST_STREAM, 0, s.id, u32(H2_ERROR.ENHANCE_YOUR_CALM)));
+      this.sendReset(s.id, H2_ERROR.ENHANCE_YOUR_CALM);
       return this.finish(s, H2_ERROR.ENHANCE_YOUR_CALM, tooLarge.message);
     }
     if (this.role === 'server' && !s) {
       if (id % 2 === 0) throw new H2Error('ERR_H2_PROTOCOL', `HEADERS on server stream ${id}`, H2_ERROR.PROTOCOL_ERROR);
-      // a stream this side already ended or refused: what was still on its way is dropped
-      if (id <= this.lastPeerStream) return;
+      if (id <= this.lastPeerStream) {
+        // a stream this side reset: what was still on its way is dropped; any other stream cannot be opened again
+        if (this.resetByUs.has(id)) return;
+        throw new H2Error('ERR_H2_PROTOCOL', `HEADERS on closed stream ${id}`, H2_ERROR.PROTOCOL_ERROR);
+      }
       this.lastPeerStream = id;
       if (this.goawaySent || this.streams.size >= this.maxStreams) {
-        this.emit(smallFrame(FRAME.RST_STREAM, 0, id, u32(H2_ERROR.REFUSED_STREAM)));
+        this.sendReset(id, H2_ERROR.REFUSED_STREAM);
+        return;
+      }
+      const malformed = flags & FLAG_SELF_DEPENDENT ? 'depends on itself' : tooLarge ? undefined : malformedRequest(fields);
+      if (malformed) {
+        this.sendReset(id, H2_ERROR.PROTOCOL_ERROR);
         return;
       }
       const ns = new H2Stream(id, this, this.peerStreamWindow);
+      const length = headers['content-length'];
+      if (typeof length === 'string') ns.contentLength = Number(length);
       this.streams.set(id, ns);
       if (tooLarge) this.onHeadersTooLarge(ns, tooLarge.size, tooLarge.limit);
       else this.onStream?.(ns, headers);
@@ -774,7 +873,10 @@ export class H2Connection {
       }
       return;
     }
-    if (!s) return;
+    if (!s) {
+      if (this.idle(id) || id % 2 === 0) throw new H2Error('ERR_H2_PROTOCOL', `HEADERS on stream ${id} this side did not open`, H2_ERROR.PROTOCOL_ERROR);
+      return this.onClosedStream(id);
+    }
     if (this.role === 'client' && !s.responded) {
       const status = headers[':status'];
       // an informational answer (1xx) is followed by the real one
@@ -783,6 +885,7 @@ export class H2Connection {
       s.onResponse?.(headers, endStream);
     } else {
       if (!endStream) throw new H2Error('ERR_H2_PROTOCOL', 'trailers without END_STREAM', H2_ERROR.PROTOCOL_ERROR);
+      if (s.contentLength !== undefined && s.received !== s.contentLength) return this.resetStream(s, H2_ERROR.PROTOCOL_ERROR);
       s.onTrailers?.(headers);
     }
     if (endStream && !s.closed) {
