@@ -795,6 +795,13 @@ export class H2Connection {
       this.emit(smallFrame(FRAME.WINDOW_UPDATE, 0, 0, u32(this.connUnacked)));
       this.connUnacked = 0;
     }
+    let data = payload;
+    if (flags & FLAG_PADDED) {
+      // a connection error whatever the stream's state
+      const pad = payload[0] ?? 0;
+      if (pad >= payload.length) throw new H2Error('ERR_H2_PROTOCOL', 'DATA padding too long', H2_ERROR.PROTOCOL_ERROR);
+      data = payload.subarray(1, payload.length - pad);
+    }
     const s = this.streams.get(id);
     if (!s) {
       if (this.idle(id)) throw new H2Error('ERR_H2_PROTOCOL', `DATA on idle stream ${id}`, H2_ERROR.PROTOCOL_ERROR);
@@ -802,12 +809,6 @@ export class H2Connection {
     }
     // the peer ended its side already
     if (s.remoteEnded) return this.resetStream(s, H2_ERROR.STREAM_CLOSED);
-    let data = payload;
-    if (flags & FLAG_PADDED) {
-      const pad = payload[0] ?? 0;
-      if (pad >= payload.length) throw new H2Error('ERR_H2_PROTOCOL', 'DATA padding too long', H2_ERROR.PROTOCOL_ERROR);
-      data = payload.subarray(1, payload.length - pad);
-    }
     s.unacked += payload.length;
     if (s.contentLength !== undefined) {
       s.received += data.length;
