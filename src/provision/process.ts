@@ -6,6 +6,7 @@ import { clientOptionsFromContext } from '../client/from-talosconfig.js';
 import { loadTalosconfig, mergeTalosconfig, type Talosconfig, type TalosconfigContext, writeTalosconfig } from '../client/talosconfig.js';
 import { generateBundle } from '../config/generate/config.js';
 import { loadPatch } from '../config/patch/load.js';
+import { releaseShortSocketLinks } from '../sys/socket-path.js';
 
 /**
  * Stable codes: `BRONZE_PROVISION` (the cluster cannot be made or found), `BRONZE_PROVISION_FLAG` (a flag's value is
@@ -261,6 +262,7 @@ export async function destroyCluster(stateDir: string, name: string, progress?: 
     }
     progress?.(`stopped ${p.name}`);
   }
+  releaseShortSocketLinks(join(stateDir, name));
   rmSync(join(stateDir, name), { recursive: true, force: true });
   progress?.(`removed ${join(stateDir, name)}`);
 }

@@ -5,7 +5,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { MAX_SOCKET_PATH, shortSocketPath } from './socket-path.js';
+import { MAX_SOCKET_PATH, releaseShortSocketLinks, shortSocketPath } from './socket-path.js';
 
 describe('shortSocketPath', () => {
   it('leaves a path that fits as it is', () => {
@@ -46,5 +46,27 @@ describe('shortSocketPath', () => {
       rmSync(root, { recursive: true, force: true });
     }
     assert.equal(existsSync(root), false);
+  });
+});
+
+describe('releaseShortSocketLinks', () => {
+  it('removes the links into a directory that is going away, and no others', () => {
+    const root = mkdtempSync(join(tmpdir(), 'bronze-sockpath-'));
+    try {
+      const links = join(root, 'l');
+      mkdirSync(links);
+      const deep = (node: string) => join(root, node, 'x'.repeat(90), 'run', 'containerd', 'containerd.sock');
+      for (const node of ['node-1', 'node-2']) mkdirSync(join(deep(node), '..'), { recursive: true });
+      const one = join(shortSocketPath(deep('node-1'), '.ttrpc', links), '..');
+      const two = join(shortSocketPath(deep('node-2'), '.ttrpc', links), '..');
+      symlinkSync(root, join(links, 'unrelated'));
+      assert.equal(releaseShortSocketLinks(join(root, 'node-1'), links), 1);
+      assert.equal(existsSync(one), false);
+      assert.equal(readlinkSync(two), join(deep('node-2'), '..'));
+      assert.equal(readlinkSync(join(links, 'unrelated')), root);
+      assert.equal(releaseShortSocketLinks(join(root, 'node-3'), links), 0);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

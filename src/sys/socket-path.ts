@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 
 /** The longest unix socket path Linux takes (sun_path is 108 bytes, NUL included). */
 export const MAX_SOCKET_PATH = 107;
@@ -35,4 +35,29 @@ export function shortSocketPath(path: string, suffix = '.ttrpc', linkRoot = tmpd
     }
   }
   return short;
+}
+
+/**
+ * Removes the short links `shortSocketPath` made to directories under `dir` (a node's state, about to be removed):
+ * they would dangle in `linkRoot` once it is gone. Returns how many were removed.
+ */
+export function releaseShortSocketLinks(dir: string, linkRoot = tmpdir()): number {
+  let removed = 0;
+  let names: string[];
+  try {
+    names = readdirSync(linkRoot).filter((n) => n.startsWith('bronze-sock-'));
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    try {
+      const rel = relative(dir, readlinkSync(join(linkRoot, name)));
+      if (rel.startsWith('..') || rel.startsWith('/')) continue;
+      rmSync(join(linkRoot, name), { force: true });
+      removed++;
+    } catch {
+      // not a link, or gone meanwhile
+    }
+  }
+  return removed;
 }
