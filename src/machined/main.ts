@@ -50,6 +50,7 @@ import { logStateVolume, mountStateVolume, type StateVolumeResult } from '../pla
 import { waitForFile } from '../platform/wait-file.js';
 import { readKmsg } from '../sys/kmsg.js';
 import { msBeforeTimeOrigin } from '../sys/procfs/stat-line.js';
+import { shortSocketPath } from '../sys/socket-path.js';
 import { NetworkStatusController } from '../controllers/network/status.js';
 import { AddressStatusController } from '../controllers/network/address-status.js';
 import { LinkStatusController } from '../controllers/network/link-status.js';
@@ -213,11 +214,11 @@ const MODULES_WAIT_MS = 60_000;
 /** how long a reset waits for the discovery service to confirm that the node left it */
 const RESET_SIGNAL_WAIT_MS = 10_000;
 
-/** The sockets of a node, under its state directory. */
+/** The sockets of a node, under its state directory (through a short link when that directory is too deep for one). */
 export const socketsOf = (stateDir: string) => ({
-  machine: join(stateDir, 'machined', 'machine.sock'),
-  apidState: join(stateDir, 'apid', 'runtime.sock'),
-  trustdState: join(stateDir, 'trustd', 'runtime.sock'),
+  machine: shortSocketPath(join(stateDir, 'machined', 'machine.sock'), ''),
+  apidState: shortSocketPath(join(stateDir, 'apid', 'runtime.sock'), ''),
+  trustdState: shortSocketPath(join(stateDir, 'trustd', 'runtime.sock'), ''),
 });
 
 /**
