@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { allRoles, isAuthorized, parseRoles, Role, rolesFor } from './roles.js';
 import { upstreamAvailable, upstreamFile } from '../config/testing.js';
+import { allRoles, isAuthorized, parseRoles, Role, rolesFor } from './roles.js';
 import { methods } from './services.js';
 
 // The same rules written the other way round: for each role, the methods it opens (outside maintenance mode).

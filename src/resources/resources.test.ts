@@ -4,8 +4,8 @@ import { MachineConfigSpec as PBMachineConfig, MachineTypeSpec as PBMachineType 
 import { AddressStatusSpec as PBAddress, NodeAddressSpec as PBNodeAddress } from '../api/gen/resource/definitions/network/network.js';
 import { MachineStatusSpec as PBMachineStatus } from '../api/gen/resource/definitions/runtime/runtime.js';
 import { APICertsSpec as PBAPICerts, CertSANSpec as PBCertSAN } from '../api/gen/resource/definitions/secrets/secrets.js';
-import { specToProto } from '../cosi/api/convert.js';
 import { upstreamAvailable, upstreamFile, upstreamFiles } from '../config/testing.js';
+import { specToProto } from '../cosi/api/convert.js';
 import { InMemoryState } from '../cosi/inmem.js';
 import { Registry } from '../cosi/registry.js';
 import { State } from '../cosi/state.js';

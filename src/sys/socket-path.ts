@@ -6,6 +6,9 @@ import { basename, dirname, join, relative } from 'node:path';
 /** The longest unix socket path Linux takes (sun_path is 108 bytes, NUL included). */
 export const MAX_SOCKET_PATH = 107;
 
+/** The names of the short links, in the temporary directory */
+const LINK_PREFIX = 'bronze-sock-';
+
 /**
  * A path for a unix socket that fits sun_path, with room for `suffix` (containerd puts its ttrpc socket at
  * `<address>.ttrpc`). A path that fits is returned as it is. A longer one (a node state directory deep in a home
@@ -16,7 +19,7 @@ export const MAX_SOCKET_PATH = 107;
 export function shortSocketPath(path: string, suffix = '.ttrpc', linkRoot = tmpdir()): string {
   if (Buffer.byteLength(path + suffix) <= MAX_SOCKET_PATH) return path;
   const dir = dirname(path);
-  const link = join(linkRoot, `bronze-sock-${createHash('sha256').update(dir).digest('hex').slice(0, 16)}`);
+  const link = join(linkRoot, `${LINK_PREFIX}${createHash('sha256').update(dir).digest('hex').slice(0, 16)}`);
   const short = join(link, basename(path));
   if (Buffer.byteLength(short + suffix) > MAX_SOCKET_PATH) throw new Error(`socket ${path}: the name ${basename(path)} is too long for a unix socket`);
   let target: string | undefined;
@@ -45,7 +48,7 @@ export function releaseShortSocketLinks(dir: string, linkRoot = tmpdir()): numbe
   let removed = 0;
   let names: string[];
   try {
-    names = readdirSync(linkRoot).filter((n) => n.startsWith('bronze-sock-'));
+    names = readdirSync(linkRoot).filter((n) => n.startsWith(LINK_PREFIX));
   } catch {
     return 0;
   }

@@ -96,6 +96,14 @@ async function prepareClients(dir: string): Promise<{ gen: string; descriptors: 
   return { gen, descriptors, goClient };
 }
 
+/** The clients, made once for the whole file in a directory of their own */
+let toolsDir: string | undefined;
+let prepared: ReturnType<typeof prepareClients> | undefined;
+const clientsBuilt = () => (prepared ??= prepareClients((toolsDir = mkdtempSync(join(tmpdir(), 'bronze-foreign-tools-')))));
+after(() => {
+  if (toolsDir) rmSync(toolsDir, { recursive: true, force: true });
+});
+
 /** The results a client printed, one JSON line per step */
 const results = (out: string) =>
   out
@@ -143,7 +151,7 @@ describe('foreign gRPC clients against a process cluster', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bronze-foreign-'));
-    ({ gen, descriptors, goClient } = await prepareClients(dir));
+    ({ gen, descriptors, goClient } = await clientsBuilt());
 
     env = { HOME: dir, TALOSCONFIG: join(dir, 'talosconfig') };
     const r = await bronzectl(['cluster', 'create', '--name', 'foreign', '--state', join(dir, 'clusters'), '--cidr', CIDR, '--controlplanes', '1', '--workers', '2', '--wait-timeout', '3m'], env);
@@ -346,7 +354,7 @@ describe('grpc-go against a node in maintenance', () => {
 
   before(async () => {
     top = mkdtempSync(join(tmpdir(), 'bronze-foreign-maint-'));
-    tools = await prepareClients(top);
+    tools = await clientsBuilt();
     apiPort = await freePort(ADDRESS);
     const trustdPort = await freePort(ADDRESS);
     state = join(top, 'node');

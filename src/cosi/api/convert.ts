@@ -134,8 +134,6 @@ export function eventToProto(ev: StateEvent, watched: Pointer, def: FilledDefini
   };
 }
 
-
-
 export function eventFromProto(ev: PBEvent, defs?: DefinitionLookup): StateEvent {
   const type = typeFromProto.get(ev.eventType);
   if (!type) throw new CosiError('BRONZE_COSI_INVALID_RESOURCE', `unknown watch event type ${ev.eventType}`);
