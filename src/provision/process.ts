@@ -146,7 +146,8 @@ export function readCluster(stateDir: string, name: string): ClusterInfo {
   return JSON.parse(readFileSync(p, 'utf8')) as ClusterInfo;
 }
 
-const alive = (pid: number) => {
+/** Whether a process exists (a zombie not yet reaped counts). */
+export const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
     return true;
@@ -216,12 +217,12 @@ export async function createCluster(o: CreateOptions): Promise<ClusterInfo> {
       const client = new Client(clientOptionsFromContext(ctx, { endpoints: [apiPort === 50000 ? n.address : `${n.address}:${apiPort}`] }));
       try {
         for (;;) {
-          if (!alive(n.pid)) throw new ProvisionError(`${n.name} exited; see ${join(n.dir, 'machined.log')}`);
+          if (!alive(n.pid)) throw new ProvisionError(`${n.name} exited\n${nodeLogTails(n)}`);
           try {
             await client.machine.version({}, { timeout: 5000 });
             break;
           } catch (e) {
-            if (Date.now() > deadline) throw new ProvisionError(`${n.name} did not answer in time: ${(e as Error).message}; see ${join(n.dir, 'logs')}`);
+            if (Date.now() > deadline) throw new ProvisionError(`${n.name} did not answer in time: ${(e as Error).message}\n${nodeLogTails(n)}`, 'BRONZE_PROVISION_TIMEOUT');
             await new Promise((r) => setTimeout(r, 250));
           }
         }
@@ -235,6 +236,23 @@ export async function createCluster(o: CreateOptions): Promise<ClusterInfo> {
     await destroyCluster(o.stateDir, o.name).catch(() => {});
     throw e;
   }
+}
+
+/** The last `lines` lines of a text file, or what stands in for them when it is missing or empty. */
+export function fileTail(file: string, lines = 20, missing = '(no output)'): string {
+  const text = existsSync(file) ? readFileSync(file, 'utf8').replace(/\r/g, '').trimEnd() : '';
+  return text === '' ? missing : text.split('\n').slice(-lines).join('\n');
+}
+
+/**
+ * What a node that failed to come up wrote: the tail of machined's output and of apid's log. A failed create removes
+ * the node's state directory, so the error carries them rather than pointing there.
+ */
+function nodeLogTails(n: ClusterNode): string {
+  const parts = [`--- ${n.name}: machined ---\n${fileTail(join(n.dir, 'machined.log'))}`];
+  const apid = join(n.dir, 'logs', 'apid.log');
+  if (existsSync(apid)) parts.push(`--- ${n.name}: apid ---\n${fileTail(apid, 10)}`);
+  return parts.join('\n');
 }
 
 /** Stops every process of the cluster (SIGTERM, then SIGKILL) and removes its state. */

@@ -18,6 +18,7 @@ import {
   type ClusterInfo,
   type ClusterNode,
   clusterInfoPath,
+  fileTail,
   ipv4String,
   mergeClusterContext,
   parseIPv4Range,
@@ -281,8 +282,7 @@ export function clusterProcesses(dir: string): number[] {
 
 /** The last lines of a console log. */
 export function consoleTail(file: string, lines = 20): string {
-  if (!existsSync(file)) return '(no console output)';
-  return readFileSync(file, 'utf8').replace(/\r/g, '').trimEnd().split('\n').slice(-lines).join('\n');
+  return fileTail(file, lines, '(no console output)');
 }
 
 const patch = (doc: unknown) => loadPatch(JSON.stringify(doc));
