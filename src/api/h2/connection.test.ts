@@ -543,6 +543,9 @@ describe('H2Connection, server side, peers that break the protocol (RFC 9113)', 
   it('resets the stream of a malformed request, and keeps the connection', { timeout: 20_000 }, async () => {
     const malformed: [string, [string, string][]][] = [
       ['an uppercase name', [...GET, ['X-Upper', 'a']]],
+      ['a name with a space', [...GET, ['x a', 'b']]],
+      ['a name with a control character', [...GET, ['x\u0001', 'b']]],
+      ['a non-ASCII name', [...GET, ['x-\u00e9', 'b']]],
       ['no :scheme', [GET[0]!, GET[2]!]],
       ['no :method', [GET[1]!, GET[2]!]],
       ['an empty :path', [GET[0]!, GET[1]!, [':path', '']]],

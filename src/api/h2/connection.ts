@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { encodeHeaders, HeaderListTooLarge, type HeaderField, HpackDecoder, HpackError, tableSizeUpdate } from './hpack.js';
+import { HeaderListTooLarge, type HeaderField, HpackDecoder, HpackEncoder, HpackError } from './hpack.js';
 
 /**
  * HTTP/2 (RFC 9113) framing for apid, one side of one connection: enough of the protocol for a gRPC gateway, without
@@ -139,32 +139,56 @@ function toHeaders(fields: HeaderField[]): Headers {
   return h;
 }
 
-const REQUEST_PSEUDO = new Set([':method', ':scheme', ':path', ':authority']);
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+/** Whether a field name has a character RFC 9113 §8.2.1 forbids: a control, space, upper case, DEL or above. */
+function badFieldName(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c <= 0x20 || (c >= 0x41 && c <= 0x5a) || c >= 0x7f) return true;
+  }
+  return false;
+}
+
+/** A request pseudo-header's bit, 0 for any other name. */
+function requestPseudoBit(name: string): number {
+  switch (name) {
+    case ':method':
+      return 1;
+    case ':scheme':
+      return 2;
+    case ':path':
+      return 4;
+    case ':authority':
+      return 8;
+    default:
+      return 0;
+  }
+}
 
 /**
- * Why a request's header list is malformed (RFC 9113 §8.2-8.3), or undefined when it is not: lowercase names only,
- * the request pseudo-headers once each and before the other fields, none of HTTP/1's connection fields, `te` only as
+ * Why a request's header list is malformed (RFC 9113 §8.2-8.3), or undefined when it is not: names of lower-case
+ * ASCII without spaces or controls, the request pseudo-headers once each and before the other fields, none of HTTP/1's connection fields, `te` only as
  * `trailers`.
  */
 function malformedRequest(fields: HeaderField[]): string | undefined {
-  const seen = new Set<string>();
+  let seen = 0;
   let regular = false;
   for (const [name, value] of fields) {
-    if (name !== name.toLowerCase()) return `header name ${name} is not lowercase`;
+    if (badFieldName(name)) return `header name ${JSON.stringify(name)} has a character a field name may not have (upper case, space, control, non-ASCII)`;
     if (name.charCodeAt(0) === 58 /* : */) {
       if (regular) return `${name} after a regular field`;
-      if (!REQUEST_PSEUDO.has(name)) return `pseudo-header ${name} in a request`;
-      if (seen.has(name)) return `${name} twice`;
-      seen.add(name);
-      if (name === ':path' && value === '') return 'an empty :path';
+      const bit = requestPseudoBit(name);
+      if (bit === 0) return `pseudo-header ${name} in a request`;
+      if (seen & bit) return `${name} twice`;
+      seen |= bit;
+      if (bit === 4 && value === '') return 'an empty :path';
     } else {
       regular = true;
       if (CONNECTION_SPECIFIC.has(name)) return `connection-specific field ${name}`;
       if (name === 'te' && value !== 'trailers') return `te: ${value}`;
     }
   }
-  for (const name of [':method', ':scheme', ':path']) if (!seen.has(name)) return `no ${name}`;
+  if ((seen & 7) !== 7) return `no ${!(seen & 1) ? ':method' : !(seen & 2) ? ':scheme' : ':path'}`;
   return undefined;
 }
 
@@ -273,6 +297,7 @@ export class H2Connection {
   private readonly waiting: H2Stream[] = [];
   private peerMaxStreams = Infinity;
   private readonly decoder: HpackDecoder;
+  private readonly encoder = new HpackEncoder();
   private readonly streamWindow: number;
   private readonly connectionWindow: number;
   private readonly maxStreams: number;
@@ -291,8 +316,6 @@ export class H2Connection {
   private peerStreamWindow = DEFAULT_WINDOW;
   private peerMaxFrame = DEFAULT_FRAME_SIZE;
   private connUnacked = 0;
-  /** a dynamic table size update owed to the peer's decoder, sent with the next header block */
-  private tableSizeUpdate: number | undefined;
   private nextStreamId = 1;
   private lastPeerStream = 0;
   /** streams this side reset lately: what the peer still sends on them is dropped, not an error (RFC 9113 §5.1) */
@@ -458,15 +481,15 @@ export class H2Connection {
 
   /** @internal */
   sendHeaders(s: H2Stream, fields: HeaderField[], endStream: boolean): void {
-    let block = encodeHeaders(fields);
-    if (this.tableSizeUpdate !== undefined) {
-      block = Buffer.concat([tableSizeUpdate(this.tableSizeUpdate), block]);
-      this.tableSizeUpdate = undefined;
-    }
+    // the block is encoded behind room for its frame header
+    const framed = this.encoder.encode(fields, 9);
     const end = endStream ? FLAG_END_STREAM : 0;
-    if (block.length <= this.peerMaxFrame) this.emit(smallFrame(FRAME.HEADERS, end | FLAG_END_HEADERS, s.id, block));
-    else {
+    if (framed.length - 9 <= this.peerMaxFrame) {
+      putHeader(framed, framed.length - 9, FRAME.HEADERS, end | FLAG_END_HEADERS, s.id);
+      this.emit(framed);
+    } else {
       // HEADERS and its CONTINUATION frames go out back to back
+      const block = framed.subarray(9);
       for (let off = 0; off < block.length; off += this.peerMaxFrame) {
         const part = block.subarray(off, off + this.peerMaxFrame);
         const last = off + this.peerMaxFrame >= block.length ? FLAG_END_HEADERS : 0;
@@ -771,8 +794,7 @@ export class H2Connection {
         this.peerMaxStreams = value;
         return;
       case SETTING.HEADER_TABLE_SIZE:
-        // the encoder keeps no table, but a decoder that shrank its table expects the change acknowledged
-        this.tableSizeUpdate = Math.min(value, 4096);
+        this.encoder.setMaxSize(value);
         return;
       case SETTING.ENABLE_PUSH:
         if (value > 1) throw new H2Error('ERR_H2_PROTOCOL', 'SETTINGS_ENABLE_PUSH neither 0 nor 1', H2_ERROR.PROTOCOL_ERROR);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { encodeHeaders, type HeaderField, HeaderListTooLarge, HpackDecoder, HpackError, huffmanDecode, huffmanEncode, STATIC_TABLE, tableSizeUpdate } from './hpack.js';
+import { encodeHeaders, type HeaderField, HeaderListTooLarge, HpackDecoder, HpackEncoder, HpackError, huffmanDecode, huffmanEncode, STATIC_TABLE, tableSizeUpdate } from './hpack.js';
 
 /** The continuation bytes of an HPACK integer past its prefix (RFC 7541 §5.1). */
 function intTail(rest: number): Buffer {
@@ -77,4 +77,63 @@ describe('hpack', () => {
     assert.throws(() => new HpackDecoder().decode(Buffer.from([0x80])), /index 0/);
     assert.throws(() => new HpackDecoder().decode(Buffer.from([0x00, 0x05, 0x61])), /truncated/);
   });
+
+  it('a connection encoder indexes repeated fields: the second block of a call is one byte per field', () => {
+    const e = new HpackEncoder();
+    const d = new HpackDecoder();
+    const call: HeaderField[] = [
+      [':method', 'POST'],
+      [':scheme', 'https'],
+      [':path', '/machine.MachineService/Version'],
+      [':authority', '127.0.0.1:50000'],
+      ['content-type', 'application/grpc'],
+      ['te', 'trailers'],
+      ['grpc-timeout', '29999m'],
+      ['x-talos-role', 'os:admin'],
+    ];
+    const first = e.encode(call);
+    assert.deepEqual(d.decode(first), call);
+    const again = call.map(([n, v]): HeaderField => [n, n === 'grpc-timeout' ? '29998m' : v]);
+    const second = e.encode(again);
+    assert.deepEqual(d.decode(second), again);
+    // every field one index byte but the deadline, which never goes into the table: a literal, name and value
+    assert.equal(second.length, call.length - 1 + 2 + 'grpc-timeout'.length + 1 + '29998m'.length);
+    assert.deepEqual([...second.subarray(0, 2)], [0x83, 0x87]);
+  });
+
+  it('whatever the blocks and table size changes, the decoder reads back exactly what the encoder was given', () => {
+    const name = fc.constantFrom(':path', ':status', 'content-type', 'x-a', 'x-b', 'nodes', 'grpc-status', 'grpc-timeout', 'grpc-message');
+    const value = fc.oneof(fc.constantFrom('', 'a', 'bb', '200', 'application/grpc'), latin1, fc.string({ maxLength: 3000 }).map((x) => Array.from(x, (c) => (c.charCodeAt(0) > 0xff ? '?' : c)).join('')));
+    const step = fc.oneof(
+      { weight: 5, arbitrary: fc.array(fc.tuple(name, value), { maxLength: 10 }).map((fields) => ({ fields: fields as HeaderField[] })) },
+      { weight: 1, arbitrary: fc.integer({ min: 0, max: 70_000 }).map((size) => ({ size })) },
+    );
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
+        const e = new HpackEncoder();
+        const d = new HpackDecoder(4096);
+        for (const s of steps) {
+          if ('size' in s) e.setMaxSize(s.size);
+          else assert.deepEqual(d.decode(e.encode(s.fields), 1 << 24), s.fields);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a smaller table from the peer is announced at the start of the next block, the smallest first', () => {
+    const e = new HpackEncoder();
+    e.encode([['x-a', 'one']]);
+    e.setMaxSize(0);
+    e.setMaxSize(100);
+    const b = e.encode([['x-a', 'one']]);
+    // size 0, then 100 (31 + 69), then the field as a literal with a new name: the entry went with the table
+    assert.deepEqual([...b.subarray(0, 3)], [0x20, 0x3f, 69]);
+    const d = new HpackDecoder(4096);
+    assert.deepEqual(d.decode(b), [['x-a', 'one']]);
+    // above 4096 the table stays at 4096
+    e.setMaxSize(65_536);
+    assert.deepEqual([...e.encode([]).subarray(0, 3)], [...tableSizeUpdate(4096)]);
+  });
 });
+

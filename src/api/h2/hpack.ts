@@ -1,8 +1,11 @@
 /**
- * HPACK (RFC 7541) for apid's HTTP/2 connections. Decoding follows the peer's encoder completely (static and dynamic
- * table, Huffman strings); encoding is stateless: fields are indexed only when the static table has them exactly,
- * everything else is a literal that is not added to the table, so a decoder's table on the other side never changes
- * and no size update is ever needed. Names and values are carried as latin1 strings, byte for byte.
+ * HPACK (RFC 7541) for the project's HTTP/2 connections. Decoding follows the peer's encoder completely (static and
+ * dynamic table, Huffman strings). Encoding keeps a dynamic table per connection: a field is sent as an index when
+ * either table has it, else as a literal added to the dynamic table, except fields that change from call to call
+ * (deadlines, lengths, error messages) or would crowd the table out. A gRPC connection repeats the same few fields on
+ * every call, so after its first calls most of a header block is one byte per field, and the peer's decoder finds
+ * them in its table instead of reading strings. Strings are sent as they are (no Huffman coding). Names and values
+ * are carried as latin1 strings, byte for byte.
  */
 
 export class HpackError extends Error {
@@ -49,13 +52,20 @@ export const STATIC_TABLE: readonly HeaderField[] = [
 ];
 const STATIC_COUNT = STATIC_TABLE.length - 1;
 
-/** name → first static index; `name\0value` → static index of the exact field */
-const staticName = new Map<string, number>();
-const staticField = new Map<string, number>();
+/** Where a name is in a table: the index (or insertion number) naming it, and those of its fields by value. */
+interface NameEntry {
+  index: number;
+  values: Map<string, number>;
+}
+
+/** The static table by name: the first index with that name, and the exact fields it has */
+const staticByName = new Map<string, NameEntry>();
 for (let i = STATIC_COUNT; i >= 1; i--) {
   const [n, v] = STATIC_TABLE[i]!;
-  staticName.set(n, i);
-  if (v !== '') staticField.set(`${n}\0${v}`, i);
+  const e = staticByName.get(n) ?? { index: i, values: new Map<string, number>() };
+  e.index = i;
+  if (v !== '') e.values.set(v, i);
+  staticByName.set(n, e);
 }
 
 /**
@@ -148,6 +158,8 @@ export function huffmanEncode(s: string): Buffer {
   return Buffer.from(bytes);
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /** Per-entry overhead of the dynamic table's size accounting (RFC 7541 §4.1). */
 const ENTRY_OVERHEAD = 32;
 
@@ -157,6 +169,9 @@ export class HpackDecoder {
   private table: HeaderField[] = [];
   private size = 0;
   private maxSize: number;
+  /** the block being decoded and the read position in it */
+  private block: Buffer = EMPTY;
+  private pos = 0;
 
   /** `settingsMax`: the SETTINGS_HEADER_TABLE_SIZE this side announced; the encoder may not go above it. */
   constructor(private readonly settingsMax = 4096) {
@@ -168,61 +183,71 @@ export class HpackDecoder {
    * must follow every block, but its fields are dropped and `HeaderListTooLarge` is thrown after: the connection stays
    * usable and only the stream the block belongs to fails.
    */
-  decode(block: Uint8Array, maxListBytes = 1 << 20): HeaderField[] {
+  decode(data: Uint8Array, maxListBytes = 1 << 20): HeaderField[] {
+    const block = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
+    this.block = block;
+    this.pos = 0;
     const out: HeaderField[] = [];
     let listBytes = 0;
-    let pos = 0;
     let fieldsSeen = false;
-    const int = (prefixBits: number): number => {
-      const mask = (1 << prefixBits) - 1;
-      let v = block[pos++]! & mask;
-      if (v < mask) return v;
-      let shift = 0;
-      for (;;) {
-        if (pos >= block.length) throw new HpackError('truncated integer');
-        const b = block[pos++]!;
-        v += (b & 0x7f) * 2 ** shift;
-        if ((b & 0x80) === 0) return v;
-        shift += 7;
-        if (shift > 28) throw new HpackError('integer too large');
-      }
-    };
-    const str = (): string => {
-      if (pos >= block.length) throw new HpackError('truncated string');
-      const huffman = (block[pos]! & 0x80) !== 0;
-      const n = int(7);
-      if (pos + n > block.length) throw new HpackError('truncated string');
-      const s = huffman ? huffmanDecode(block, pos, pos + n) : Buffer.from(block.buffer, block.byteOffset + pos, n).toString('latin1');
-      pos += n;
-      return s;
-    };
-    while (pos < block.length) {
-      const b = block[pos]!;
+    while (this.pos < block.length) {
+      const b = block[this.pos]!;
       let field: HeaderField;
       if (b & 0x80) {
-        field = this.entry(int(7));
+        field = this.entry(this.int(7));
       } else if ((b & 0xe0) === 0x20) {
         // dynamic table size update: only before the first field
         if (fieldsSeen) throw new HpackError('table size update after a field');
-        const n = int(5);
+        const n = this.int(5);
         if (n > this.settingsMax) throw new HpackError(`table size ${n} above the announced ${this.settingsMax}`);
         this.maxSize = n;
         this.evict(0);
         continue;
       } else {
         const incremental = (b & 0xc0) === 0x40;
-        const index = int(incremental ? 6 : 4);
-        const name = index === 0 ? str() : this.entry(index)[0];
-        field = [name, str()];
+        const index = this.int(incremental ? 6 : 4);
+        const name = index === 0 ? this.str() : this.entry(index)[0];
+        field = [name, this.str()];
         if (incremental) this.add(field);
       }
       fieldsSeen = true;
       listBytes += field[0].length + field[1].length + ENTRY_OVERHEAD;
       if (listBytes <= maxListBytes) out.push(field);
     }
+    this.block = EMPTY;
     if (listBytes > maxListBytes) throw new HeaderListTooLarge(listBytes, maxListBytes);
     return out;
   }
+
+  /** An integer with a `prefixBits` prefix at the read position (RFC 7541 §5.1). */
+  private int(prefixBits: number): number {
+    const block = this.block;
+    const mask = (1 << prefixBits) - 1;
+    let v = block[this.pos++]! & mask;
+    if (v < mask) return v;
+    let shift = 0;
+    for (;;) {
+      if (this.pos >= block.length) throw new HpackError('truncated integer');
+      const b = block[this.pos++]!;
+      v += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) return v;
+      shift += 7;
+      if (shift > 28) throw new HpackError('integer too large');
+    }
+  }
+
+  /** A string literal at the read position, Huffman-coded or not (RFC 7541 §5.2). */
+  private str(): string {
+    const block = this.block;
+    if (this.pos >= block.length) throw new HpackError('truncated string');
+    const huffman = (block[this.pos]! & 0x80) !== 0;
+    const n = this.int(7);
+    const at = this.pos;
+    if (at + n > block.length) throw new HpackError('truncated string');
+    this.pos = at + n;
+    return huffman ? huffmanDecode(block, at, at + n) : block.toString('latin1', at, at + n);
+  }
+
 
   private entry(index: number): HeaderField {
     if (index === 0) throw new HpackError('index 0');
@@ -252,49 +277,145 @@ export class HpackDecoder {
   }
 }
 
-function pushInt(out: number[], value: number, prefixBits: number, first: number): void {
+/** Writes an HPACK integer (RFC 7541 §5.1) with `first`'s high bits above a `prefixBits` prefix; returns the end. */
+function putInt(b: Buffer, pos: number, value: number, prefixBits: number, first: number): number {
   const mask = (1 << prefixBits) - 1;
   if (value < mask) {
-    out.push(first | value);
-    return;
+    b[pos++] = first | value;
+    return pos;
   }
-  out.push(first | mask);
+  b[pos++] = first | mask;
   let v = value - mask;
   while (v >= 0x80) {
-    out.push((v & 0x7f) | 0x80);
+    b[pos++] = (v & 0x7f) | 0x80;
     v >>>= 7;
   }
-  out.push(v);
+  b[pos++] = v;
+  return pos;
 }
 
-function pushString(out: number[], s: string): void {
-  pushInt(out, s.length, 7, 0);
-  for (let i = 0; i < s.length; i++) out.push(s.charCodeAt(i) & 0xff);
+/** A string literal without Huffman coding. */
+function putString(b: Buffer, pos: number, s: string): number {
+  pos = putInt(b, pos, s.length, 7, 0);
+  return pos + b.write(s, pos, s.length, 'latin1');
 }
 
 /** A dynamic table size update (RFC 7541 §6.3), for the start of a header block. */
 export function tableSizeUpdate(size: number): Buffer {
-  const out: number[] = [];
-  pushInt(out, size, 5, 0x20);
-  return Buffer.from(out);
+  const b = Buffer.allocUnsafe(6);
+  return b.subarray(0, putInt(b, 0, size, 5, 0x20));
 }
 
-/** Encodes header fields without touching either side's dynamic table (see the module comment). */
-export function encodeHeaders(fields: readonly HeaderField[]): Buffer {
-  const out: number[] = [];
-  for (const [name, value] of fields) {
-    const exact = staticField.get(`${name}\0${value}`);
-    if (exact !== undefined) {
-      pushInt(out, exact, 7, 0x80);
-      continue;
-    }
-    const nameIndex = staticName.get(name);
-    if (nameIndex !== undefined) pushInt(out, nameIndex, 4, 0x00);
-    else {
-      out.push(0x00);
-      pushString(out, name);
-    }
-    pushString(out, value);
+/** Fields not worth a table entry (unless empty): their values differ from one call to the next. */
+const NOT_INDEXED = new Set(['grpc-timeout', 'content-length', 'grpc-message', 'date', 'authorization', 'cookie', 'set-cookie']);
+
+/** The table size both sides start with (RFC 7541 §4.2, SETTINGS_HEADER_TABLE_SIZE's default). */
+const DEFAULT_TABLE_SIZE = 4096;
+
+/** Encodes the header blocks of one direction of a connection, with a dynamic table the peer's decoder mirrors. */
+export class HpackEncoder {
+  /** the table's entries, oldest first; the first is insertion number `oldest` */
+  private entries: { name: string; value: string; size: number }[] = [];
+  private oldest = 1;
+  /** insertion number of the newest entry: entry number k is wire index 62 + (inserted - k) */
+  private inserted = 0;
+  private size = 0;
+  /** the dynamic table by name: the newest entry with that name, and the newest of each of its fields */
+  private readonly byName = new Map<string, NameEntry>();
+  private maxSize: number;
+  /** size updates owed to the peer at the start of the next block: the smallest since the last block, then the last */
+  private lowest: number | undefined;
+  private updated = false;
+
+  constructor(maxSize = DEFAULT_TABLE_SIZE) {
+    this.maxSize = maxSize;
   }
-  return Buffer.from(out);
+
+  /** The peer announced SETTINGS_HEADER_TABLE_SIZE: the table follows it (up to 4096), and the next block says so. */
+  setMaxSize(peerSetting: number): void {
+    const size = Math.min(peerSetting, DEFAULT_TABLE_SIZE);
+    this.lowest = Math.min(this.lowest ?? size, size);
+    this.updated = true;
+    this.maxSize = size;
+    this.evict(0);
+  }
+
+  /** One header block, after `headroom` bytes left for the caller (a frame header). */
+  encode(fields: readonly HeaderField[], headroom = 0): Buffer {
+    let room = headroom + 12;
+    for (const [name, value] of fields) room += name.length + value.length + 16;
+    const b = Buffer.allocUnsafe(room);
+    let pos = headroom;
+    if (this.updated) {
+      if (this.lowest! < this.maxSize) pos = putInt(b, pos, this.lowest!, 5, 0x20);
+      pos = putInt(b, pos, this.maxSize, 5, 0x20);
+      this.updated = false;
+      this.lowest = undefined;
+    }
+    for (const [name, value] of fields) {
+      const st = staticByName.get(name);
+      const dyn = this.byName.get(name);
+      let exact = st?.values.get(value);
+      if (exact === undefined && dyn) {
+        const n = dyn.values.get(value);
+        if (n !== undefined) exact = this.wireIndex(n);
+      }
+      if (exact !== undefined) {
+        pos = putInt(b, pos, exact, 7, 0x80);
+        continue;
+      }
+      const nameIndex = st ? st.index : dyn ? this.wireIndex(dyn.index) : 0;
+      const entrySize = name.length + value.length + ENTRY_OVERHEAD;
+      const index = entrySize <= this.maxSize / 2 && (value === '' || !NOT_INDEXED.has(name));
+      // literal with incremental indexing (01), or without indexing (0000)
+      pos = index ? putInt(b, pos, nameIndex, 6, 0x40) : putInt(b, pos, nameIndex, 4, 0x00);
+      if (nameIndex === 0) pos = putString(b, pos, name);
+      pos = putString(b, pos, value);
+      if (index) this.add(name, value, entrySize, dyn);
+    }
+    return b.subarray(0, pos);
+  }
+
+  /** The wire index of the dynamic entry with insertion number `n` (still in the table). */
+  private wireIndex(n: number): number {
+    return STATIC_COUNT + 1 + this.inserted - n;
+  }
+
+  private add(name: string, value: string, size: number, dyn: NameEntry | undefined): void {
+    this.evict(size);
+    const n = ++this.inserted;
+    this.entries.push({ name, value, size });
+    this.size += size;
+    // the name's record may have gone with the eviction
+    const e = (dyn && this.byName.get(name)) ?? { index: n, values: new Map<string, number>() };
+    e.index = n;
+    e.values.set(value, n);
+    this.byName.set(name, e);
+  }
+
+  /**
+   * Evicts the oldest entries until `room` more bytes fit. Entries leave oldest first, so an entry that is the newest
+   * of its name takes the name's record with it.
+   */
+  private evict(room: number): void {
+    let drop = 0;
+    while (this.size + room > this.maxSize && drop < this.entries.length) {
+      const e = this.entries[drop]!;
+      const n = this.oldest + drop;
+      this.size -= e.size;
+      const rec = this.byName.get(e.name)!;
+      if (rec.index === n) this.byName.delete(e.name);
+      else if (rec.values.get(e.value) === n) rec.values.delete(e.value);
+      drop++;
+    }
+    if (drop > 0) {
+      this.entries.splice(0, drop);
+      this.oldest += drop;
+    }
+  }
+}
+
+/** Encodes header fields on their own, without a dynamic table (for tests, and blocks sent outside a connection). */
+export function encodeHeaders(fields: readonly HeaderField[]): Buffer {
+  return new HpackEncoder(0).encode(fields);
 }
