@@ -46,10 +46,23 @@ export interface NodeStatus {
   message: string;
 }
 
+/** the label of a node that answered, by target: the same few targets are named on every fanned-out call */
+const okLabels = new Map<string, Buffer>();
+const OK_LABELS_MAX = 4096;
+
 /** `common.Empty{metadata: {hostname, error, status}}`, serialized. */
 export function nodeMetadataBytes(hostname: string, error?: NodeStatus): Buffer {
+  if (!error) {
+    let label = okLabels.get(hostname);
+    if (label === undefined) {
+      if (okLabels.size >= OK_LABELS_MAX) okLabels.clear();
+      label = Buffer.from(NodeEnvelope.encode(NodeEnvelope.fromPartial({ metadata: { hostname } })).finish());
+      okLabels.set(hostname, label);
+    }
+    return label;
+  }
   const message = NodeEnvelope.fromPartial({
-    metadata: { hostname, error: error?.message ?? '', status: error ? { code: error.code, message: error.message } : undefined },
+    metadata: { hostname, error: error.message, status: { code: error.code, message: error.message } },
   });
   return Buffer.from(NodeEnvelope.encode(message).finish());
 }
