@@ -37,12 +37,25 @@ export async function bootVM(arch: Arch): Promise<VM> {
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
+  const kill = () => {
     try {
       process.kill(-child.pid!, 'SIGKILL');
     } catch {
       // gone already
     }
+  };
+  // QEMU runs detached: an interrupted benchmark still takes its VM down
+  const onSignal = () => {
+    kill();
+    rmSync(work, { recursive: true, force: true });
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const stop = async () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    kill();
     await exited;
     rmSync(work, { recursive: true, force: true });
   };
