@@ -227,6 +227,9 @@ static int initramfs_stage(void) {
     return -1;
   }
   logf_("root filesystem mounted from %s", SQUASHFS);
+  /* the unified cgroup hierarchy, as services and containers expect it; without it they run uncontained */
+  if (mount_at("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME, "nsdelegate,memory_recursiveprot") != 0)
+    logf_("running without cgroups");
   return 0;
 }
 

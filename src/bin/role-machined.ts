@@ -1,4 +1,5 @@
 import { startMachined } from '../machined/main.js';
+import { CGROUP_ROOT } from '../machined/supervisor/cgroup.js';
 import { pid1ExitStatus, RebootCommand } from '../machined/sequencer/index.js';
 import { KernelCmdline } from '../platform/cmdline.js';
 import { metalConsole } from '../platform/console.js';
@@ -27,6 +28,8 @@ export async function run(argv: string[], signal: AbortSignal): Promise<number> 
       stateVolume: machine,
       // which PID 1 creates once the kernel modules it loads while machined starts are in
       modulesLoaded: machine ? '/run/bronze-modules-loaded' : undefined,
+      // and has the node's cgroup layout under PID 1's cgroup2 mount
+      cgroupRoot: machine ? CGROUP_ROOT : undefined,
       address: metal ? (flag(argv, 'address') ?? '') : required(argv, 'address'),
       apiPort: flag(argv, 'api-port') ? Number(flag(argv, 'api-port')) : undefined,
       apidCommand: [process.execPath, ...process.execArgv, self, 'apid'],

@@ -109,7 +109,8 @@ import { ConfigApplier } from './apply.js';
 import { ConfigStore } from './config-store.js';
 import { EventStream } from './events/index.js';
 import { createLogDestination, LogManager } from './logs/index.js';
-import { FunctionRunner, ProcessRunner, RestartRunner, Supervisor } from './supervisor/index.js';
+import { cgroupUnavailableReason, FunctionRunner, ProcessRunner, RestartRunner, Supervisor } from './supervisor/index.js';
+import { CGROUPS, createSystemCgroups, type SystemCgroup } from './supervisor/system-cgroups.js';
 import { RebootCommand, RebootRequested, Sequencer, standardSequences, type TaskSet } from './sequencer/index.js';
 import { TaskEvent_Action, type RebootRequest, type ResetRequest, type ShutdownRequest } from '../api/gen/machine/machine.js';
 import { resetTargets, wipeVolumes } from './volumes.js';
@@ -156,6 +157,11 @@ export interface MachinedOptions {
    * may come from `talos.config=`, the kernel log is served, and reboot or power-off is left to PID 1
    */
   platform?: 'process' | 'metal';
+  /**
+   * a real machine: the cgroup v2 mount where machined makes the node's cgroup layout (`/init`, `/system`,
+   * `/podruntime`), moves itself into `/init` and puts each service into its group; without it nothing is contained
+   */
+  cgroupRoot?: string;
   /** the kernel command line (metal; default /proc/cmdline) */
   cmdline?: KernelCmdline;
   /** the node's directory: stored config, sockets, logs */
@@ -374,6 +380,19 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   }
 
   const metal = o.platform === 'metal';
+  // the node's cgroup layout: machined moves into /init, the services into their groups as they start
+  let cgroups = false;
+  if (o.cgroupRoot !== undefined) {
+    const reason = await cgroupUnavailableReason(o.cgroupRoot);
+    try {
+      if (reason) throw new Error(reason);
+      await createSystemCgroups(o.cgroupRoot, process.pid);
+      cgroups = true;
+      logger.info({ root: o.cgroupRoot }, 'initializing cgroups');
+    } catch (e) {
+      logger.warn({ err: (e as Error).message }, 'running without cgroups');
+    }
+  }
   const cmdline = o.cmdline ?? (metal ? new KernelCmdline(readFileSync('/proc/cmdline', 'utf8').trim()) : undefined);
   for (const c of [
     ...commonControllers(),
@@ -556,6 +575,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
     state,
     logs,
     logger,
+    cgroup: cgroups ? (group) => ({ path: group, system: true }) : undefined,
     paths: { systemRun: join(o.stateDir, 'system', 'run'), systemVar: join(o.stateDir, 'system', 'var'), run: join(o.stateDir, 'run'), etc: join(o.stateDir, 'etc'), var: join(o.stateDir, 'var') },
     which,
   };
@@ -564,10 +584,10 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   runtime.register(new KubeletSpecController({ paths: kubeletPathsOf(serviceContext.paths), mode: metal ? 'metal' : 'container' }));
   const kubeletSpec = async () => (await state.get({ namespace: 'k8s', type: KubeletSpecType, id: KubeletID }).catch(() => undefined))?.spec as KubeletSpecSpec | undefined;
   runtime.register(new KubeletServiceController(kubeletServiceHost(supervisor, serviceContext, { spec: kubeletSpec, registries, signal: configWatch.signal })));
-  const service = (id: string, args: string[], user: ServiceUser | undefined) => ({
+  const service = (id: string, args: string[], user: ServiceUser | undefined, group: SystemCgroup) => ({
     id,
     runner: () =>
-      new RestartRunner(new ProcessRunner({ id, args, uid: user?.uid, gid: user?.gid, log: logs.serviceLog(id), gracefulShutdownTimeout: 5000, logger, lifeline: true }), {
+      new RestartRunner(new ProcessRunner({ id, args, uid: user?.uid, gid: user?.gid, log: logs.serviceLog(id), gracefulShutdownTimeout: 5000, logger, lifeline: true, cgroup: serviceContext.cgroup?.(group) }), {
         policy: 'Forever',
         initialDelay: 1000,
       }),
@@ -589,7 +609,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
         });
       },
       startApid: async () => {
-        await supervisor.loadAndStart(service('apid', [...o.apidCommand, '--state-socket', sockets.apidState, '--machined-socket', sockets.machine, '--peer-port', String(o.apiPort ?? 50000)], apidUser));
+        await supervisor.loadAndStart(service('apid', [...o.apidCommand, '--state-socket', sockets.apidState, '--machined-socket', sockets.machine, '--peer-port', String(o.apiPort ?? 50000)], apidUser, CGROUPS.apid));
       },
       loadConfig: async ({ signal }) => {
         // the state directory is STATE; metal also looks at talos.config=
@@ -634,7 +654,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
           await supervisor.loadAndStart(etcdService(serviceContext, { paths: etcd, machineType }));
         }
         if (isControlPlane(machineType) && o.trustdCommand) {
-          await supervisor.loadAndStart(service('trustd', [...o.trustdCommand, '--state-socket', sockets.trustdState, '--listen', `${o.address}:${o.trustdPort ?? 50001}`], trustdUser));
+          await supervisor.loadAndStart(service('trustd', [...o.trustdCommand, '--state-socket', sockets.trustdState, '--listen', `${o.address}:${o.trustdPort ?? 50001}`], trustdUser, CGROUPS.trustd));
         }
         const ids = supervisor.list().map((s) => s.id).filter((id) => id !== 'etcd' && id !== 'kubelet');
         logger.info({ services: ids }, `waiting for ${ids.length} services`);

@@ -104,6 +104,17 @@ describe('the image under QEMU (TCG)', () => {
           assert.match(link.stdout, /10\.0\.2\.2/, 'the default route through DHCP’s router');
 
           await until(vm, work, tc, ['services', '-o', 'json'], running('machined', 'apid', 'trustd', 'containerd'), Date.now() + STEP_MS, 'apid, trustd and containerd not Running');
+          // the node's cgroup layout: machined in /init, each service in its group with its CPU weight (2 vCPUs)
+          const procsOf = async (group: string) => {
+            const r = await ctl(vm, work, tc, ['read', `/sys/fs/cgroup${group}/cgroup.procs`]);
+            assert.equal(r.code, 0, `${group}: ${r.stderr}`);
+            return r.stdout.trim().split('\n').filter((l) => l !== '').map(Number);
+          };
+          for (const group of ['/init', '/system/apid', '/system/trustd', '/system/runtime', '/podruntime/runtime']) assert.ok((await procsOf(group)).length > 0, `no process in ${group}`);
+          const weight = await ctl(vm, work, tc, ['read', '/sys/fs/cgroup/system/apid/cpu.weight']);
+          assert.equal(weight.stdout, '20\n');
+          const apidMax = await ctl(vm, work, tc, ['read', '/sys/fs/cgroup/system/apid/memory.max']);
+          assert.equal(apidMax.stdout, `${128 * 1024 * 1024}\n`);
           const before = serviceStates((await ctl(vm, work, tc, ['services', '-o', 'json'])).stdout);
           assert.notEqual(before.etcd, 'Running', 'etcd waits for bootstrap');
 
@@ -112,6 +123,7 @@ describe('the image under QEMU (TCG)', () => {
           await until(vm, work, tc, ['services', '-o', 'json'], running('etcd'), Date.now() + STEP_MS, 'etcd not Running after bootstrap');
           const members = await until(vm, work, tc, ['etcd', 'members'], (s) => s.includes('e2e-amd64'), Date.now() + STEP_MS, 'no etcd member');
           assert.match(members, /e2e-amd64\s+https:\/\/10\.0\.2\.15:2380/);
+          assert.ok((await procsOf('/podruntime/etcd')).length > 0, 'etcd is not in /podruntime/etcd');
         },
       );
     });

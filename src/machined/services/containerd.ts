@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { shortSocketPath } from '../../sys/socket-path.js';
 import { systemContainerdConfig } from '../containerd/config.js';
 import { ProcessRunner, RestartRunner, type ServiceDefinition } from '../supervisor/index.js';
+import { CGROUPS } from '../supervisor/system-cgroups.js';
 import type { ServiceContext } from './context.js';
 import { grpcHealthCheck } from './grpc-health.js';
 
@@ -50,6 +51,7 @@ export function containerdService(ctx: ServiceContext): ServiceDefinition {
           log: ctx.logs.serviceLog('containerd'),
           logger: ctx.logger,
           oomScoreAdj: -999,
+          cgroup: ctx.cgroup?.(CGROUPS.systemRuntime),
         }),
         { policy: 'Forever' },
       );

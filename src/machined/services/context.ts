@@ -3,6 +3,7 @@ import { delimiter, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { State } from '../../cosi/state.js';
 import type { LogManager } from '../logs/index.js';
+import type { SystemCgroup } from '../supervisor/system-cgroups.js';
 
 /** What service definitions need from the node. */
 export interface ServiceContext {
@@ -16,6 +17,8 @@ export interface ServiceContext {
   paths: { systemRun: string; systemVar: string; run: string; etc: string; var: string };
   /** the executable of a program, or undefined when the node does not have it */
   which(name: string): string | undefined;
+  /** where a service's processes go in the node's cgroup layout; undefined where the node has none (process platform) */
+  cgroup?(group: SystemCgroup): { path: SystemCgroup; system: true } | undefined;
 }
 
 /** Looks a program up in `path` (default: $PATH and the usual sbin directories). */

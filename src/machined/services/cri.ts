@@ -4,6 +4,7 @@ import { shortSocketPath } from '../../sys/socket-path.js';
 import { writeCRIConfig } from '../containerd/config.js';
 import type { RegistriesConfig } from '../containerd/registry.js';
 import { ProcessRunner, RestartRunner, type ServiceDefinition } from '../supervisor/index.js';
+import { CGROUPS } from '../supervisor/system-cgroups.js';
 import { containerdUnavailable } from './containerd.js';
 import type { ServiceContext } from './context.js';
 import { grpcHealthCheck } from './grpc-health.js';
@@ -62,6 +63,7 @@ export function criService(ctx: ServiceContext, opts: CRIServiceOptions = {}): S
           log: ctx.logs.serviceLog('cri'),
           logger: ctx.logger,
           oomScoreAdj: -500,
+          cgroup: ctx.cgroup?.(CGROUPS.podRuntime),
         }),
         { policy: 'Forever' },
       );

@@ -12,6 +12,7 @@ import { adminTLS, localEtcdClient } from '../etcd/local.js';
 import { controlPlaneEtcdEndpoints } from '../etcd/peers.js';
 import { delay } from '../supervisor/health.js';
 import { ProcessRunner, RestartRunner, type ServiceDefinition, waitForAll } from '../supervisor/index.js';
+import { CGROUPS } from '../supervisor/system-cgroups.js';
 import { networkReadyCondition, resourceCondition, timeSyncCondition } from './conditions.js';
 import type { ServiceContext } from './context.js';
 
@@ -190,7 +191,7 @@ export function etcdService(ctx: ServiceContext, opts: EtcdServiceOptions = {}):
       };
       // etcd 3.4 runs on arm64 only when told to
       if (process.arch === 'arm64') env.ETCD_UNSUPPORTED_ARCH = 'arm64';
-      return new RestartRunner(new ProcessRunner({ id: 'etcd', args: [bin, ...args], env, log: ctx.logs.serviceLog('etcd'), logger: ctx.logger, oomScoreAdj: -998 }), { policy: 'Forever' });
+      return new RestartRunner(new ProcessRunner({ id: 'etcd', args: [bin, ...args], env, log: ctx.logs.serviceLog('etcd'), logger: ctx.logger, oomScoreAdj: -998, cgroup: ctx.cgroup?.(CGROUPS.etcd) }), { policy: 'Forever' });
     },
     async post() {
       promoting?.abort();

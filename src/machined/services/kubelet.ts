@@ -12,6 +12,7 @@ import { pullImage, type RegistriesConfig } from '../containerd/registry.js';
 import { ContainerRunner } from '../containerd/runner.js';
 import type { SpecMount } from '../containerd/spec.js';
 import { RestartRunner, type ServiceDefinition, ServiceState, type Supervisor, waitForAll } from '../supervisor/index.js';
+import { CGROUPS } from '../supervisor/system-cgroups.js';
 import { networkReadyCondition, timeSyncCondition } from './conditions.js';
 import { containerdUnavailable } from './containerd.js';
 import { criContainerdAddress } from './cri.js';
@@ -127,7 +128,7 @@ export function kubeletService(ctx: ServiceContext, opts?: KubeletServiceOptions
           address: paths.criAddress,
           namespace: SystemNamespace,
           image: s.image,
-          spec: { args: ['/usr/local/bin/kubelet', ...s.args], mounts, hostNetwork: true, hostPID: true, privileged: true, rootfsPropagation: 'shared', oomScoreAdj: -450 },
+          spec: { args: ['/usr/local/bin/kubelet', ...s.args], mounts, hostNetwork: true, hostPID: true, privileged: true, rootfsPropagation: 'shared', oomScoreAdj: -450, cgroupsPath: ctx.cgroup?.(CGROUPS.kubelet)?.path },
           fifoDir: join(ctx.paths.run, 'kubelet-fifo'),
           log: ctx.logs.serviceLog('kubelet'),
           logger: ctx.logger,

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { ProcessRunner, RestartRunner, type ServiceDefinition } from '../supervisor/index.js';
+import { CGROUPS } from '../supervisor/system-cgroups.js';
 import type { ServiceContext } from './context.js';
 
 const run = promisify(execFile);
@@ -47,7 +48,7 @@ export function udevdService(ctx: ServiceContext, opts: UdevdOptions = { platfor
         ctx.logger.warn({ service: 'udevd' }, 'udevd is not installed on this node: service skipped');
         return undefined;
       }
-      return new RestartRunner(new ProcessRunner({ id: 'udevd', args: [bin, '--resolve-names=never'], log: ctx.logs.serviceLog('udevd'), logger: ctx.logger }), { policy: 'Forever' });
+      return new RestartRunner(new ProcessRunner({ id: 'udevd', args: [bin, '--resolve-names=never'], log: ctx.logs.serviceLog('udevd'), logger: ctx.logger, cgroup: ctx.cgroup?.(CGROUPS.udevd) }), { policy: 'Forever' });
     },
     health: {
       check: async () => {

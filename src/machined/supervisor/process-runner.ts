@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { LIFELINE_ENV, SUPERVISOR_PID_ENV } from '../../sys/lifeline.js';
 import type { LogBuffer } from '../logs/index.js';
 import { Cgroup, CGROUP_ROOT, cgroupUnavailableReason } from './cgroup.js';
+import { createSystemCgroup, type SystemCgroup } from './system-cgroups.js';
 import { SupervisorError, messageOf } from './errors.js';
 import { delay } from './health.js';
 import { goQuoteList, type Runner, type RunnerHooks } from './runner.js';
@@ -46,8 +47,11 @@ export interface ProcessRunnerOptions {
   log?: LogBuffer;
   /** ms between SIGTERM and SIGKILL on stop (default 10 000, as Talos) */
   gracefulShutdownTimeout?: number;
-  /** cgroup v2 directory for the process, relative to `root` (default /sys/fs/cgroup); skipped with a logged reason when unavailable */
-  cgroup?: { path: string; root?: string };
+  /**
+   * cgroup v2 directory for the process, relative to `root` (default /sys/fs/cgroup); skipped with a logged reason when
+   * unavailable. `system`: a group of the node's layout, made with its CPU weight and memory protection.
+   */
+  cgroup?: { path: string; root?: string; system?: false } | { path: SystemCgroup; root?: string; system: true };
   /** /proc/<pid>/oom_score_adj */
   oomScoreAdj?: number;
   /**
@@ -130,7 +134,8 @@ export class ProcessRunner implements Runner {
     }
     const cg = new Cgroup(root, spec.path);
     try {
-      await cg.create();
+      if (spec.system) await createSystemCgroup(root, spec.path);
+      else await cg.create();
       return cg;
     } catch (e) {
       this.opts.logger?.info({ service: this.opts.id, reason: messageOf(e) }, 'running without a cgroup');
