@@ -571,11 +571,12 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   const trustdState: RunningStateServer = await startStateServer({ state: trustdView, registry, logger, listen: [{ unix: sockets.trustdState }] });
   giveSocket(sockets.trustdState, trustdUser);
 
+  const cgroupRoot = cgroups ? o.cgroupRoot : undefined;
   const serviceContext: ServiceContext = {
     state,
     logs,
     logger,
-    cgroup: cgroups ? (group) => ({ path: group, system: true }) : undefined,
+    cgroup: cgroupRoot === undefined ? undefined : (group) => ({ path: group, root: cgroupRoot, system: true }),
     paths: { systemRun: join(o.stateDir, 'system', 'run'), systemVar: join(o.stateDir, 'system', 'var'), run: join(o.stateDir, 'run'), etc: join(o.stateDir, 'etc'), var: join(o.stateDir, 'var') },
     which,
   };

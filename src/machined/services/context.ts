@@ -17,8 +17,8 @@ export interface ServiceContext {
   paths: { systemRun: string; systemVar: string; run: string; etc: string; var: string };
   /** the executable of a program, or undefined when the node does not have it */
   which(name: string): string | undefined;
-  /** where a service's processes go in the node's cgroup layout; undefined where the node has none (process platform) */
-  cgroup?(group: SystemCgroup): { path: SystemCgroup; system: true } | undefined;
+  /** where a service's processes go in the node's cgroup layout (under `root`); undefined where the node has none */
+  cgroup?(group: SystemCgroup): { path: SystemCgroup; root: string; system: true } | undefined;
 }
 
 /** Looks a program up in `path` (default: $PATH and the usual sbin directories). */

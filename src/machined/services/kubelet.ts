@@ -12,7 +12,7 @@ import { pullImage, type RegistriesConfig } from '../containerd/registry.js';
 import { ContainerRunner } from '../containerd/runner.js';
 import type { SpecMount } from '../containerd/spec.js';
 import { RestartRunner, type ServiceDefinition, ServiceState, type Supervisor, waitForAll } from '../supervisor/index.js';
-import { CGROUPS } from '../supervisor/system-cgroups.js';
+import { CGROUPS, createSystemCgroup } from '../supervisor/system-cgroups.js';
 import { networkReadyCondition, timeSyncCondition } from './conditions.js';
 import { containerdUnavailable } from './containerd.js';
 import { criContainerdAddress } from './cri.js';
@@ -92,6 +92,9 @@ export function kubeletService(ctx: ServiceContext, opts?: KubeletServiceOptions
       spec = await opts.spec();
       if (!spec) throw new Error('the kubelet has no KubeletSpec');
       for (const d of [join(ctx.paths.var, 'log', 'pods'), join(ctx.paths.var, 'log', 'containers')]) await mkdir(d, { recursive: true });
+      // the container's group with its weight and memory protection: the runtime then only puts the kubelet in it
+      const group = ctx.cgroup?.(CGROUPS.kubelet);
+      if (group) await createSystemCgroup(group.root, group.path);
       const c = new ContainerdClient(paths.criAddress, SystemNamespace);
       try {
         await pullImage(c, spec.image, { registries: await opts.registries?.(), skipIfPresent: true, signal, timeoutMs: opts.pullTimeoutMs ?? 20_000 });
