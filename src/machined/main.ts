@@ -109,8 +109,8 @@ import { ConfigApplier } from './apply.js';
 import { ConfigStore } from './config-store.js';
 import { EventStream } from './events/index.js';
 import { createLogDestination, LogManager } from './logs/index.js';
-import { cgroupUnavailableReason, FunctionRunner, ProcessRunner, RestartRunner, Supervisor } from './supervisor/index.js';
-import { CGROUPS, createSystemCgroups, type SystemCgroup } from './supervisor/system-cgroups.js';
+import { FunctionRunner, ProcessRunner, RestartRunner, Supervisor } from './supervisor/index.js';
+import { CGROUPS, setUpSystemCgroups, type SystemCgroup } from './supervisor/system-cgroups.js';
 import { RebootCommand, RebootRequested, Sequencer, standardSequences, type TaskSet } from './sequencer/index.js';
 import { TaskEvent_Action, type RebootRequest, type ResetRequest, type ShutdownRequest } from '../api/gen/machine/machine.js';
 import { resetTargets, wipeVolumes } from './volumes.js';
@@ -381,18 +381,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
 
   const metal = o.platform === 'metal';
   // the node's cgroup layout: machined moves into /init, the services into their groups as they start
-  let cgroups = false;
-  if (o.cgroupRoot !== undefined) {
-    const reason = await cgroupUnavailableReason(o.cgroupRoot);
-    try {
-      if (reason) throw new Error(reason);
-      await createSystemCgroups(o.cgroupRoot, process.pid);
-      cgroups = true;
-      logger.info({ root: o.cgroupRoot }, 'initializing cgroups');
-    } catch (e) {
-      logger.warn({ err: (e as Error).message }, 'running without cgroups');
-    }
-  }
+  const cgroupRoot = o.cgroupRoot !== undefined && (await setUpSystemCgroups(o.cgroupRoot, process.pid, logger)) ? o.cgroupRoot : undefined;
   const cmdline = o.cmdline ?? (metal ? new KernelCmdline(readFileSync('/proc/cmdline', 'utf8').trim()) : undefined);
   for (const c of [
     ...commonControllers(),
@@ -571,7 +560,6 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
   const trustdState: RunningStateServer = await startStateServer({ state: trustdView, registry, logger, listen: [{ unix: sockets.trustdState }] });
   giveSocket(sockets.trustdState, trustdUser);
 
-  const cgroupRoot = cgroups ? o.cgroupRoot : undefined;
   const serviceContext: ServiceContext = {
     state,
     logs,

@@ -167,8 +167,8 @@ function requestPseudoBit(name: string): number {
 
 /**
  * Why a request's header list is malformed (RFC 9113 §8.2-8.3), or undefined when it is not: names of lower-case
- * ASCII without spaces or controls, the request pseudo-headers once each and before the other fields, none of HTTP/1's connection fields, `te` only as
- * `trailers`.
+ * ASCII without spaces or controls, the request pseudo-headers once each and before the other fields, none of
+ * HTTP/1's connection fields, `te` only as `trailers`.
  */
 function malformedRequest(fields: HeaderField[]): string | undefined {
   let seen = 0;

@@ -248,7 +248,6 @@ export class HpackDecoder {
     return huffman ? huffmanDecode(block, at, at + n) : block.toString('latin1', at, at + n);
   }
 
-
   private entry(index: number): HeaderField {
     if (index === 0) throw new HpackError('index 0');
     if (index <= STATIC_COUNT) return STATIC_TABLE[index]!;

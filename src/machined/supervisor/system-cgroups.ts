@@ -1,13 +1,15 @@
 import { availableParallelism } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { Logger } from 'pino';
 import { errnoCode } from '../../sys/errors.js';
+import { cgroupUnavailableReason } from './cgroup.js';
 
 /**
  * The cgroup layout of a node (cgroup v2), as Talos has it: machined in `/init`, the system services under `/system`,
  * what runs Kubernetes under `/podruntime`. Each group has a CPU weight and memory protection; apid and trustd are
  * also capped. Weights are given in millicores (at most the machine's cores) and turned into `cpu.weight` through
- * cgroup v1 shares, so that machined outweighs a busy container runtime while the node boots.
+ * cgroup v1 shares.
  */
 export const CGROUPS = {
   init: '/init',
@@ -101,4 +103,18 @@ export async function createSystemCgroup(root: string, group: SystemCgroup, core
 export async function createSystemCgroups(root: string, pid: number, cores?: number): Promise<void> {
   for (const group of [CGROUPS.init, CGROUPS.system, CGROUPS.podRuntimeRoot]) await createSystemCgroup(root, group, cores);
   await writeFile(join(root, CGROUPS.init, 'cgroup.procs'), `${pid}\n`);
+}
+
+/** The node's groups at boot on the cgroup v2 mount `root`; false (logged) when the node has to run without them. */
+export async function setUpSystemCgroups(root: string, pid: number, logger: Logger): Promise<boolean> {
+  try {
+    const reason = await cgroupUnavailableReason(root);
+    if (reason) throw new Error(reason);
+    await createSystemCgroups(root, pid);
+    logger.info({ root }, 'initializing cgroups');
+    return true;
+  } catch (e) {
+    logger.warn({ err: (e as Error).message }, 'running without cgroups');
+    return false;
+  }
 }
