@@ -381,7 +381,7 @@ export async function startMachined(o: MachinedOptions): Promise<RunningMachined
 
   const metal = o.platform === 'metal';
   // the node's cgroup layout: machined moves into /init, the services into their groups as they start
-  const cgroupRoot = o.cgroupRoot !== undefined && (await setUpSystemCgroups(o.cgroupRoot, process.pid, logger)) ? o.cgroupRoot : undefined;
+  const cgroupRoot = o.cgroupRoot !== undefined && setUpSystemCgroups(o.cgroupRoot, process.pid, logger) ? o.cgroupRoot : undefined;
   const cmdline = o.cmdline ?? (metal ? new KernelCmdline(readFileSync('/proc/cmdline', 'utf8').trim()) : undefined);
   for (const c of [
     ...commonControllers(),

@@ -94,7 +94,7 @@ export function kubeletService(ctx: ServiceContext, opts?: KubeletServiceOptions
       for (const d of [join(ctx.paths.var, 'log', 'pods'), join(ctx.paths.var, 'log', 'containers')]) await mkdir(d, { recursive: true });
       // the container's group with its weight and memory protection: the runtime then only puts the kubelet in it
       const group = ctx.cgroup?.(CGROUPS.kubelet);
-      if (group) await createSystemCgroup(group.root, group.path);
+      if (group) createSystemCgroup(group.root, group.path);
       const c = new ContainerdClient(paths.criAddress, SystemNamespace);
       try {
         await pullImage(c, spec.image, { registries: await opts.registries?.(), skipIfPresent: true, signal, timeoutMs: opts.pullTimeoutMs ?? 20_000 });

@@ -1,5 +1,5 @@
-import { constants } from 'node:fs';
-import { access, mkdir, readFile, rmdir, statfs, writeFile } from 'node:fs/promises';
+import { accessSync, constants, mkdirSync, statfsSync, writeFileSync } from 'node:fs';
+import { readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoCode } from '../../sys/errors.js';
 
@@ -13,11 +13,11 @@ export const CGROUP_ROOT = '/sys/fs/cgroup';
  * Whether services can get cgroups under `root`: it must be a writable cgroup v2 mount. Returns the reason when not
  * (the runner logs it and runs the service without a cgroup).
  */
-export async function cgroupUnavailableReason(root = CGROUP_ROOT): Promise<string | undefined> {
+export function cgroupUnavailableReason(root = CGROUP_ROOT): string | undefined {
   try {
-    const st = await statfs(root);
+    const st = statfsSync(root);
     if (st.type !== CGROUP2_SUPER_MAGIC) return `${root} is not a cgroup v2 mount`;
-    await access(root, constants.W_OK);
+    accessSync(root, constants.W_OK);
     return undefined;
   } catch (e) {
     return `${root}: ${(e as Error).message}`;
@@ -34,14 +34,15 @@ export class Cgroup {
     this.path = join(root, clean);
   }
 
-  async create(): Promise<void> {
-    await mkdir(this.path, { recursive: true });
+  /** Makes the directory (synchronously, as `add`: see createSystemCgroup). */
+  create(): void {
+    mkdirSync(this.path, { recursive: true });
   }
 
   /** Moves a process in; a process that already exited is not an error. */
-  async add(pid: number): Promise<void> {
+  add(pid: number): void {
     try {
-      await writeFile(join(this.path, 'cgroup.procs'), `${pid}\n`);
+      writeFileSync(join(this.path, 'cgroup.procs'), `${pid}\n`);
     } catch (e) {
       if (errnoCode(e) !== 'ESRCH') throw e;
     }

@@ -123,19 +123,19 @@ export class ProcessRunner implements Runner {
     return { ...base, ...this.opts.env, ...(this.opts.lifeline ? { [LIFELINE_ENV]: '3', [SUPERVISOR_PID_ENV]: String(process.pid) } : {}) };
   }
 
-  private async prepareCgroup(): Promise<Cgroup | undefined> {
+  private prepareCgroup(): Cgroup | undefined {
     const spec = this.opts.cgroup;
     if (!spec) return undefined;
     const root = spec.root ?? CGROUP_ROOT;
-    const reason = await cgroupUnavailableReason(root);
+    const reason = cgroupUnavailableReason(root);
     if (reason) {
       this.opts.logger?.info({ service: this.opts.id, reason }, 'running without a cgroup');
       return undefined;
     }
     const cg = new Cgroup(root, spec.path);
     try {
-      if (spec.system) await createSystemCgroup(root, spec.path);
-      else await cg.create();
+      if (spec.system) createSystemCgroup(root, spec.path);
+      else cg.create();
       return cg;
     } catch (e) {
       this.opts.logger?.info({ service: this.opts.id, reason: messageOf(e) }, 'running without a cgroup');
@@ -158,7 +158,7 @@ export class ProcessRunner implements Runner {
   }
 
   private async runOnce(hooks: RunnerHooks, stopSignal: AbortSignal): Promise<void> {
-    const cgroup = await this.prepareCgroup();
+    const cgroup = this.prepareCgroup();
     // a process without a lifeline gets SIGKILL from the kernel if machined dies (util-linux setpriv sets the parent-death
     // signal, then execs it): each service runs in a process group of its own, which a kill of machined's group misses
     const argv = !this.opts.lifeline && SETPRIV && SH ? parentDeathArgv(SETPRIV, SH, process.pid, this.opts.args) : this.opts.args;
@@ -171,6 +171,15 @@ export class ProcessRunner implements Runner {
       detached: true,
     });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    // into its group as soon as it exists, not after a turn of the event loop: until then it runs in machined's group
+    let moveError: unknown;
+    if (cgroup && child.pid !== undefined) {
+      try {
+        cgroup.add(child.pid);
+      } catch (e) {
+        moveError = e;
+      }
+    }
     try {
       await Promise.race([once(child, 'spawn'), once(child, 'error').then(([e]) => Promise.reject(e))]);
     } catch (e) {
@@ -199,7 +208,7 @@ export class ProcessRunner implements Runner {
     const pipesClosed = once(child, 'close');
 
     try {
-      if (cgroup) await cgroup.add(pid);
+      if (moveError !== undefined) throw moveError;
       if (this.opts.oomScoreAdj !== undefined) await writeFile(`/proc/${pid}/oom_score_adj`, `${this.opts.oomScoreAdj}\n`).catch((e) => this.opts.logger?.warn({ service: this.opts.id, err: messageOf(e) }, 'cannot set oom_score_adj'));
     } catch (e) {
       this.killGroup(child, 'SIGKILL');

@@ -317,7 +317,7 @@ describe('supervisor', () => {
     await sup.start('no-cg');
     await until(sup.get('no-cg'), inState(ServiceState.Finished));
     assert.ok(lines.some((l) => l.includes('running without a cgroup') && l.includes('/tmp is not a cgroup v2 mount')), lines.join(''));
-    const usable = (await cgroupUnavailableReason('/sys/fs/cgroup')) === undefined ? '/sys/fs/cgroup' : (await cgroupUnavailableReason('/sys/fs/cgroup/unified')) === undefined ? '/sys/fs/cgroup/unified' : undefined;
+    const usable = cgroupUnavailableReason('/sys/fs/cgroup') === undefined ? '/sys/fs/cgroup' : cgroupUnavailableReason('/sys/fs/cgroup/unified') === undefined ? '/sys/fs/cgroup/unified' : undefined;
     if (!usable) return t.skip('no writable cgroup v2 mount here');
     sup.load(processService('in-cg', FOREVER, {}, { cgroup: { path: 'bronze-test/in-cg', root: usable }, logger }));
     await sup.start('in-cg');

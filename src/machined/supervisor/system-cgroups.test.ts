@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -42,17 +42,28 @@ describe('system cgroups', () => {
 
   it('makes /init (with machined in it), /system and /podruntime, the controllers enabled above each group', async () => {
     const root = join(tmp, 'fs');
-    await createSystemCgroups(root, 4242, 2);
+    createSystemCgroups(root, 4242, 2);
     assert.equal(read(root, 'init', 'cgroup.procs'), '4242');
     assert.equal(read(root, 'init', 'cpu.weight'), '79');
     assert.equal(read(root, 'system', 'cpu.weight'), '59');
     assert.equal(read(root, 'podruntime', 'memory.min'), String(292 << 20));
     assert.equal(read(root, 'cgroup.subtree_control'), '+cpu +memory');
     // a service's group: its parent's controllers are enabled too
-    const path = await createSystemCgroup(root, CGROUPS.trustd, 2);
+    const path = createSystemCgroup(root, CGROUPS.trustd, 2);
     assert.equal(path, join(root, 'system', 'trustd'));
     assert.equal(read(root, 'system', 'cgroup.subtree_control'), '+cpu +memory');
     assert.equal(read(path, 'memory.max'), String(128 << 20));
     assert.equal(read(path, 'cpu.weight'), '10');
+  });
+
+  it('writes cgroup.subtree_control only with the controllers not enabled yet (the kernel lists them without +)', () => {
+    const root = join(tmp, 'enabled');
+    mkdirSync(join(root, 'system'), { recursive: true });
+    writeFileSync(join(root, 'cgroup.subtree_control'), 'cpu memory\n');
+    writeFileSync(join(root, 'system', 'cgroup.subtree_control'), 'cpu\n');
+    createSystemCgroup(root, CGROUPS.apid, 2);
+    // untouched where both are on; only the missing one asked for below
+    assert.equal(read(root, 'cgroup.subtree_control'), 'cpu memory');
+    assert.equal(read(root, 'system', 'cgroup.subtree_control'), '+memory');
   });
 });

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { errnoCode } from '../../sys/errors.js';
@@ -74,20 +74,42 @@ export function resourceFiles(group: SystemCgroup, cores?: number): [file: strin
   return out;
 }
 
+const CONTROLLERS = ['cpu', 'memory'];
+
+/** Enables the CPU and memory controllers for the children of `dir`, writing only those not enabled yet. */
+function enableControllers(dir: string): void {
+  const file = join(dir, 'cgroup.subtree_control');
+  let enabled: string[] = [];
+  try {
+    enabled = readFileSync(file, 'utf8')
+      .split(/\s+/)
+      .map((c) => c.replace(/^\+/, ''));
+  } catch (e) {
+    if (errnoCode(e) !== 'ENOENT') throw e;
+  }
+  const missing = CONTROLLERS.filter((c) => !enabled.includes(c));
+  // a write here makes the kernel wait for every CPU to pass a quiescent point: it is done only when something changes
+  if (missing.length > 0) writeFileSync(file, `${missing.map((c) => `+${c}`).join(' ')}\n`);
+}
+
 /**
  * Creates one group of the layout under the cgroup v2 mount `root` with its resources, the CPU and memory
  * controllers enabled down to it. `memory.swap.max` is left alone where the kernel keeps no swap accounting.
+ *
+ * Synchronous, as are the other writes that start a service in its group: each is a write to a kernel file that is
+ * done at once, and a service waiting on the event loop between them waits for whatever else machined does. While a
+ * node boots under emulation, that made apid start seconds after its turn.
  */
-export async function createSystemCgroup(root: string, group: SystemCgroup, cores?: number): Promise<string> {
+export function createSystemCgroup(root: string, group: SystemCgroup, cores?: number): string {
   const path = join(root, group);
-  await mkdir(path, { recursive: true });
+  mkdirSync(path, { recursive: true });
   // the controllers are enabled in every group above, the root's included (their files then appear in the group)
   const parents: string[] = [];
   for (let p = dirname(group); p !== '/'; p = dirname(p)) parents.unshift(p);
-  for (const p of ['', ...parents]) await writeFile(join(root, p, 'cgroup.subtree_control'), '+cpu +memory\n');
+  for (const p of ['', ...parents]) enableControllers(join(root, p));
   for (const [file, value] of resourceFiles(group, cores)) {
     try {
-      await writeFile(join(path, file), `${value}\n`);
+      writeFileSync(join(path, file), `${value}\n`);
     } catch (e) {
       if (file === 'memory.swap.max' && errnoCode(e) === 'ENOENT') continue;
       throw new Error(`${join(path, file)}: ${(e as Error).message}`, { cause: e });
@@ -100,17 +122,17 @@ export async function createSystemCgroup(root: string, group: SystemCgroup, core
  * The node's groups at boot: `/init` (machined, `pid`, moves in), `/system` and `/podruntime`; the services' own
  * groups are made when they start.
  */
-export async function createSystemCgroups(root: string, pid: number, cores?: number): Promise<void> {
-  for (const group of [CGROUPS.init, CGROUPS.system, CGROUPS.podRuntimeRoot]) await createSystemCgroup(root, group, cores);
-  await writeFile(join(root, CGROUPS.init, 'cgroup.procs'), `${pid}\n`);
+export function createSystemCgroups(root: string, pid: number, cores?: number): void {
+  for (const group of [CGROUPS.init, CGROUPS.system, CGROUPS.podRuntimeRoot]) createSystemCgroup(root, group, cores);
+  writeFileSync(join(root, CGROUPS.init, 'cgroup.procs'), `${pid}\n`);
 }
 
 /** The node's groups at boot on the cgroup v2 mount `root`; false (logged) when the node has to run without them. */
-export async function setUpSystemCgroups(root: string, pid: number, logger: Logger): Promise<boolean> {
+export function setUpSystemCgroups(root: string, pid: number, logger: Logger): boolean {
   try {
-    const reason = await cgroupUnavailableReason(root);
+    const reason = cgroupUnavailableReason(root);
     if (reason) throw new Error(reason);
-    await createSystemCgroups(root, pid);
+    createSystemCgroups(root, pid);
     logger.info({ root }, 'initializing cgroups');
     return true;
   } catch (e) {
