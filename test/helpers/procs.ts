@@ -28,3 +28,12 @@ export function killProcessesMentioning(text: string): string[] {
   }
   return left;
 }
+
+/**
+ * Waits until no process mentions `text`, at most `timeoutMs`: a service that ends by its lifeline (the pipe from a
+ * killed machined closing) exits a moment after machined, not with it, later still when it was itself starting.
+ */
+export async function processesEnded(text: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (processesMentioning(text).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+}

@@ -9,7 +9,7 @@ import { Client } from '../../src/client/client.js';
 import { generateBundle } from '../../src/config/generate/config.js';
 import { ConfigStore } from '../../src/machined/config-store.js';
 import { freePort } from '../helpers/ports.js';
-import { killProcessesMentioning } from '../helpers/procs.js';
+import { killProcessesMentioning, processesEnded } from '../helpers/procs.js';
 import { waitForFile } from '../helpers/wait-file.js';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -36,8 +36,10 @@ describe('kill -9 of machined during ApplyConfiguration', () => {
     base = (await generateBundle({ clusterName: 'crash', endpoint: `https://${ADDRESS}:6443`, discovery: false })).controlplane.toString();
   });
 
-  after(() => {
+  after(async () => {
     // every process a node started (containerd included) names the state directory: none may outlive its machined
+    // for longer than its lifeline takes to tell it
+    await processesEnded(dir, 10_000);
     const left = killProcessesMentioning(dir);
     rmSync(dir, { recursive: true, force: true });
     assert.deepEqual(left, [], 'processes outlived their machined');
