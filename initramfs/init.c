@@ -172,11 +172,11 @@ static void load_modules_aside(int run_dir) {
 }
 
 /*
- * What machined's Node reads from the squashfs as it starts, in the order a child of PID 1 reads it while machined
- * starts on the other CPU: the bundle and machined's code cache (small, read whole by Node once it runs), then the
- * Node binary from its end backwards, to meet Node's own page faults, which go forwards from the start (the dynamic
- * symbols and the code). Every block so read is decompressed once, by one CPU or the other, instead of all of them
- * one after another in Node's faults; xz blocks under emulation made that several seconds of machined's start.
+ * What machined's Node reads from the squashfs as it starts, read by a child of PID 1 while machined starts on the
+ * other CPU: the bundle and machined's code cache (small, read whole by Node once it runs), then the Node binary.
+ * Each file is read from its end backwards, to meet Node's own page faults, which go forwards from the start (the
+ * dynamic symbols and the code). Every block so read is decompressed once, by one CPU or the other, instead of all of
+ * them one after another in Node's faults; xz blocks under emulation made that several seconds of machined's start.
  */
 static const char *const warm_files[] = {MACHINED_BUNDLE_CODE, MACHINED_BUNDLE_CODE ".machined.cache", MACHINED_NODE};
 
@@ -189,14 +189,9 @@ static void warm_aside(void) {
     int fd = open(warm_files[i], O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0) continue;
-    if (fstat(fd, &st) == 0 && st.st_size > 0) {
-      if (i + 1 < sizeof warm_files / sizeof warm_files[0]) {
-        while (read(fd, buf, sizeof buf) > 0) {
-        }
-      } else {
-        for (off_t off = (st.st_size - 1) & ~((off_t)sizeof buf - 1); off >= 0; off -= (off_t)sizeof buf) {
-          if (pread(fd, buf, sizeof buf, off) < 0) break;
-        }
+    if (fstat(fd, &st) == 0) {
+      for (off_t off = (st.st_size - 1) & ~((off_t)sizeof buf - 1); off >= 0; off -= (off_t)sizeof buf) {
+        if (pread(fd, buf, sizeof buf, off) < 0) break;
       }
     }
     close(fd);
