@@ -113,6 +113,7 @@ make_rootfs() {
   # dist/bronze.js (what PID 1 starts) runs it with its code cache, made once the root filesystem is complete
   local lib=$RFS/usr/lib/bronze
   install -D -m 0644 "$WORK/bronze.cjs" "$lib/dist/bronze.cjs"
+  install -m 0644 "$WORK/bronze-apid.cjs" "$WORK/bronze-trustd.cjs" "$lib/dist/"
   install -m 0644 dist/bin/image-entry.js "$lib/dist/bronze.js"
   install -m 0644 dist/build-info.json "$lib/dist/build-info.json"
   node -e 'const p=require("./package.json");process.stdout.write(JSON.stringify({name:p.name,version:p.version,type:"module",private:true})+"\n")' >"$lib/package.json"
@@ -147,7 +148,7 @@ make_rootfs() {
   # the programs name their loader by this path: it must resolve inside the root filesystem
   [ -e "$RFS$LOADER" ] || die "the dynamic loader $LOADER does not resolve in the root filesystem"
   check_icu
-  code_cache "$lib/dist/bronze.cjs"
+  code_cache "$lib/dist"
 }
 
 # The image's Node with its slimmed ICU data (icu-slim.mjs) must still format, normalise, segment and decode, and fall
@@ -183,13 +184,16 @@ rootfs_node() {
   return $rc
 }
 
-# V8's code cache of the bundle, one per role the node runs, each made after that role's code is loaded, so machined,
-# apid and trustd start without compiling it and none holds another's compiled code. A fixed --random-seed makes the
-# bytes reproducible (V8 does not count that flag against the cache); the check run, with the node's own flags, fails
-# the build if V8 would reject a cache.
+# V8's code cache of each role's bundle (bronze.cjs for machined, bronze-<role>.cjs for apid and trustd; see
+# src/bin/image-entry.ts), each made after that role's code is loaded, so machined, apid and trustd start without
+# compiling it and none holds another's compiled code. A fixed --random-seed makes the bytes reproducible (V8 does not
+# count that flag against the cache); the check run, with the node's own flags, fails the build if V8 would reject a
+# cache.
 code_cache() {
-  local bundle=$1 entry=/usr/lib/bronze/dist/bronze.js role
+  local dir=$1 entry=/usr/lib/bronze/dist/bronze.js role bundle
   for role in machined apid trustd; do
+    bundle=$dir/bronze.cjs
+    [ "$role" = machined ] || bundle=$dir/bronze-$role.cjs
     rootfs_node BRONZE_CODE_CACHE=write --random-seed=1 "$entry" "$role" || die "writing the $role code cache of $bundle failed"
     rootfs_node BRONZE_CODE_CACHE=check "$entry" "$role" || die "V8 rejects the $role code cache of $bundle"
     chmod 0644 "$bundle.$role.cache"
