@@ -46,6 +46,37 @@ describe('rtnetlink wrapper in a network namespace', { skip: netnsUnavailable() 
     assert.match(seen.hardwareAddr, /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
   });
 
+  it('lists the links as the kernel and the netlink package decode them', () => {
+    const pkg = JSON.stringify(join(root, 'node_modules/netlink/dist/index.js'));
+    const { ours, theirs } = inNamespace(`
+      const { createRtNetlink } = await import(${pkg});
+      const sock = createRtNetlink();
+      const msgs = await sock.getLinks();
+      sock.socket.close();
+      const hex = (b) => (b ? [...b].map((x) => x.toString(16).padStart(2, '0')).join(':') : '');
+      const theirs = msgs.map((m) => ({
+        index: m.data.index, name: m.attrs.ifname, up: m.data.flags?.up === true, lowerUp: m.data.flags?.lowerUp === true,
+        mtu: m.attrs.mtu ?? 0, hardwareAddr: hex(m.attrs.address), type: String(m.data.type).toLowerCase(),
+        carrier: Boolean(m.attrs.carrier), broadcastAddr: hex(m.attrs.broadcast), queueDisc: m.attrs.qdisc ?? '',
+        masterIndex: Number(m.attrs.master ?? 0),
+      }));
+      console.log(JSON.stringify({ ours: await nl.links(), theirs }));
+    `) as { ours: Record<string, unknown>[]; theirs: Record<string, unknown>[] };
+    assert.deepEqual(ours.map((l) => l.name).sort(), ['eth0', 'lo']);
+    assert.deepEqual(
+      // the package reads IFLA_LINK as no number at all: the peer's index is checked against ip's below
+      ours.map(({ kind: _k, operState: _o, flags: _f, linkIndex: _l, ...rest }) => rest),
+      theirs,
+    );
+    const ip = JSON.parse(nsip(pair.b, '-j', 'link', 'show')) as { ifname: string; operstate: string; link_index?: number }[];
+    for (const l of ours) {
+      const shown = ip.find((x) => x.ifname === l.name)!;
+      assert.equal(String(l.operState).toUpperCase(), shown.operstate, l.name as string);
+      assert.equal(l.linkIndex, shown.link_index ?? 0, l.name as string);
+    }
+    assert.equal(ours.find((l) => l.name === 'eth0')!.kind, 'veth');
+  });
+
   it('adds addresses and routes, and removes them', () => {
     inNamespace(`
       await nl.addAddress('eth0', '10.88.0.5/24');

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { createRtNetlink, type RtNetlinkSocket } from 'netlink';
+import { createRtNetlink, FlagsGet, rt, type RtNetlinkSocket } from 'netlink';
 
 /** A link as the kernel reports it. */
 export interface LinkInfo {
@@ -56,7 +56,7 @@ export interface RouteInfo {
 
 export class NetlinkError extends Error {
   constructor(
-    readonly code: 'BRONZE_NETLINK_NO_LINK' | 'BRONZE_NETLINK_BAD_ADDRESS' | 'BRONZE_NETLINK_REQUEST',
+    readonly code: 'BRONZE_NETLINK_NO_LINK' | 'BRONZE_NETLINK_BAD_ADDRESS' | 'BRONZE_NETLINK_BAD_MESSAGE' | 'BRONZE_NETLINK_REQUEST',
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -126,6 +126,100 @@ function linkKind(info: Buffer | undefined): string | undefined {
   return undefined;
 }
 
+const RTM_NEWLINK = 16;
+const RTM_GETLINK = 18;
+/** an ifinfomsg asking for every link */
+const IFINFOMSG_ANY = Buffer.alloc(16);
+/** the IFLA_* attributes a LinkInfo is made of */
+const IFLA_ADDRESS = 1;
+const IFLA_BROADCAST = 2;
+const IFLA_IFNAME = 3;
+const IFLA_MTU = 4;
+const IFLA_LINK = 5;
+const IFLA_QDISC = 6;
+const IFLA_MASTER = 10;
+const IFLA_OPERSTATE = 16;
+const IFLA_LINKINFO = 18;
+const IFLA_CARRIER = 33;
+/** the IFF_* bits LinkInfo.flags keeps (through IFF_ECHO) */
+const IFF_MASK = (1 << IFF.length) - 1;
+
+/** A NUL-terminated string attribute. */
+function cString(b: Buffer): string {
+  const end = b.indexOf(0);
+  return b.toString('utf8', 0, end < 0 ? b.length : end);
+}
+
+/** The ARPHRD_* link type by the netlink package's name (`ether`, `loopback`, ...), or its number. */
+function linkTypeName(t: number): string {
+  return String(Object.hasOwn(rt.LinkType, t) ? rt.LinkType[t] : t).toLowerCase();
+}
+
+/**
+ * One RTM_NEWLINK message body (an ifinfomsg, then attributes) as a LinkInfo: only the attributes it needs are read.
+ * A message too short for its header, or an attribute that runs past the end, is an error.
+ */
+export function parseLinkMessage(data: Buffer): LinkInfo {
+  if (data.length < 16) throw new NetlinkError('BRONZE_NETLINK_BAD_MESSAGE', `link message of ${data.length} bytes, shorter than its header`);
+  const flags = data.readUInt32LE(8);
+  const link: LinkInfo = {
+    index: data.readInt32LE(4),
+    name: '',
+    up: (flags & 1) !== 0,
+    lowerUp: (flags & (1 << 16)) !== 0,
+    mtu: 0,
+    hardwareAddr: '',
+    type: linkTypeName(data.readUInt16LE(2)),
+    kind: undefined,
+    operState: 'unknown',
+    flags: flags & IFF_MASK,
+    carrier: false,
+    broadcastAddr: '',
+    queueDisc: '',
+    linkIndex: 0,
+    masterIndex: 0,
+  };
+  for (let off = 16; off + 4 <= data.length; ) {
+    const len = data.readUInt16LE(off);
+    if (len < 4 || off + len > data.length) throw new NetlinkError('BRONZE_NETLINK_BAD_MESSAGE', `link ${link.index}: attribute at byte ${off} has length ${len}`);
+    const v = data.subarray(off + 4, off + len);
+    switch (data.readUInt16LE(off + 2) & 0x3fff) {
+      case IFLA_ADDRESS:
+        link.hardwareAddr = hex(v);
+        break;
+      case IFLA_BROADCAST:
+        link.broadcastAddr = hex(v);
+        break;
+      case IFLA_IFNAME:
+        link.name = cString(v);
+        break;
+      case IFLA_MTU:
+        if (v.length >= 4) link.mtu = v.readUInt32LE(0);
+        break;
+      case IFLA_LINK:
+        if (v.length >= 4) link.linkIndex = v.readInt32LE(0);
+        break;
+      case IFLA_QDISC:
+        link.queueDisc = cString(v);
+        break;
+      case IFLA_MASTER:
+        if (v.length >= 4) link.masterIndex = v.readUInt32LE(0);
+        break;
+      case IFLA_OPERSTATE:
+        if (v.length >= 1) link.operState = OPER_STATES[v[0]!] ?? 'unknown';
+        break;
+      case IFLA_LINKINFO:
+        link.kind = linkKind(v);
+        break;
+      case IFLA_CARRIER:
+        link.carrier = v.length >= 1 && v[0] !== 0;
+        break;
+    }
+    off += (len + 3) & ~3;
+  }
+  return link;
+}
+
 /** Splits `10.0.0.5/24` into address and prefix length, checking both. */
 export function parseCIDR(cidr: string): { ip: string; prefix: number; family: 'inet' | 'inet6' } {
   const slash = cidr.lastIndexOf('/');
@@ -167,25 +261,14 @@ export class Rtnl {
     return run;
   }
 
+  /**
+   * Every link of the namespace. The dump is read here, not by the netlink package's parser: that one decodes every
+   * attribute the kernel sends (the counters, each address family's settings) into objects, and the network
+   * controllers list the links again after every change the kernel announces.
+   */
   async links(): Promise<LinkInfo[]> {
-    const msgs = await this.req('list links', () => this.sock.getLinks());
-    return msgs.map((m) => ({
-      index: m.data.index ?? 0,
-      name: m.attrs.ifname ?? '',
-      up: m.data.flags?.up === true,
-      lowerUp: m.data.flags?.lowerUp === true,
-      mtu: m.attrs.mtu ?? 0,
-      hardwareAddr: hex(m.attrs.address),
-      type: String(m.data.type ?? 'unknown').toLowerCase(),
-      kind: linkKind(m.attrs.linkinfo),
-      operState: OPER_STATES[Number(m.attrs.operstate ?? 0)] ?? 'unknown',
-      flags: IFF.reduce((acc, name, bit) => ((m.data.flags as Record<string, boolean> | undefined)?.[name] ? acc | (1 << bit) : acc), 0),
-      carrier: Boolean(m.attrs.carrier),
-      broadcastAddr: hex(m.attrs.broadcast),
-      queueDisc: m.attrs.qdisc ?? '',
-      linkIndex: Number(m.attrs.link ?? 0),
-      masterIndex: Number(m.attrs.master ?? 0),
-    }));
+    const [msgs] = await this.req('list links', () => this.sock.socket.request(RTM_GETLINK, IFINFOMSG_ANY, { flags: FlagsGet.DUMP }));
+    return msgs.filter((m) => m.type === RTM_NEWLINK).map((m) => parseLinkMessage(m.data));
   }
 
   async link(name: string): Promise<LinkInfo> {

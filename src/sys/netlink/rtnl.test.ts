@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseLinkMessage } from './rtnl.js';
+
+/** An rtattr: length, type, value, padded to 4 bytes. */
+function attr(type: number, value: Buffer): Buffer {
+  const head = Buffer.alloc(4);
+  head.writeUInt16LE(4 + value.length, 0);
+  head.writeUInt16LE(type, 2);
+  return Buffer.concat([head, value, Buffer.alloc((4 - (value.length % 4)) % 4)]);
+}
+const u32 = (n: number) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n);
+  return b;
+};
+const str = (s: string) => Buffer.from(`${s}\0`);
+
+/** An ifinfomsg (type, index, flags) and its attributes. */
+function linkMessage(type: number, index: number, flags: number, ...attrs: Buffer[]): Buffer {
+  const head = Buffer.alloc(16);
+  head.writeUInt16LE(type, 2);
+  head.writeInt32LE(index, 4);
+  head.writeUInt32LE(flags, 8);
+  return Buffer.concat([head, ...attrs]);
+}
+
+describe('parseLinkMessage', () => {
+  it('reads the link from its header and the attributes it needs, skipping the rest', () => {
+    // IFF_UP | IFF_BROADCAST | IFF_RUNNING | IFF_MULTICAST | IFF_LOWER_UP, and a bit past IFF_ECHO
+    const flags = 0x1 | 0x2 | 0x40 | 0x1000 | 0x10000 | 0x100000;
+    const msg = linkMessage(
+      1,
+      7,
+      flags,
+      attr(3, str('eth0')),
+      attr(4, u32(1500)),
+      attr(1, Buffer.from([0x52, 0x54, 0x00, 0x12, 0x34, 0x56])),
+      attr(2, Buffer.alloc(6, 0xff)),
+      attr(23, Buffer.alloc(200, 0xaa)), // IFLA_STATS64: not read
+      attr(16, Buffer.from([6])),
+      attr(33, Buffer.from([1])),
+      attr(6, str('pfifo_fast')),
+      attr(5, u32(9)),
+      attr(10, u32(3)),
+      attr(18 | 0x8000, attr(1, str('veth'))), // IFLA_LINKINFO, nested, with IFLA_INFO_KIND
+    );
+    assert.deepEqual(parseLinkMessage(msg), {
+      index: 7,
+      name: 'eth0',
+      up: true,
+      lowerUp: true,
+      mtu: 1500,
+      hardwareAddr: '52:54:00:12:34:56',
+      type: 'ether',
+      kind: 'veth',
+      operState: 'up',
+      flags: 0x1 | 0x2 | 0x40 | 0x1000 | 0x10000,
+      carrier: true,
+      broadcastAddr: 'ff:ff:ff:ff:ff:ff',
+      queueDisc: 'pfifo_fast',
+      linkIndex: 9,
+      masterIndex: 3,
+    });
+  });
+
+  it('gives the defaults for what the kernel left out, and a type it has no name for as its number', () => {
+    assert.deepEqual(parseLinkMessage(linkMessage(772, 1, 0x9, attr(3, str('lo')))), {
+      index: 1,
+      name: 'lo',
+      up: true,
+      lowerUp: false,
+      mtu: 0,
+      hardwareAddr: '',
+      type: 'loopback',
+      kind: undefined,
+      operState: 'unknown',
+      flags: 0x9,
+      carrier: false,
+      broadcastAddr: '',
+      queueDisc: '',
+      linkIndex: 0,
+      masterIndex: 0,
+    });
+    assert.equal(parseLinkMessage(linkMessage(0xfff0, 2, 0)).type, String(0xfff0));
+  });
+
+  it('refuses a message shorter than its header or an attribute that runs past the end', () => {
+    assert.throws(() => parseLinkMessage(Buffer.alloc(12)), { code: 'BRONZE_NETLINK_BAD_MESSAGE', message: /12 bytes, shorter than its header/ });
+    const cut = linkMessage(1, 4, 0, attr(3, str('eth1'))).subarray(0, 16 + 6);
+    assert.throws(() => parseLinkMessage(cut), { code: 'BRONZE_NETLINK_BAD_MESSAGE', message: 'link 4: attribute at byte 16 has length 9' });
+    const zero = Buffer.concat([linkMessage(1, 4, 0), Buffer.alloc(4)]);
+    assert.throws(() => parseLinkMessage(zero), { code: 'BRONZE_NETLINK_BAD_MESSAGE', message: 'link 4: attribute at byte 16 has length 0' });
+  });
+});
