@@ -96,15 +96,17 @@ export function parseGoInt(text: string): number | undefined {
   return Number.isSafeInteger(v) ? sign * v : undefined;
 }
 
-const durationRE = /^[-+]?(0|((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+)$/;
+// the micro sign (U+00B5) and the Greek mu (U+03BC), both of which Go takes, written as escapes: a character past
+// Latin-1 in the code makes V8 hold the whole image bundle's source two bytes a character
+const durationRE = /^[-+]?(0|((\d+(\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$/;
 
 /** Parses a Go duration string into milliseconds; undefined when it is not one. */
 export function parseGoDuration(text: string): number | undefined {
   if (!durationRE.test(text)) return undefined;
-  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, '\u00b5s': 1e-3, '\u03bcs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
   const sign = text.startsWith('-') ? -1 : 1;
   let total = 0;
-  for (const m of text.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) total += Number(m[1]) * units[m[2]!]!;
+  for (const m of text.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/g)) total += Number(m[1]) * units[m[2]!]!;
   return sign * total;
 }
 
