@@ -52,14 +52,18 @@ async function withBareNodes<T>(fn: (pids: number[]) => Promise<T>): Promise<T> 
   }
 }
 
-/** How long the memory may take to stop falling; how far apart, and within how much, readings count as steady. */
-const STEADY_MAX_MS = 120_000;
+/**
+ * How long the memory may take to stop falling; how far apart, and within how much, readings count as steady. The
+ * window is longer than the 20 to 30 s V8 may wait before it gives memory back: with 16 s, a run read apid before it
+ * had (its anonymous memory 22.9 MiB, 17.1 MiB half a minute later), and the figure came out 18 MiB high.
+ */
+const STEADY_MAX_MS = 180_000;
 const STEADY_STEP_MS = 2000;
-const STEADY_WINDOW = 8;
+const STEADY_WINDOW = 16;
 const STEADY_MIB = 1;
 
 /**
- * Reads until the last readings (16 s of them) stay within 1 MiB of each other, or two minutes passed; returns the
+ * Reads until the last readings (32 s of them) stay within 1 MiB of each other, or three minutes passed; returns the
  * first reading and how long it took.
  */
 async function steady(read: () => Promise<number>): Promise<{ first: number; ms: number }> {
