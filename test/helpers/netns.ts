@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -20,6 +20,40 @@ export function ip(...args: string[]): string {
 /** Runs `ip` inside a namespace. */
 export function nsip(ns: string, ...args: string[]): string {
   return execFileSync('ip', ['-n', ns, ...args], { encoding: 'utf8' });
+}
+
+/**
+ * Waits until a namespace has a route to `dst` and returns it as `ip -j` shows it: read once `ip monitor` is running,
+ * on each route change it reports, and every half second besides (a route added between the first read and the
+ * monitor's subscription is reported by no one).
+ */
+export async function waitForRoute<T = { dst: string; gateway?: string; dev: string }>(ns: string, dst: string, timeoutMs: number): Promise<T[]> {
+  const monitor = spawn('ip', ['-n', ns, 'monitor', 'route'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    return await new Promise<T[]>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        clearInterval(again);
+        reject(new Error(`no route to ${dst} in namespace ${ns} after ${timeoutMs} ms`));
+      }, timeoutMs);
+      const again = setInterval(() => check(), 500);
+      const check = () => {
+        const routes = JSON.parse(nsip(ns, '-j', 'route', 'show', dst)) as T[];
+        if (routes.length === 0) return;
+        clearTimeout(timer);
+        clearInterval(again);
+        resolve(routes);
+      };
+      monitor.once('error', (e) => {
+        clearTimeout(timer);
+        clearInterval(again);
+        reject(e);
+      });
+      monitor.stdout.on('data', check);
+      monitor.once('spawn', check);
+    });
+  } finally {
+    monitor.kill();
+  }
 }
 
 /** Two namespaces joined by a veth pair, torn down by `destroy`. */

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '../../src/client/client.js';
 import { generateBundle } from '../../src/config/generate/config.js';
 import { startDnsmasq } from '../helpers/dnsmasq.js';
-import { netnsUnavailable, nsip, VethPair } from '../helpers/netns.js';
+import { netnsUnavailable, nsip, VethPair, waitForRoute } from '../helpers/netns.js';
 import { occurrences, waitForFile } from '../helpers/wait-file.js';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -77,7 +77,8 @@ describe('machined on the metal platform, in a network namespace', { skip }, () 
     const link = (JSON.parse(nsip(pair.b, '-j', 'addr', 'show', 'dev', 'eth0')) as { mtu: number; addr_info: { local: string; prefixlen: number }[] }[])[0]!;
     assert.ok(link.addr_info.some((a) => a.local === address && a.prefixlen === 24), JSON.stringify(link.addr_info));
     assert.equal(link.mtu, 1400);
-    const routes = JSON.parse(nsip(pair.b, '-j', 'route', 'show', '10.99.0.0/16')) as { gateway: string }[];
+    // the configured route follows once the lease's address is on the link
+    const routes = await waitForRoute(pair.b, '10.99.0.0/16', 30_000);
     assert.equal(routes[0]?.gateway, '10.77.0.1');
     await waitForFile(dir, join(state, 'logs', 'apid.log'), (t) => occurrences(t, 'apid serving') >= 1, 60_000);
 

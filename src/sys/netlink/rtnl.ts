@@ -59,6 +59,8 @@ export class NetlinkError extends Error {
     readonly code: 'BRONZE_NETLINK_NO_LINK' | 'BRONZE_NETLINK_BAD_ADDRESS' | 'BRONZE_NETLINK_BAD_MESSAGE' | 'BRONZE_NETLINK_REQUEST',
     message: string,
     options?: { cause?: unknown },
+    /** the kernel's answer to a rejected request, by its errno name (`ENETUNREACH`, `EEXIST`, ...) */
+    readonly errno?: string,
   ) {
     super(message, options);
     this.name = 'NetlinkError';
@@ -255,7 +257,8 @@ export class Rtnl {
 
   private req<T>(what: string, fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(fn).catch((e: unknown) => {
-      throw new NetlinkError('BRONZE_NETLINK_REQUEST', `${what}: ${(e as Error).message}`, { cause: e });
+      const message = (e as Error).message;
+      throw new NetlinkError('BRONZE_NETLINK_REQUEST', `${what}: ${message}`, { cause: e }, /^Request rejected: (E[A-Z0-9]+)$/.exec(message)?.[1]);
     });
     this.queue = run.catch(() => undefined);
     return run;
