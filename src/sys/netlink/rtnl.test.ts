@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseLinkMessage } from './rtnl.js';
+import { type LinkInfo, parseLinkMessage, SharedLinkDump } from './rtnl.js';
 
 /** An rtattr: length, type, value, padded to 4 bytes. */
 function attr(type: number, value: Buffer): Buffer {
@@ -91,5 +91,62 @@ describe('parseLinkMessage', () => {
     assert.throws(() => parseLinkMessage(cut), { code: 'BRONZE_NETLINK_BAD_MESSAGE', message: 'link 4: attribute at byte 16 has length 9' });
     const zero = Buffer.concat([linkMessage(1, 4, 0), Buffer.alloc(4)]);
     assert.throws(() => parseLinkMessage(zero), { code: 'BRONZE_NETLINK_BAD_MESSAGE', message: 'link 4: attribute at byte 16 has length 0' });
+  });
+});
+
+describe('SharedLinkDump', () => {
+  /** A dump the test finishes by hand; `log` tells when each one started and what each caller got. */
+  function harness() {
+    const log: string[] = [];
+    const pending: { n: number; finish: (fail?: boolean) => void }[] = [];
+    let n = 0;
+    const shared = new SharedLinkDump(
+      () =>
+        new Promise<LinkInfo[]>((resolve, reject) => {
+          const id = ++n;
+          log.push(`start ${id}`);
+          pending.push({ n: id, finish: (fail) => (fail ? reject(new Error(`dump ${id} failed`)) : resolve([{ index: id } as LinkInfo])) });
+        }),
+    );
+    const call = (who: string) =>
+      shared.list().then(
+        (ls) => log.push(`${who} got ${ls[0]!.index}`),
+        (e: Error) => log.push(`${who}: ${e.message}`),
+      );
+    const finish = async (id: number, fail = false) => {
+      pending.find((p) => p.n === id)!.finish(fail);
+      // let the callers and the next dump's start run
+      for (let i = 0; i < 10; i++) await Promise.resolve();
+    };
+    return { log, call, finish };
+  }
+
+  it('starts a dump at once when none is under way, and gives callers during one the next, started after it', async () => {
+    const { log, call, finish } = harness();
+    const a = call('a');
+    const b = call('b');
+    const c = call('c');
+    assert.deepEqual(log, ['start 1']);
+    await finish(1);
+    const d = call('d');
+    await finish(2);
+    await finish(3);
+    await Promise.all([a, b, c, d]);
+    // d asked while dump 2 was under way: dump 3 starts as soon as dump 2 is over
+    assert.deepEqual(log, ['start 1', 'a got 1', 'start 2', 'start 3', 'b got 2', 'c got 2', 'd got 3']);
+  });
+
+  it('gives a failure to the callers of that dump only, and starts the next one all the same', async () => {
+    const { log, call, finish } = harness();
+    const a = call('a');
+    const b = call('b');
+    await finish(1, true);
+    await finish(2);
+    await Promise.all([a, b]);
+    assert.deepEqual(log, ['start 1', 'a: dump 1 failed', 'start 2', 'b got 2']);
+    const c = call('c');
+    await finish(3);
+    await c;
+    assert.deepEqual(log.slice(4), ['start 3', 'c got 3']);
   });
 });

@@ -235,6 +235,62 @@ export function parseCIDR(cidr: string): { ip: string; prefix: number; family: '
 }
 
 /**
+ * Link dumps shared by every caller in the process. Several network controllers list the links after each change the
+ * kernel announces, and a dump costs a busy machined real time; a call made while a dump is under way joins the next
+ * one, which starts once that one is over, so no caller gets an answer older than its call, and a burst of callers
+ * costs two dumps instead of one each.
+ */
+export class SharedLinkDump {
+  private running?: Promise<LinkInfo[]>;
+  private next?: Promise<LinkInfo[]>;
+
+  constructor(private readonly dump: () => Promise<LinkInfo[]>) {}
+
+  list(): Promise<LinkInfo[]> {
+    if (this.next) return this.next;
+    if (!this.running) return this.start();
+    const after = () => this.start();
+    this.next = this.running.then(after, after);
+    return this.next;
+  }
+
+  private start(): Promise<LinkInfo[]> {
+    this.next = undefined;
+    const run = this.dump();
+    this.running = run;
+    const done = () => {
+      if (this.running === run) this.running = undefined;
+    };
+    run.then(done, done);
+    return run;
+  }
+}
+
+/** The socket the shared link dumps go through: opened on first use, it keeps the process alive only while it waits. */
+let dumpSocket: RtNetlinkSocket | undefined;
+
+const linkDumps = new SharedLinkDump(async () => {
+  if (!dumpSocket) {
+    dumpSocket = createRtNetlink();
+    dumpSocket.socket.on('error', () => undefined);
+    dumpSocket.socket.ref(false);
+  }
+  const sock = dumpSocket;
+  let msgs;
+  try {
+    [msgs] = await sock.socket.request(RTM_GETLINK, IFINFOMSG_ANY, { flags: FlagsGet.DUMP });
+  } catch (e) {
+    // a socket that failed is not used again
+    if (dumpSocket === sock) {
+      dumpSocket = undefined;
+      sock.socket.close();
+    }
+    throw new NetlinkError('BRONZE_NETLINK_REQUEST', `list links: ${(e as Error).message}`, { cause: e });
+  }
+  return msgs.filter((m) => m.type === RTM_NEWLINK).map((m) => parseLinkMessage(m.data));
+});
+
+/**
  * Links, addresses and routes through rtnetlink (the `netlink` package), in the network namespace of this process:
  * what the network spec controllers apply on the metal platform.
  */
@@ -270,8 +326,9 @@ export class Rtnl {
    * controllers list the links again after every change the kernel announces.
    */
   async links(): Promise<LinkInfo[]> {
-    const [msgs] = await this.req('list links', () => this.sock.socket.request(RTM_GETLINK, IFINFOMSG_ANY, { flags: FlagsGet.DUMP }));
-    return msgs.filter((m) => m.type === RTM_NEWLINK).map((m) => parseLinkMessage(m.data));
+    // what this Rtnl was asked to change before is done first; then the process's shared dump (SharedLinkDump)
+    await this.queue;
+    return (await linkDumps.list()).map((l) => ({ ...l }));
   }
 
   async link(name: string): Promise<LinkInfo> {
