@@ -5,7 +5,7 @@ import { systemContainerdConfig } from '../containerd/config.js';
 import { ProcessRunner, RestartRunner, type ServiceDefinition } from '../supervisor/index.js';
 import { CGROUPS } from '../supervisor/system-cgroups.js';
 import type { ServiceContext } from './context.js';
-import { grpcHealthCheck } from './grpc-health.js';
+import { grpcHealth } from './grpc-health.js';
 
 /** The system containerd's socket (Talos: /system/run/containerd/containerd.sock); see criContainerdAddress. */
 export const systemContainerdAddress = (ctx: ServiceContext) => shortSocketPath(join(ctx.paths.systemRun, 'containerd', 'containerd.sock'));
@@ -56,6 +56,6 @@ export function containerdService(ctx: ServiceContext): ServiceDefinition {
         { policy: 'Forever' },
       );
     },
-    health: { check: (signal) => grpcHealthCheck(address, signal) },
+    health: grpcHealth(address),
   };
 }

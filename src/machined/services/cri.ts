@@ -7,7 +7,7 @@ import { ProcessRunner, RestartRunner, type ServiceDefinition } from '../supervi
 import { CGROUPS } from '../supervisor/system-cgroups.js';
 import { containerdUnavailable } from './containerd.js';
 import type { ServiceContext } from './context.js';
-import { grpcHealthCheck } from './grpc-health.js';
+import { grpcHealth } from './grpc-health.js';
 
 /**
  * The CRI containerd's socket (Talos: /run/containerd/containerd.sock), which the kubelet and etcd use; through a
@@ -68,6 +68,6 @@ export function criService(ctx: ServiceContext, opts: CRIServiceOptions = {}): S
         { policy: 'Forever' },
       );
     },
-    health: { check: (signal) => grpcHealthCheck(p.address, signal) },
+    health: grpcHealth(p.address),
   };
 }

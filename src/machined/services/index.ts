@@ -5,4 +5,4 @@ export { criService, criContainerdAddress } from './cri.js';
 export { etcdService, EtcdSpecType, EtcdSpecID } from './etcd.js';
 export { kubeletService } from './kubelet.js';
 export { udevdService } from './udevd.js';
-export { grpcHealthCheck } from './grpc-health.js';
+export { grpcHealth, grpcHealthCheck, GrpcHealthChecker } from './grpc-health.js';

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,7 +13,7 @@ import { NetworkStatusID, NetworkStatusType } from '../../resources/network/stat
 import { TimeStatusID, TimeStatusType } from '../../resources/time/time-status.js';
 import { LogManager } from '../logs/index.js';
 import { ServiceState, Supervisor } from '../supervisor/index.js';
-import { containerdService, criService, etcdService, EtcdSpecID, EtcdSpecType, grpcHealthCheck, kubeletService, type ServiceContext } from './index.js';
+import { containerdService, criService, etcdService, EtcdSpecID, EtcdSpecType, grpcHealthCheck, GrpcHealthChecker, kubeletService, type ServiceContext } from './index.js';
 
 const raw = (b: Buffer) => b;
 const healthService = {
@@ -88,6 +89,46 @@ describe('service definitions', () => {
       await assert.rejects(grpcHealthCheck(join(dir, 'nothing.sock'), AbortSignal.timeout(5000)), /UNAVAILABLE|No connection/);
     } finally {
       server.forceShutdown();
+    }
+  });
+
+  it('a health checker keeps one connection while the server is healthy, and a new one reaches a restarted server', async () => {
+    const inner = join(dir, 'health-inner.sock');
+    const outer = join(dir, 'health-outer.sock');
+    const start = async () => {
+      const server = new Server();
+      server.addService(healthService, { check: (_call: unknown, cb: (e: null, r: Buffer) => void) => cb(null, Buffer.from([8, 1])) });
+      await new Promise<void>((resolve, reject) => server.bindAsync(`unix:${inner}`, ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
+      return server;
+    };
+    // a relay in front of the server counts the connections the checker opens
+    let connections = 0;
+    const relay = createServer((c) => {
+      connections++;
+      const up = createConnection(inner);
+      c.pipe(up).pipe(c);
+      c.on('error', () => up.destroy());
+      up.on('error', () => c.destroy());
+      c.on('close', () => up.destroy());
+      up.on('close', () => c.destroy());
+    });
+    await new Promise<void>((resolve) => relay.listen(outer, resolve));
+    let server = await start();
+    const checker = new GrpcHealthChecker(outer);
+    try {
+      for (let i = 0; i < 5; i++) await checker.check(AbortSignal.timeout(5000));
+      assert.equal(connections, 1);
+      server.forceShutdown();
+      await assert.rejects(checker.check(AbortSignal.timeout(5000)));
+      const before = connections;
+      server = await start();
+      await checker.check(AbortSignal.timeout(5000));
+      await checker.check(AbortSignal.timeout(5000));
+      assert.equal(connections, before + 1);
+    } finally {
+      checker.close();
+      server.forceShutdown();
+      await new Promise((resolve) => relay.close(resolve));
     }
   });
 

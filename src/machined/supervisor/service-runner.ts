@@ -258,6 +258,7 @@ export class ServiceRunner {
       signal.removeEventListener('abort', onAbort);
       healthAc.abort();
       await healthLoop;
+      def.health?.close?.();
       unsubscribe?.();
       this.pid = undefined;
     }

@@ -19,7 +19,8 @@ export interface ServiceDefinition {
   runner(): Runner | undefined | Promise<Runner | undefined>;
   /** runs after the runner ended, with the state it ended in */
   post?(state: ServiceState): Promise<void>;
-  health?: { check: HealthCheck; settings?: Partial<HealthSettings> };
+  /** `close` runs when a run's health checks end (the service stopped): a check may hold a connection between checks */
+  health?: { check: HealthCheck; settings?: Partial<HealthSettings>; close?: () => void };
   /** which ServiceStart/Stop/Restart calls the API may make (Talos: kubelet start/restart, ext-* all) */
   api?: { start?: boolean; stop?: boolean; restart?: boolean };
 }
