@@ -13,7 +13,10 @@ export function abortError(signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : Object.assign(new Error('context canceled'), { name: 'AbortError' });
 }
 
-/** Waits for all conditions at once; the description lists those not met yet, joined by ", ". */
+/**
+ * Waits for all conditions at once; the description lists those not met yet, joined by ", " (a nested condition
+ * that has nothing left to describe is left out, not listed as an empty item).
+ */
 export function waitForAll(...conditions: (Condition | undefined)[]): Condition {
   const pending = new Set(conditions.filter((c): c is Condition => c !== undefined));
   const all = [...pending];
@@ -27,7 +30,10 @@ export function waitForAll(...conditions: (Condition | undefined)[]): Condition 
       );
     },
     describe(): string {
-      return [...pending].map((c) => c.describe()).join(', ');
+      return [...pending]
+        .map((c) => c.describe())
+        .filter((d) => d !== '')
+        .join(', ');
     },
   };
 }
