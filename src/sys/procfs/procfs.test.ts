@@ -223,6 +223,25 @@ describe('processes', () => {
     assert.equal(procs[0].ppid, 0);
   });
 
+  test('a command line larger than the read buffer is read whole, and the reads after it still right', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bronze-procfs-'));
+    try {
+      const long = Array.from({ length: 12_000 }, (_, i) => `--arg${i}`);
+      for (const [pid, args] of [[10, ['/bin/long', ...long]], [11, ['/bin/short', '-x']]] as const) {
+        mkdirSync(join(dir, String(pid)));
+        writeFileSync(join(dir, String(pid), 'stat'), fixture('4242/stat').replace(/^4242 /, `${pid} `));
+        writeFileSync(join(dir, String(pid), 'cmdline'), `${args.join('\0')}\0`);
+      }
+      const procs = await readProcesses(dir);
+      assert.deepEqual(procs.map((p) => p.pid), [10, 11]);
+      assert.ok(procs[0]!.args.length > 100_000);
+      assert.equal(procs[0]!.args, ['/bin/long', ...long].join(' '));
+      assert.equal(procs[1]!.args, '/bin/short -x');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('this process as /proc shows it', async () => {
     const me = await readProcess(process.pid);
     assert.ok(me);
