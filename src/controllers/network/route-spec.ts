@@ -6,7 +6,7 @@ import { SpecApplierController } from './spec-applier.js';
 
 const destination = (s: Pick<RouteSpecSpec, 'dst' | 'family'>) => s.dst || (s.family === 'inet6' ? '::/0' : '0.0.0.0/0');
 const table = (t: string) => ROUTE_TABLES[t] ?? (Number(t) || 254);
-/** what the kernel answers for a route whose gateway or preferred source is not (yet) on any link */
+/** what the kernel answers for a route whose gateway is not (yet) on the network of any link */
 const NOT_YET = new Set(['ENETUNREACH', 'EHOSTUNREACH']);
 const key = (dst: string, gateway: string | undefined, priority: number, tbl: number) => `${tbl}/${dst}/${gateway ?? ''}/${priority}`;
 
