@@ -54,7 +54,7 @@ export async function grpcHealthCheck(socket: string, signal: AbortSignal): Prom
   }
 }
 
-/** A service's `health` for a gRPC server on `socket`: one checker per run of the service, closed when the run ends. */
+/** A service's `health` for a gRPC server on `socket`: one checker for the service, its connection closed when a run ends. */
 export function grpcHealth(socket: string): { check: (signal: AbortSignal) => Promise<void>; close: () => void } {
   const checker = new GrpcHealthChecker(socket);
   return { check: (signal) => checker.check(signal), close: () => checker.close() };
