@@ -22,8 +22,33 @@ export interface APICertificatesOptions extends WorkerAPICertificatesOptions {
   schedule?: (ms: number, fn: () => void) => () => void;
 }
 
+export interface CertificateFacts {
+  readonly ips: readonly string[];
+  readonly dns: readonly string[];
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+}
+
+/**
+ * The facts of the last certificates asked about. The certificate controllers look at their current certificates at
+ * every change of their inputs (a new config, new addresses), several times a pass; parsing one takes about half a
+ * millisecond, and they change only when reissued.
+ */
+const knownFacts = new Map<string, CertificateFacts>();
+const KNOWN_FACTS_MAX = 16;
+
 /** What a certificate in Talos's base64 form says about itself: its SANs and when it was issued and expires. */
-export function certificateFacts(b64crt: string): { ips: string[]; dns: string[]; notBefore: Date; notAfter: Date } {
+export function certificateFacts(b64crt: string): CertificateFacts {
+  let f = knownFacts.get(b64crt);
+  if (!f) {
+    f = readFacts(b64crt);
+    if (knownFacts.size >= KNOWN_FACTS_MAX) knownFacts.delete(knownFacts.keys().next().value!);
+    knownFacts.set(b64crt, f);
+  }
+  return f;
+}
+
+function readFacts(b64crt: string): CertificateFacts {
   const cert = new X509Certificate(Buffer.from(b64crt, 'base64'));
   const alt = cert.subjectAltName ?? '';
   const ips: string[] = [];
@@ -32,7 +57,7 @@ export function certificateFacts(b64crt: string): { ips: string[]; dns: string[]
     if (part.startsWith('IP Address:')) ips.push(normalizeIP(part.slice('IP Address:'.length)));
     else if (part.startsWith('DNS:')) dns.push(part.slice(4));
   }
-  return { ips: ips.sort(), dns: dns.sort(), notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo) };
+  return Object.freeze({ ips: Object.freeze(ips.sort()), dns: Object.freeze(dns.sort()), notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo) });
 }
 
 /** OpenSSL prints IPv6 SANs in full; compare them in the short form. */
