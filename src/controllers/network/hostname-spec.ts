@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Controller, ControllerAdapter, Input, Output } from '../../cosi/controller/controller.js';
 import { NetworkNamespace } from '../../resources/namespaces.js';
@@ -24,13 +24,18 @@ export class HostnameSpecController implements Controller {
   }
 
   async run(r: ControllerAdapter, _signal: AbortSignal, log: Logger): Promise<void> {
+    let set: string | undefined;
     for await (const _ of r.events()) {
       r.startTrackingOutputs();
       const spec = await r.getOptional<HostnameSpecSpec>({ namespace: NetworkNamespace, type: HostnameSpecType, id: HostnameID });
       if (spec) {
-        if (this.mode === 'metal') {
-          await writeFile('/proc/sys/kernel/hostname', spec.spec.hostname);
-          await writeFile('/proc/sys/kernel/domainname', spec.spec.domainname || '(none)');
+        const names = `${spec.spec.hostname}\0${spec.spec.domainname}`;
+        if (this.mode === 'metal' && names !== set) {
+          // the kernel's own settings: written at once, not through the thread pool, where the name would wait
+          // behind the files and keys a new config sets off
+          writeFileSync('/proc/sys/kernel/hostname', spec.spec.hostname);
+          writeFileSync('/proc/sys/kernel/domainname', spec.spec.domainname || '(none)');
+          set = names;
           log.info({ hostname: spec.spec.hostname, domainname: spec.spec.domainname }, 'setting hostname');
         }
         const status: HostnameStatusSpec = { hostname: spec.spec.hostname, domainname: spec.spec.domainname };
