@@ -7,9 +7,12 @@ import type { MachineConfigSpec } from '../../resources/config/machine-config.js
 const cache = new Map<string, MachineConfig>();
 const CACHE_SIZE = 4;
 
-/** Documents by their text, as loaded on their own (lines counted from the document's first line). */
+/**
+ * Documents by their text, as loaded on their own (lines counted from the document's first line): those of the
+ * cached configs and a few more (each holds its YAML tree).
+ */
 const documents = new Map<string, ConfigDocument[]>();
-const DOCUMENTS_SIZE = 32;
+const DOCUMENTS_SIZE = 12;
 
 /**
  * A machine config parsed once per text: every controller reading the MachineConfig resource (each gets its own copy
