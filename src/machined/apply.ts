@@ -87,8 +87,8 @@ export class ConfigApplier {
   /**
    * Stores the config on disk before anything takes it. The write is synchronous on purpose: written in the
    * background (one piece of work on the thread pool) while the controllers took the new config, it made the config
-   * reach its resources later, not sooner (a median of 15-20 ms against 11-12 on a process node): the flush competes
-   * with the files the new config sets off.
+   * reach its resources later, not sooner (a median of 15-23 ms against 11-13 on a process node), probably because
+   * the flush competes with the files the new config sets off.
    */
   private save(text: string): void {
     try {

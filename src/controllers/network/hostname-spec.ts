@@ -31,8 +31,8 @@ export class HostnameSpecController implements Controller {
       if (spec) {
         const names = `${spec.spec.hostname}\0${spec.spec.domainname}`;
         if (this.mode === 'metal' && names !== set) {
-          // the kernel's own settings: written at once, not through the thread pool, where the name would wait
-          // behind the files and keys a new config sets off
+          // the kernel's own settings (procfs, no disk behind them): written at once, not as requests to the
+          // thread pool that each wait for a free thread and a turn of the event loop
           writeFileSync('/proc/sys/kernel/hostname', spec.spec.hostname);
           writeFileSync('/proc/sys/kernel/domainname', spec.spec.domainname || '(none)');
           set = names;
