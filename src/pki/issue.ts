@@ -92,8 +92,11 @@ export function validity(opts: { notBefore?: Date; notAfter?: Date }, defaultMs:
   return { notBefore, notAfter };
 }
 
-/** A small map that forgets its oldest entry past `size` (issuers and CAs: a node has a handful). */
-function bounded<V>(size: number) {
+/**
+ * A small cache that forgets its oldest entry past `size` (issuers, CAs, certificates' facts: a node has a handful):
+ * `get(key, make)` returns the value kept for key, or makes and keeps it.
+ */
+export function boundedCache<V>(size: number) {
   const m = new Map<string, V>();
   const get = (key: string, make: () => V): V => {
     let v = m.get(key);
@@ -114,7 +117,7 @@ interface Issuer {
 }
 
 /** What issuing needs of a CA, read once per CA (its subject and subject key id are fixed). */
-const issuers = bounded<Issuer>(16);
+const issuers = boundedCache<Issuer>(16);
 
 function issuerOf(ca: CertificateAuthority): Issuer {
   return issuers(ca.cert.fingerprint256, () => {
@@ -236,7 +239,7 @@ export function loadCA(crt: string, key: string, what = 'CA'): CertificateAuthor
   return loadedCAs(`${what}\0${crt}\0${key}`, () => loadCAOnce(crt, key, what));
 }
 
-const loadedCAs = bounded<CertificateAuthority>(16);
+const loadedCAs = boundedCache<CertificateAuthority>(16);
 
 function loadCAOnce(crt: string, key: string, what: string): CertificateAuthority {
   const certPEM = fromBase64PEM(crt, `${what} certificate`);

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Controller, ControllerAdapter, Input, Output } from '../../cosi/controller/controller.js';
-import { issueKeyPair, loadCA, toBase64Pair } from '../../pki/index.js';
+import { boundedCache, issueKeyPair, loadCA, toBase64Pair } from '../../pki/index.js';
 import { isControlPlane, MachineTypeID, type MachineTypeSpec, MachineTypeType } from '../../resources/config/machine-type.js';
 import { ConfigNamespace, RuntimeNamespace, SecretsNamespace } from '../../resources/namespaces.js';
 import { MaintenanceID, MaintenanceServiceRequestType } from '../../resources/runtime/maintenance.js';
@@ -34,18 +34,11 @@ export interface CertificateFacts {
  * every change of their inputs (a new config, new addresses), several times a pass; parsing one takes about half a
  * millisecond, and they change only when reissued.
  */
-const knownFacts = new Map<string, CertificateFacts>();
-const KNOWN_FACTS_MAX = 16;
+const knownFacts = boundedCache<CertificateFacts>(16);
 
 /** What a certificate in Talos's base64 form says about itself: its SANs and when it was issued and expires. */
 export function certificateFacts(b64crt: string): CertificateFacts {
-  let f = knownFacts.get(b64crt);
-  if (!f) {
-    f = readFacts(b64crt);
-    if (knownFacts.size >= KNOWN_FACTS_MAX) knownFacts.delete(knownFacts.keys().next().value!);
-    knownFacts.set(b64crt, f);
-  }
-  return f;
+  return knownFacts(b64crt, () => readFacts(b64crt));
 }
 
 function readFacts(b64crt: string): CertificateFacts {
