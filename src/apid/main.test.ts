@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isLocalTarget } from './main.js';
+import { isLocalTarget, localTargets } from './main.js';
 
 const config = (listenAddress: string) => ({ listenAddress, nodeRoutingDisabled: false, readonlyRoleMode: false, skipVerifyingClientCert: false });
 
@@ -29,5 +29,20 @@ describe('isLocalTarget', () => {
     assert.equal(isLocalTarget('10.5.0.3', node), false);
     assert.equal(isLocalTarget('cp-2', node), false);
     assert.equal(isLocalTarget('10.5.0', node), false);
+  });
+
+  it('follows the node when its specs are replaced', () => {
+    const node: Parameters<typeof localTargets>[0] = { config: config(':50000') };
+    const isLocal = localTargets(node);
+    assert.equal(isLocal('10.5.0.2'), false);
+    node.addresses = { addresses: ['10.5.0.2/24'], sortAlgorithm: 'v1' };
+    assert.equal(isLocal('10.5.0.2'), true);
+    assert.equal(isLocal('[10.5.0.2]'), true);
+    node.hostname = { hostname: 'cp-1', domainname: '' };
+    assert.equal(isLocal('cp-1'), true);
+    assert.equal(isLocal('cp-1.'), false);
+    node.addresses = { addresses: ['10.5.0.3/24'], sortAlgorithm: 'v1' };
+    assert.equal(isLocal('10.5.0.2'), false);
+    assert.equal(isLocal('10.5.0.3'), true);
   });
 });

@@ -51,13 +51,44 @@ export function peerTLS(c: ApiCertificatesSpec): PeerTLS | undefined {
  * Whether a call's target names this node: the host apid listens on (known before the node's addresses are), one of
  * the node's addresses, or its hostname (bare or with its domain).
  */
-export function isLocalTarget(target: string, node: { config?: APIServiceConfigSpec; addresses?: NodeAddressSpec; hostname?: HostnameStatusSpec }): boolean {
-  const bare = target.replace(/^\[|\]$/g, '');
+export function isLocalTarget(target: string, node: LocalNode): boolean {
+  return localNames(node).has(target);
+}
+
+type LocalNode = { config?: APIServiceConfigSpec; addresses?: NodeAddressSpec; hostname?: HostnameStatusSpec };
+
+/** Every spelling of a target that names this node (addresses bare and in brackets). */
+function localNames(node: LocalNode): Set<string> {
+  const names = new Set<string>();
+  const address = (a: string) => {
+    names.add(a);
+    names.add(`[${a}]`);
+  };
   const listen = node.config?.listenAddress ? splitListen(node.config.listenAddress).host : '';
-  if (listen && listen !== '::' && listen !== '0.0.0.0' && bare === listen) return true;
+  if (listen && listen !== '::' && listen !== '0.0.0.0') address(listen);
   const h = node.hostname;
-  if (h && (target === h.hostname || (h.domainname && target === `${h.hostname}.${h.domainname}`))) return true;
-  return (node.addresses?.addresses ?? []).some((p) => p.slice(0, p.lastIndexOf('/')) === bare);
+  if (h?.hostname) {
+    names.add(h.hostname);
+    if (h.domainname) names.add(`${h.hostname}.${h.domainname}`);
+  }
+  for (const p of node.addresses?.addresses ?? []) address(p.slice(0, p.lastIndexOf('/')));
+  return names;
+}
+
+/**
+ * `isLocalTarget` for a node whose specs are replaced (never changed in place) when they change: the names are worked
+ * out again only then, not at every call (a fan-out asks for each of its targets).
+ */
+export function localTargets(node: LocalNode): (target: string) => boolean {
+  let seen: LocalNode = {};
+  let names = new Set<string>();
+  return (target) => {
+    if (seen.config !== node.config || seen.addresses !== node.addresses || seen.hostname !== node.hostname) {
+      seen = { config: node.config, addresses: node.addresses, hostname: node.hostname };
+      names = localNames(seen);
+    }
+    return names.has(target);
+  };
 }
 
 /**
@@ -73,7 +104,7 @@ export async function runApid(o: ApidMainOptions): Promise<void> {
   let serving: { listen: string; maintenance: boolean } | undefined;
   let changing = Promise.resolve();
 
-  const isLocal = (target: string) => isLocalTarget(target, current);
+  const isLocal = localTargets(current);
 
   const reconcile = async () => {
     const { config, certs } = current;

@@ -44,6 +44,33 @@ function nodeDeadline(callerMs: number): number {
 }
 
 /** Why a backend call could not be opened: the connection's state (UNAVAILABLE) or the target itself (INTERNAL). */
+/** The deadline the calls of one fan-out share: one timer that ends every call still running when it fires. */
+interface Deadline {
+  timer: NodeJS.Timeout;
+  expiries: (() => void)[];
+}
+
+function startDeadline(ms: number | undefined): Deadline | undefined {
+  if (ms === undefined) return undefined;
+  const expiries: (() => void)[] = [];
+  return { expiries, timer: setTimeout(() => expiries.forEach((expire) => expire()), ms) };
+}
+
+/** One gRPC message made of `parts` one after the other, framed, in one copy. */
+function frameAll(parts: readonly Uint8Array[]): Buffer {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = Buffer.allocUnsafe(5 + length);
+  out[0] = 0;
+  out.writeUInt32BE(length, 1);
+  let pos = 5;
+  for (const p of parts) {
+    out.set(p, pos);
+    pos += p.length;
+  }
+  return out;
+}
+
 function openFailure(e: unknown): GrpcStatus {
   const code = String((e as { code?: unknown }).code ?? '');
   return { code: code.startsWith('ERR_H2') ? status.UNAVAILABLE : status.INTERNAL, details: (e as Error).message };
@@ -325,8 +352,24 @@ export class Apid {
     };
   }
 
+  /**
+   * Starts the calls of a fan-out, those to peers before those to the local machined: a peer's answer takes two hops
+   * and the network, the local one the least time, so the long calls are under way first. The results keep the order
+   * of `targets`.
+   */
+  private dispatch<T>(targets: string[], call: (target: string, i: number) => T): T[] {
+    const out = new Array<T>(targets.length);
+    const local: number[] = [];
+    for (let i = 0; i < targets.length; i++) {
+      if (this.isLocal(targets[i]!)) local.push(i);
+      else out[i] = call(targets[i]!, i);
+    }
+    for (const i of local) out[i] = call(targets[i]!, i);
+    return out;
+  }
+
   /** Calls one target; `onMessage` gets each answer message; resolves with the node's final status. */
-  private callNode(target: string, out: OutgoingHeaders, body: Buffer, deadlineMs: number | undefined, requests: H2Stream[], onMessage: (msg: Buffer) => void): Promise<GrpcStatus> {
+  private callNode(target: string, out: OutgoingHeaders, body: Buffer, deadline: Deadline | undefined, requests: H2Stream[], onMessage: (msg: Buffer) => void): Promise<GrpcStatus> {
     return new Promise<GrpcStatus>((resolve) => {
       let req: H2Stream;
       try {
@@ -337,18 +380,16 @@ export class Apid {
       }
       requests.push(req);
       let settled = false;
-      let timer: NodeJS.Timeout | undefined;
       // `finished`: the node ended the stream itself, nothing is reset
       const settle = (st: GrpcStatus, finished = false) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
         if (!finished) cancel(req);
         const i = requests.indexOf(req);
         if (i >= 0) requests.splice(i, 1);
         resolve(st);
       };
-      if (deadlineMs !== undefined) timer = setTimeout(() => settle({ code: status.DEADLINE_EXCEEDED, details: 'context deadline exceeded' }), deadlineMs);
+      deadline?.expiries.push(() => settle({ code: status.DEADLINE_EXCEEDED, details: 'context deadline exceeded' }));
       let trailers: Headers | undefined;
       const reader = new FrameReader(MAX_MESSAGE_SIZE, (msg, compressed) => {
         if (compressed) settle({ code: status.INTERNAL, details: 'a compressed answer cannot be labelled' });
@@ -370,27 +411,32 @@ export class Apid {
   }
 
   private fanOutUnary(stream: H2Stream, targets: string[], out: OutgoingHeaders, body: Buffer, deadlineMs: number | undefined, requests: H2Stream[]): void {
+    const deadline = startDeadline(deadlineMs);
+    const answers = targets.map(() => [] as Buffer[]);
+    const calls = this.dispatch(targets, (target, i) => this.callNode(target, out, body, deadline, requests, (msg) => answers[i]!.push(msg)));
     void Promise.all(
-      targets.map(async (target) => {
-        const answers: Buffer[] = [];
-        const st = await this.callNode(target, out, body, deadlineMs, requests, (msg) => answers.push(msg));
+      targets.map(async (target, i) => {
+        const st = await calls[i]!;
         if (st.code !== status.OK) return unaryErrorResponse(target, nodeStatus(st));
-        if (answers.length !== 1) return unaryErrorResponse(target, { code: status.INTERNAL, message: `expected one answer, got ${answers.length}` });
+        const got = answers[i]!;
+        if (got.length !== 1) return unaryErrorResponse(target, { code: status.INTERNAL, message: `expected one answer, got ${got.length}` });
         try {
-          return labelUnaryResponse(answers[0]!, target);
+          return labelUnaryResponse(got[0]!, target);
         } catch (e) {
           return unaryErrorResponse(target, { code: status.INTERNAL, message: (e as Error).message });
         }
       }),
     ).then((parts) => {
+      clearTimeout(deadline?.timer);
       if (stream.closed) return;
       stream.respond(RESPONSE_HEADERS);
-      stream.write(frame(Buffer.concat(parts)));
+      stream.write(frameAll(parts));
       finish(stream, { code: status.OK, details: '' });
     });
   }
 
   private fanOutStream(stream: H2Stream, targets: string[], out: OutgoingHeaders, body: Buffer, deadlineMs: number | undefined, requests: H2Stream[]): void {
+    const deadline = startDeadline(deadlineMs);
     stream.respond(RESPONSE_HEADERS);
     // a slow caller holds every node's stream back until it has caught up
     let paused = false;
@@ -405,11 +451,15 @@ export class Apid {
         for (const r of requests) r.pause();
       }
     };
+    const calls = this.dispatch(targets, (target) => this.callNode(target, out, body, deadline, requests, (msg) => write(labelStreamMessage(msg, target))));
     void Promise.all(
-      targets.map(async (target) => {
-        const st = await this.callNode(target, out, body, deadlineMs, requests, (msg) => write(labelStreamMessage(msg, target)));
+      targets.map(async (target, i) => {
+        const st = await calls[i]!;
         if (st.code !== status.OK && !(st.code === status.CANCELLED && stream.closed)) write(streamErrorMessage(target, nodeStatus(st)));
       }),
-    ).then(() => finish(stream, { code: status.OK, details: '' }));
+    ).then(() => {
+      clearTimeout(deadline?.timer);
+      finish(stream, { code: status.OK, details: '' });
+    });
   }
 }

@@ -31,14 +31,26 @@ export function readVarint(buf: Uint8Array, offset: number): [value: number, nex
 }
 
 export function varint(value: number): Buffer {
-  const out: number[] = [];
+  const out = Buffer.allocUnsafe(varintSize(value));
+  putVarint(out, 0, value);
+  return out;
+}
+
+function varintSize(value: number): number {
+  let n = 1;
+  for (let v = value; v >= 0x80; v = Math.floor(v / 0x80)) n++;
+  return n;
+}
+
+/** Writes `value` as a varint at `pos`; returns the offset after it. */
+function putVarint(out: Buffer, pos: number, value: number): number {
   let v = value;
   while (v >= 0x80) {
-    out.push((v % 0x80) | 0x80);
+    out[pos++] = (v % 0x80) | 0x80;
     v = Math.floor(v / 0x80);
   }
-  out.push(v);
-  return Buffer.from(out);
+  out[pos++] = v;
+  return pos;
 }
 
 export interface NodeStatus {
@@ -79,7 +91,14 @@ export function labelUnaryResponse(response: Uint8Array, hostname: string): Buff
   if (start + length !== response.length) throw new WireFormatError('unexpected message format: more than one messages element');
   const body = response.subarray(start);
   const meta = nodeMetadataBytes(hostname);
-  return Buffer.concat([Buffer.from([TAG_MESSAGES]), varint(body.length + meta.length), body, meta]);
+  const labelled = body.length + meta.length;
+  const out = Buffer.allocUnsafe(1 + varintSize(labelled) + labelled);
+  out[0] = TAG_MESSAGES;
+  let pos = putVarint(out, 1, labelled);
+  out.set(body, pos);
+  pos += body.length;
+  out.set(meta, pos);
+  return out;
 }
 
 /** Labels one stream element from one node. */
