@@ -107,18 +107,49 @@ describe('hpack', () => {
     const step = fc.oneof(
       { weight: 5, arbitrary: fc.array(fc.tuple(name, value), { maxLength: 10 }).map((fields) => ({ fields: fields as HeaderField[] })) },
       { weight: 1, arbitrary: fc.integer({ min: 0, max: 70_000 }).map((size) => ({ size })) },
+      // the previous header list again, as the same array or a copy (a gateway sends one list on many streams)
+      { weight: 3, arbitrary: fc.boolean().map((copy) => ({ repeat: copy })) },
     );
     fc.assert(
-      fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
+      fc.property(fc.array(step, { maxLength: 40 }), fc.integer({ min: 0, max: 9 }), (steps, headroom) => {
         const e = new HpackEncoder();
         const d = new HpackDecoder(4096);
+        let previous: HeaderField[] = [];
         for (const s of steps) {
-          if ('size' in s) e.setMaxSize(s.size);
-          else assert.deepEqual(d.decode(e.encode(s.fields), 1 << 24), s.fields);
+          if ('size' in s) {
+            e.setMaxSize(s.size);
+            continue;
+          }
+          const fields = 'fields' in s ? s.fields : s.repeat ? previous.map(([n, v]) => [n, v] as HeaderField) : previous;
+          const block = e.encode(fields, headroom);
+          assert.equal(block.length >= headroom, true);
+          assert.deepEqual(d.decode(block.subarray(headroom), 1 << 24), fields);
+          previous = fields;
         }
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('the same header list again, with the table unchanged, is the same block', () => {
+    const e = new HpackEncoder();
+    const fields: HeaderField[] = [[':method', 'POST'], [':path', '/machine.MachineService/Version'], ['grpc-timeout', '29998m'], ['talos-role', 'os:admin']];
+    const first = e.encode(fields);
+    const second = e.encode(fields, 9);
+    // the first block indexed the new fields (except grpc-timeout); from the second on the block is the same
+    assert.notDeepEqual([...first], [...second.subarray(9)]);
+    const third = e.encode(fields.map(([n, v]) => [n, v]));
+    assert.deepEqual([...third], [...second.subarray(9)]);
+    // another value for one field: a new entry, then that block repeats
+    const other: HeaderField[] = [...fields.slice(0, 3), ['talos-role', 'os:reader']];
+    const fourth = e.encode(other);
+    assert.notDeepEqual([...fourth], [...third]);
+    const d = new HpackDecoder(4096);
+    for (const b of [first, second.subarray(9), third, fourth, e.encode(other)]) d.decode(b);
+    assert.deepEqual(d.decode(e.encode(fields)), fields);
+    // a list changed in place after it was encoded is encoded as it now is
+    fields[3]![1] = 'os:operator';
+    assert.deepEqual(d.decode(e.encode(fields)), fields);
   });
 
   it('a smaller table from the peer is announced at the start of the next block, the smallest first', () => {

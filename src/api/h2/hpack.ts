@@ -325,6 +325,15 @@ export class HpackEncoder {
   /** size updates owed to the peer at the start of the next block: the smallest since the last block, then the last */
   private lowest: number | undefined;
   private updated = false;
+  /** counts changes of the table: a block encoded at the same count from the same fields has the same bytes */
+  private changes = 0;
+  /**
+   * The last few blocks that left the table as it was, and what each was encoded from, while the table stays so.
+   * Every call on a connection sends the same few header lists (request headers, response headers, trailers; a
+   * fan-out one list on every stream), and once the table holds their fields, the same fields give the same bytes.
+   */
+  private recent: { fields: readonly HeaderField[]; block: Buffer }[] = [];
+  private recentAt = 0;
 
   constructor(maxSize = DEFAULT_TABLE_SIZE) {
     this.maxSize = maxSize;
@@ -336,11 +345,25 @@ export class HpackEncoder {
     this.lowest = Math.min(this.lowest ?? size, size);
     this.updated = true;
     this.maxSize = size;
+    this.changes++;
     this.evict(0);
   }
 
   /** One header block, after `headroom` bytes left for the caller (a frame header). */
   encode(fields: readonly HeaderField[], headroom = 0): Buffer {
+    if (this.recentAt !== this.changes) {
+      this.recent = [];
+      this.recentAt = this.changes;
+    }
+    for (const r of this.recent) {
+      if (!sameFields(r.fields, fields)) continue;
+      const b = Buffer.allocUnsafe(headroom + r.block.length);
+      r.block.copy(b, headroom);
+      return b;
+    }
+    // a block that starts with a size update, or changes the table, is not what the same fields give next time
+    const reusable = !this.updated;
+    const changesBefore = this.changes;
     let room = headroom + 12;
     for (const [name, value] of fields) room += name.length + value.length + 16;
     const b = Buffer.allocUnsafe(room);
@@ -372,6 +395,11 @@ export class HpackEncoder {
       pos = putString(b, pos, value);
       if (index) this.add(name, value, entrySize, dyn);
     }
+    if (reusable && this.changes === changesBefore) {
+      if (this.recent.length >= RECENT_BLOCKS) this.recent.pop();
+      // a copy: the caller's list may change after this
+      this.recent.unshift({ fields: fields.map(([n, v]) => [n, v] as HeaderField), block: b.subarray(headroom, pos) });
+    }
     return b.subarray(0, pos);
   }
 
@@ -381,6 +409,7 @@ export class HpackEncoder {
   }
 
   private add(name: string, value: string, size: number, dyn: NameEntry | undefined): void {
+    this.changes++;
     this.evict(size);
     const n = ++this.inserted;
     this.entries.push({ name, value, size });
@@ -412,6 +441,20 @@ export class HpackEncoder {
       this.oldest += drop;
     }
   }
+}
+
+/** how many recent blocks an encoder keeps for reuse */
+const RECENT_BLOCKS = 4;
+
+function sameFields(a: readonly HeaderField[], b: readonly HeaderField[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x[0] !== y[0] || x[1] !== y[1]) return false;
+  }
+  return true;
 }
 
 /** Encodes header fields on their own, without a dynamic table (for tests, and blocks sent outside a connection). */
