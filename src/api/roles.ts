@@ -119,8 +119,8 @@ export function rolesFor(method: string): readonly RoleName[] {
 }
 
 /** Whether a caller holding `roles` may call `method`. */
-export function isAuthorized(method: string, roles: Iterable<string>, opts: { maintenance?: boolean } = {}): boolean {
-  const held = new Set(roles);
+export function isAuthorized(method: string, roles: Iterable<string> | ReadonlySet<string>, opts: { maintenance?: boolean } = {}): boolean {
+  const held = roles instanceof Set ? (roles as ReadonlySet<string>) : new Set(roles);
   const allowed = rolesFor(method);
   if (!allowed.some((r) => held.has(r))) return false;
   // a reader-level grant of these methods counts only in maintenance mode

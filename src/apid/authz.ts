@@ -43,11 +43,29 @@ export function certificateRoles(cert: PeerCertificate | undefined): string[] {
  */
 export function callRoles(certRoles: string[], claimed: string | string[] | undefined): string[] {
   if (!certRoles.includes(Role.Impersonator) || claimed === undefined) return certRoles;
-  const list = asList(claimed).flatMap((c) => c.split(','));
-  return list.length > 0 ? parseRoles(list) : certRoles;
+  // the same few role lists come with every forwarded call: each is parsed once
+  const key = typeof claimed === 'string' ? claimed : claimed.join(',');
+  let roles = claimedRoles.get(key);
+  if (roles === undefined) {
+    if (claimedRoles.size >= CLAIMED_MAX) claimedRoles.clear();
+    roles = Object.freeze(parseRoles(key.split(','))) as string[];
+    claimedRoles.set(key, roles);
+  }
+  return roles.length > 0 ? roles : certRoles;
 }
+
+const claimedRoles = new Map<string, string[]>();
+const CLAIMED_MAX = 256;
+
+/** the roles of a list as a set, for the lists callers keep (a connection's, a claimed list's) */
+const heldSets = new WeakMap<string[], ReadonlySet<string>>();
 
 /** Throws PermissionDenied `not authorized` unless the roles may call the method. */
 export function authorize(method: string, roles: string[], maintenance: boolean): void {
-  if (!isAuthorized(method, roles, { maintenance })) throw new AuthError(status.PERMISSION_DENIED, 'not authorized');
+  let held = heldSets.get(roles);
+  if (held === undefined) {
+    held = new Set(roles);
+    heldSets.set(roles, held);
+  }
+  if (!isAuthorized(method, held, { maintenance })) throw new AuthError(status.PERMISSION_DENIED, 'not authorized');
 }
