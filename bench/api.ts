@@ -37,10 +37,14 @@ const CONCURRENCY = 64;
 const RUN_MS = 2000;
 const RUNS = 9;
 /** concurrency-1 fan-out calls per target count, taken in alternating blocks */
-const FANOUT_CALLS = 300;
+const FANOUT_CALLS = 500;
 const FANOUT_BLOCK = 50;
-/** fan-out calls per target count before the measured ones */
-const FANOUT_WARMUP = 600;
+/**
+ * fan-out calls per target count before the measured ones: each process on the path sees one call per fan-out, and
+ * the medians of blocks of 50 kept falling until about 2,000 of them (measured; after 600 they were still 1.5-2 times
+ * their final value)
+ */
+const FANOUT_WARMUP = 2500;
 const CALL_TIMEOUT_MS = 30_000;
 
 const log = (s: string) => process.stderr.write(`api: ${s}\n`);
@@ -120,8 +124,15 @@ export async function run(): Promise<Figure[]> {
         await throughput(call, CONCURRENCY, 3000);
       }
       // every process on the path keeps getting faster for the first thousand or so calls (the JIT's tiers), and a
-      // fan-out touches all of them: warm up until the figures hold still
+      // fan-out touches all of them: warm up until the figures hold still. The fan-out is measured right after, before
+      // the throughput runs: those leave every process collecting their garbage for a while, and fan-out latencies
+      // measured after them were up to half as high again for the next thousand calls.
       for (let i = 0; i < FANOUT_WARMUP / FANOUT_BLOCK; i++) for (const n of [1, 4, 16] as const) await sequential(fanout(n), FANOUT_BLOCK);
+      const fan = { 1: [] as number[], 4: [] as number[], 16: [] as number[] };
+      for (let i = 0; i < FANOUT_CALLS / FANOUT_BLOCK; i++) {
+        for (const n of [1, 4, 16] as const) fan[n].push(...(await sequential(fanout(n), FANOUT_BLOCK)));
+      }
+      log(`fan-out through the control plane apid, ${FANOUT_CALLS} calls each, p50 (p99) ms: ${([1, 4, 16] as const).map((n) => `${n} targets ${fmt([median(fan[n])])} (${fmt([percentile(fan[n], 99)])})`).join('; ')}`);
 
       const lat = { direct: [] as number[], apid: [] as number[] };
       for (let i = 0; i < LATENCY_CALLS / LATENCY_BLOCK; i++) {
@@ -137,12 +148,6 @@ export async function run(): Promise<Figure[]> {
       }
       const ratios = rps.apid.map((a, i) => a / rps.direct[i]!);
       log(`concurrency ${CONCURRENCY}, ${RUN_MS} ms per run, calls/s per run: direct ${fmt(rps.direct, 0)}; apid ${fmt(rps.apid, 0)}; apid ÷ direct per pair ${fmt(ratios)} (${spread(ratios)})`);
-
-      const fan = { 1: [] as number[], 4: [] as number[], 16: [] as number[] };
-      for (let i = 0; i < FANOUT_CALLS / FANOUT_BLOCK; i++) {
-        for (const n of [1, 4, 16] as const) fan[n].push(...(await sequential(fanout(n), FANOUT_BLOCK)));
-      }
-      log(`fan-out through the control plane apid, ${FANOUT_CALLS} calls each, p50 (p99) ms: ${([1, 4, 16] as const).map((n) => `${n} targets ${fmt([median(fan[n])])} (${fmt([percentile(fan[n], 99)])})`).join('; ')}`);
 
       const directRps = median(rps.direct);
       const apidRps = median(rps.apid);
