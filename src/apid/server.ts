@@ -43,7 +43,6 @@ function nodeDeadline(callerMs: number): number {
   return Math.max(1, callerMs - Math.min(500, callerMs / 10));
 }
 
-/** Why a backend call could not be opened: the connection's state (UNAVAILABLE) or the target itself (INTERNAL). */
 /** The deadline the calls of one fan-out share: one timer that ends every call still running when it fires. */
 interface Deadline {
   timer: NodeJS.Timeout;
@@ -71,6 +70,7 @@ function frameAll(parts: readonly Uint8Array[]): Buffer {
   return out;
 }
 
+/** Why a backend call could not be opened: the connection's state (UNAVAILABLE) or the target itself (INTERNAL). */
 function openFailure(e: unknown): GrpcStatus {
   const code = String((e as { code?: unknown }).code ?? '');
   return { code: code.startsWith('ERR_H2') ? status.UNAVAILABLE : status.INTERNAL, details: (e as Error).message };
