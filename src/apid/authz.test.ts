@@ -15,9 +15,13 @@ describe('call roles', () => {
     assert.deepEqual(callRoles(peer, ' os:reader , os:operator'), ['os:operator', 'os:reader']);
     // asked again: the same answer (and the same list)
     assert.equal(callRoles(peer, 'os:reader,os:operator'), callRoles(peer, ['os:reader', 'os:operator']));
-    // nothing named: the certificate's own roles
-    assert.equal(callRoles(peer, ''), peer);
+    // no header: the certificate's own roles; a header naming nothing (or only unknown roles) grants nothing
     assert.equal(callRoles(peer, undefined), peer);
+    assert.equal(callRoles(peer, []), peer);
+    assert.deepEqual(callRoles(peer, ''), []);
+    assert.deepEqual(callRoles(peer, ' , '), []);
+    assert.deepEqual(callRoles(peer, 'os:nobody'), ['os:nobody']);
+    denied(() => authorize('/machine.MachineService/Version', callRoles(peer, ''), false));
   });
 
   it('a caller without os:impersonator keeps its own roles whatever it claims', () => {

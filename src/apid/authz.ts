@@ -43,6 +43,8 @@ export function certificateRoles(cert: PeerCertificate | undefined): string[] {
  */
 export function callRoles(certRoles: string[], claimed: string | string[] | undefined): string[] {
   if (!certRoles.includes(Role.Impersonator) || claimed === undefined) return certRoles;
+  // no header at all: a real user holding the impersonator role; a header, even an empty one, names the roles
+  if (Array.isArray(claimed) && claimed.length === 0) return certRoles;
   // the same few role lists come with every forwarded call: each is parsed once
   const key = typeof claimed === 'string' ? claimed : claimed.join(',');
   let roles = claimedRoles.get(key);
@@ -51,7 +53,7 @@ export function callRoles(certRoles: string[], claimed: string | string[] | unde
     roles = Object.freeze(parseRoles(key.split(','))) as string[];
     claimedRoles.set(key, roles);
   }
-  return roles.length > 0 ? roles : certRoles;
+  return roles;
 }
 
 const claimedRoles = new Map<string, string[]>();
