@@ -395,7 +395,7 @@ export class HpackEncoder {
       pos = putString(b, pos, value);
       if (index) this.add(name, value, entrySize, dyn);
     }
-    if (reusable && this.changes === changesBefore) {
+    if (reusable && this.changes === changesBefore && pos - headroom <= RECENT_BLOCK_MAX) {
       if (this.recent.length >= RECENT_BLOCKS) this.recent.pop();
       // a copy: the caller's list may change after this
       this.recent.unshift({ fields: fields.map(([n, v]) => [n, v] as HeaderField), block: b.subarray(headroom, pos) });
@@ -443,11 +443,11 @@ export class HpackEncoder {
   }
 }
 
-/** how many recent blocks an encoder keeps for reuse */
+/** how many recent blocks an encoder keeps for reuse, and the largest it keeps (the usual ones are tens of bytes) */
 const RECENT_BLOCKS = 4;
+const RECENT_BLOCK_MAX = 4096;
 
 function sameFields(a: readonly HeaderField[], b: readonly HeaderField[]): boolean {
-  if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!;
