@@ -12,7 +12,7 @@ import type { ServerTLS } from './credentials.js';
 import { route } from './director.js';
 import { cancel, H2_SETTINGS } from './h2.js';
 import { H2Connection, type H2Stream, type Headers, type OutgoingHeaders } from '../api/h2/connection.js';
-import { FrameReader, finish, frame, type GrpcStatus, grpcTimeout, parseGrpcTimeout, RESPONSE_HEADERS, refuseLargeHeaders, statusOf } from '../api/h2/grpc-wire.js';
+import { FrameReader, finish, frame, frameAll, type GrpcStatus, grpcTimeout, parseGrpcTimeout, RESPONSE_HEADERS, refuseLargeHeaders, statusOf } from '../api/h2/grpc-wire.js';
 import { labelStreamMessage, labelUnaryResponse, type NodeStatus, streamErrorMessage, unaryErrorResponse } from './wire.js';
 
 export interface ApidOptions {
@@ -53,21 +53,6 @@ function startDeadline(ms: number | undefined): Deadline | undefined {
   if (ms === undefined) return undefined;
   const expiries: (() => void)[] = [];
   return { expiries, timer: setTimeout(() => expiries.forEach((expire) => expire()), ms) };
-}
-
-/** One gRPC message made of `parts` one after the other, framed, in one copy. */
-function frameAll(parts: readonly Uint8Array[]): Buffer {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = Buffer.allocUnsafe(5 + length);
-  out[0] = 0;
-  out.writeUInt32BE(length, 1);
-  let pos = 5;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
 }
 
 /** Why a backend call could not be opened: the connection's state (UNAVAILABLE) or the target itself (INTERNAL). */
@@ -357,24 +342,26 @@ export class Apid {
    * and the network, the local one the least time, so the long calls are under way first. The results keep the order
    * of `targets`.
    */
-  private dispatch<T>(targets: string[], call: (target: string, i: number) => T): T[] {
+  private dispatch<T>(targets: string[], call: (target: string, i: number, local: boolean) => T): T[] {
     const out = new Array<T>(targets.length);
     const local: number[] = [];
     for (let i = 0; i < targets.length; i++) {
       if (this.isLocal(targets[i]!)) local.push(i);
-      else out[i] = call(targets[i]!, i);
+      else out[i] = call(targets[i]!, i, false);
     }
-    for (const i of local) out[i] = call(targets[i]!, i);
+    for (const i of local) out[i] = call(targets[i]!, i, true);
     return out;
   }
 
-  /** Calls one target; `onMessage` gets each answer message; resolves with the node's final status. */
-  private callNode(target: string, out: OutgoingHeaders, body: Buffer, deadline: Deadline | undefined, requests: H2Stream[], onMessage: (msg: Buffer) => void): Promise<GrpcStatus> {
+  /**
+   * Calls one target (`local`: it names this node, and the local machined answers, not this apid's own listener);
+   * `onMessage` gets each answer message; resolves with the node's final status.
+   */
+  private callNode(target: string, local: boolean, out: OutgoingHeaders, body: Buffer, deadline: Deadline | undefined, requests: H2Stream[], onMessage: (msg: Buffer) => void): Promise<GrpcStatus> {
     return new Promise<GrpcStatus>((resolve) => {
       let req: H2Stream;
       try {
-        // a target naming this node is answered by the local machined, not through this apid's own listener
-        req = this.isLocal(target) ? this.backends.local(out) : this.backends.remote(target, out);
+        req = local ? this.backends.local(out) : this.backends.remote(target, out);
       } catch (e) {
         return resolve(openFailure(e));
       }
@@ -413,7 +400,7 @@ export class Apid {
   private fanOutUnary(stream: H2Stream, targets: string[], out: OutgoingHeaders, body: Buffer, deadlineMs: number | undefined, requests: H2Stream[]): void {
     const deadline = startDeadline(deadlineMs);
     const answers = targets.map(() => [] as Buffer[]);
-    const calls = this.dispatch(targets, (target, i) => this.callNode(target, out, body, deadline, requests, (msg) => answers[i]!.push(msg)));
+    const calls = this.dispatch(targets, (target, i, local) => this.callNode(target, local, out, body, deadline, requests, (msg) => answers[i]!.push(msg)));
     void Promise.all(
       targets.map(async (target, i) => {
         const st = await calls[i]!;
@@ -451,7 +438,7 @@ export class Apid {
         for (const r of requests) r.pause();
       }
     };
-    const calls = this.dispatch(targets, (target) => this.callNode(target, out, body, deadline, requests, (msg) => write(labelStreamMessage(msg, target))));
+    const calls = this.dispatch(targets, (target, _i, local) => this.callNode(target, local, out, body, deadline, requests, (msg) => write(labelStreamMessage(msg, target))));
     void Promise.all(
       targets.map(async (target, i) => {
         const st = await calls[i]!;

@@ -1,9 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { decodeGrpcMessage, encodeGrpcMessage, FrameReader, frame, grpcTimeout, parseGrpcTimeout, statusOf } from './grpc-wire.js';
+import { decodeGrpcMessage, encodeGrpcMessage, FrameReader, frame, frameAll, grpcTimeout, parseGrpcTimeout, statusOf } from './grpc-wire.js';
 
 describe('gRPC over HTTP/2 at the byte level', () => {
+  it('frames parts as the one message they make', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 6 }), (parts) => {
+        assert.deepEqual(frameAll(parts), frame(Buffer.concat(parts)));
+      }),
+    );
+  });
+
   it('reads framed messages back however the bytes are cut into chunks', () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 6 }), fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 20 }), (messages, cuts) => {

@@ -15,6 +15,21 @@ export function frame(message: Uint8Array): Buffer {
   return out;
 }
 
+/** One gRPC message made of `parts` one after the other, framed, in one copy. */
+export function frameAll(parts: readonly Uint8Array[]): Buffer {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = Buffer.allocUnsafe(5 + length);
+  out[0] = 0;
+  out.writeUInt32BE(length, 1);
+  let pos = 5;
+  for (const p of parts) {
+    out.set(p, pos);
+    pos += p.length;
+  }
+  return out;
+}
+
 /**
  * Follows the message framing of a byte stream: checks every message's announced size against a limit and, when
  * asked, hands over each complete message.
