@@ -14,6 +14,7 @@ import { clientOptionsFromContext } from '../../src/client/from-talosconfig.js';
 import { generateBundle } from '../../src/config/generate/config.js';
 import { bronzectl } from '../helpers/bronzectl.js';
 import { freePort } from '../helpers/ports.js';
+import { killProcessesMentioning, processesEnded } from '../helpers/procs.js';
 import { waitForFile } from '../helpers/wait-file.js';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -61,13 +62,17 @@ describe('the maintenance API through apid', () => {
     await serving(true);
   });
 
-  after(() => {
+  after(async () => {
     insecure?.close();
     try {
       process.kill(-node.pid!, 'SIGKILL');
     } catch {
       // gone already
     }
+    // the services the config started end by their lifeline a moment after machined, writing into the directory
+    // until then
+    await processesEnded(dir, 10_000);
+    killProcessesMentioning(dir);
     rmSync(dir, { recursive: true, force: true });
   });
 
